@@ -1,0 +1,108 @@
+// Command archc compiles archbuild.hcl into BuildKit builds. This package only wires the
+// library packages together: parse arguments, load, compute, render, exit code.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes shared by every command.
+const (
+	exitOK      = 0
+	exitFailure = 1 // invalid spec, failed build, failed check
+	exitUsage   = 2 // bad flags or arguments
+)
+
+// cli is the whole command line. Each verb lives in its own file.
+type cli struct {
+	Globals
+
+	Version  versionCmd  `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
+}
+
+// Globals are the flags every command accepts.
+type Globals struct {
+	Chdir   string `name:"chdir" short:"C" placeholder:"DIR" help:"Change to DIR before doing anything."`
+	NoColor bool   `name:"no-color" env:"NO_COLOR" help:"Disable colored output."`
+
+	Stdout io.Writer `kong:"-"`
+	Stderr io.Writer `kong:"-"`
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run parses args and runs the chosen command, returning the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	var c cli
+	c.Stdout, c.Stderr = stdout, stderr
+	parser, err := kong.New(&c,
+		kong.Name("archc"),
+		kong.Description("archc compiles archbuild.hcl into exact, reviewable BuildKit builds."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(int) {}),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "archc: %v\n", err)
+		return exitFailure
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		var perr *kong.ParseError
+		if errors.As(err, &perr) {
+			fmt.Fprintf(stderr, "archc: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stderr, "archc: %v\n", err)
+		return exitUsage
+	}
+	if kctx == nil || kctx.Command() == "" { // --help
+		return exitOK
+	}
+	if c.Chdir != "" {
+		if err := os.Chdir(c.Chdir); err != nil {
+			fmt.Fprintf(stderr, "archc: %v\n", err)
+			return exitUsage
+		}
+	}
+	if err := kctx.Run(&c.Globals); err != nil {
+		return reportError(stderr, err)
+	}
+	return exitOK
+}
+
+// exitError carries an exit code for an error the command has already reported.
+type exitError struct {
+	code int
+	err  error // nil when the message was already printed
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// reportError prints err (unless already printed) and returns its exit code.
+func reportError(stderr io.Writer, err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(stderr, "archc: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "archc: %v\n", err)
+	return exitFailure
+}

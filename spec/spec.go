@@ -1,0 +1,161 @@
+// Package spec owns archbuild.hcl: its schema, decoding with hcl/v2 and go-cty, variables,
+// locals, functions, defaults and validation. It turns one or more HCL files into a Spec, a
+// plain value with source ranges, and reports every problem at once as hcl.Diagnostics.
+//
+// It must not do I/O beyond reading the spec files and checking that the paths they name
+// exist; it knows nothing of registries, LLB or BuildKit daemons.
+package spec
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Output kinds a component can produce.
+const (
+	OutputRegistry  = "registry"   // push every tag; a multi-platform index
+	OutputOCI       = "oci"        // an OCI layout tarball at OutputPath
+	OutputLocal     = "local"      // the result's files into OutputPath
+	OutputCacheOnly = "cache-only" // build into the builder's cache, export nothing
+)
+
+// DefaultPlatform is used when neither the spec nor a component names platforms.
+const DefaultPlatform = "linux/amd64"
+
+// Spec is a fully evaluated, validated and normalized archbuild.hcl (possibly merged from
+// several files). Every default is filled in; paths are absolute; components are in
+// dependency order (a component comes after everything it depends on, ties by name).
+type Spec struct {
+	// Files are the spec files that were read, in the order given.
+	Files []string
+	// Dir is the absolute directory of the first spec file; relative paths in the spec
+	// resolve against it, and views print paths relative to it.
+	Dir string
+	// Variables are the evaluated variables, sorted by name.
+	Variables []Variable
+	// Platforms is the top-level default platform list, normalized by containerd/platforms
+	// ("linux/arm64", "linux/arm/v7"); ["linux/amd64"] when absent.
+	Platforms []string
+	// Proxy is the proxy block, or nil when there is none.
+	Proxy *Proxy
+	// Registries are the registry blocks, sorted by host.
+	Registries []Registry
+	// Builders are the builder blocks, sorted by name. Empty means: a local builder.
+	Builders []Builder
+	// Components are in dependency order.
+	Components []Component
+}
+
+// Variable is one evaluated variable.
+type Variable struct {
+	Name        string
+	Description string
+	// Value is the final value after --var > ARCHC_VAR_NAME > default.
+	Value string
+	// Source says where Value came from: "default", "env" or "flag".
+	Source string
+	Range  hcl.Range
+}
+
+// Proxy is the proxy block. URLs may carry credentials (user:password@); views must redact
+// them (see Proxy.Redacted).
+type Proxy struct {
+	HTTPProxy  string
+	HTTPSProxy string
+	AllProxy   string
+	NoProxy    []string
+	Range      hcl.Range
+}
+
+// Registry configures one registry host: its mirrors and how to talk to it.
+type Registry struct {
+	// Host is "host[:port]" as written, e.g. "docker.io" or "nexus.internal:8082".
+	Host string
+	// Mirrors are absolute URLs ("https://mirror.example.net", "http://127.0.0.1:5000/path"),
+	// tried in order before the registry itself.
+	Mirrors []string
+	// HTTP means the registry speaks plain HTTP.
+	HTTP bool
+	// Insecure means TLS without certificate verification.
+	Insecure bool
+	// CA is the absolute path of a PEM file of extra root CAs, or "".
+	CA string
+	// MirrorsOnly means never fall back to the registry itself.
+	MirrorsOnly bool
+	Range       hcl.Range
+}
+
+// Builder is a BuildKit daemon archc may use.
+type Builder struct {
+	Name string
+	// Address is unix://, tcp://, docker-container:// or kube-pod://; "" means archc starts
+	// and manages a local buildkitd.
+	Address string
+	// Platforms this builder serves natively; empty means whatever its workers report.
+	Platforms []string
+	// TLS for tcp:// addresses; absolute paths or "".
+	CACert     string
+	Cert       string
+	Key        string
+	ServerName string
+	Range      hcl.Range
+}
+
+// Component is one image to build.
+type Component struct {
+	Name string
+	// Context is the absolute path of the build context directory.
+	Context string
+	// Dockerfile is the absolute path of the Dockerfile (default: Context/Dockerfile).
+	Dockerfile string
+	Target     string
+	Args       map[string]string
+	Labels     map[string]string
+	Tags       []string
+	// Platforms are normalized platform strings (default: the top-level Platforms).
+	Platforms []string
+	// Contexts are named build contexts, sorted by name.
+	Contexts []NamedContext
+	// Output is one of the Output* constants: OutputRegistry when Tags are set, else
+	// OutputCacheOnly.
+	Output string
+	// OutputPath is the absolute destination for "oci" and "local" outputs, else "".
+	OutputPath string
+	// DependsOn are the names of the components this one needs: those named in depends_on
+	// and those used in contexts, sorted, without duplicates.
+	DependsOn []string
+	Range     hcl.Range
+}
+
+// NamedContext is one entry of a component's contexts map. Exactly one of Component, Path
+// and Image is set.
+type NamedContext struct {
+	Name string
+	// Component is the name of another component whose result (same platform) is used.
+	Component string
+	// Path is an absolute local directory.
+	Path string
+	// Image is an image reference, written as docker-image://REF in the spec; stored
+	// without the scheme.
+	Image string
+	Range hcl.Range
+}
+
+// Component returns the component with the given name, or nil.
+func (s *Spec) Component(name string) *Component {
+	for i := range s.Components {
+		if s.Components[i].Name == name {
+			return &s.Components[i]
+		}
+	}
+	return nil
+}
+
+// Registry returns the registry block for host, or nil.
+func (s *Spec) Registry(host string) *Registry {
+	for i := range s.Registries {
+		if s.Registries[i].Host == host {
+			return &s.Registries[i]
+		}
+	}
+	return nil
+}
