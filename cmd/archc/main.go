@@ -22,7 +22,7 @@ const (
 type cli struct {
 	Globals
 
-	Version  versionCmd  `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
+	Version versionCmd `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
 }
 
 // Globals are the flags every command accepts.
