@@ -87,3 +87,5 @@ func TestPushTinyDistinctAndRepeatable(t *testing.T) {
 	body, _ := get(t, reg.URL+"/v2/tiny/b/manifests/1", ocispec.MediaTypeImageIndex)
 	assert.Equal(t, b.Index, digest.FromBytes(body))
 }
+
+func sha256hex(b []byte) string { return digest.FromBytes(b).Encoded() }
