@@ -1,0 +1,307 @@
+package compiler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/archc-dev/archc/spec"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// Compile lowers every component × platform of s to LLB, with base images pinned through
+// images. Builds compile concurrently; a build waits for the builds it uses as named
+// contexts. The returned Plan is sorted and deterministic for identical inputs.
+func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (*Plan, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	sd, err := SpecDigest(s)
+	if err != nil {
+		return nil, err
+	}
+	c := &compilation{
+		spec:    s,
+		images:  images,
+		opt:     o,
+		locals:  newLocalContexts(s.Dir),
+		results: map[string]*result{},
+		warn:    map[string]struct{}{},
+	}
+	type job struct {
+		comp     *spec.Component
+		platform ocispecs.Platform
+		id       string
+	}
+	var jobs []job
+	for i := range s.Components {
+		comp := &s.Components[i]
+		for _, ps := range comp.Platforms {
+			p, err := platforms.Parse(ps)
+			if err != nil {
+				return nil, fmt.Errorf("component %s: platform %q: %w", comp.Name, ps, err)
+			}
+			p = platforms.Normalize(p)
+			id := buildID(comp.Name, p)
+			if _, dup := c.results[id]; dup {
+				continue
+			}
+			c.results[id] = &result{done: make(chan struct{})}
+			jobs = append(jobs, job{comp: comp, platform: p, id: id})
+		}
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	sem := make(chan struct{}, o.parallel)
+	for _, j := range jobs {
+		eg.Go(func() error {
+			r := c.results[j.id]
+			defer close(r.done)
+			b, st, err := c.compileBuild(ctx, j.comp, j.platform, sem)
+			if err != nil {
+				return fmt.Errorf("compile %s: %w", j.id, err)
+			}
+			r.build, r.state = b, st
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	plan := &Plan{
+		BuildPlatform: platforms.Format(o.buildPlatform),
+		SpecDigest:    sd,
+		Proxy:         redactProxy(s.Proxy),
+	}
+	for _, j := range jobs {
+		plan.Builds = append(plan.Builds, *c.results[j.id].build)
+	}
+	sort.Slice(plan.Builds, func(i, k int) bool { return plan.Builds[i].ID < plan.Builds[k].ID })
+	for w := range c.warn {
+		plan.Warnings = append(plan.Warnings, w)
+	}
+	sort.Strings(plan.Warnings)
+	return plan, nil
+}
+
+// buildID is "COMPONENT/OS/ARCH[/VARIANT]".
+func buildID(component string, p ocispecs.Platform) string {
+	return component + "/" + platforms.Format(p)
+}
+
+// compilation is the shared state of one Compile call.
+type compilation struct {
+	spec    *spec.Spec
+	images  Images
+	opt     options
+	locals  *localContexts
+	results map[string]*result // by build ID; the map itself is read-only once built
+
+	warnMu sync.Mutex
+	warn   map[string]struct{}
+}
+
+// result is one build's outcome, published when done is closed.
+type result struct {
+	done  chan struct{}
+	build *Build
+	state llb.State
+}
+
+func (c *compilation) warnf(format string, a ...any) {
+	c.warnMu.Lock()
+	c.warn[fmt.Sprintf(format, a...)] = struct{}{}
+	c.warnMu.Unlock()
+}
+
+// await returns the finished build id, or an error when it failed or ctx ended.
+func (c *compilation) await(ctx context.Context, id string) (*result, error) {
+	r, ok := c.results[id]
+	if !ok {
+		return nil, fmt.Errorf("%s is not part of this plan", id)
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.build == nil {
+		return nil, fmt.Errorf("%s failed to compile", id)
+	}
+	return r, nil
+}
+
+// compileBuild compiles one component for one platform. sem bounds the CPU-heavy part; it
+// is taken only after every dependency is done, so waiting never holds a slot.
+func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p ocispecs.Platform, sem chan struct{}) (*Build, llb.State, error) {
+	var none llb.State
+	b := &Build{
+		ID:         buildID(comp.Name, p),
+		Component:  comp.Name,
+		Platform:   platforms.Format(p),
+		Dockerfile: relPath(c.spec.Dir, comp.Dockerfile),
+		Target:     comp.Target,
+		Args:       cloneMap(comp.Args),
+		Labels:     cloneMap(comp.Labels),
+		Outputs:    outputs(c.spec.Dir, comp),
+	}
+	named, imageCtx, err := c.namedContexts(ctx, comp, p, b)
+	if err != nil {
+		return nil, none, err
+	}
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, none, ctx.Err()
+	}
+	defer func() { <-sem }()
+
+	dt, err := os.ReadFile(comp.Dockerfile)
+	if err != nil {
+		return nil, none, fmt.Errorf("read Dockerfile: %w (check the component's dockerfile attribute)", err)
+	}
+	if name, _, _, ok := parser.DetectSyntax(dt); ok {
+		c.warnf("%s: %s asks for frontend %s with `# syntax=`; archc compiles with the Dockerfile frontend built into buildkit %s", comp.Name, b.Dockerfile, name, buildkitVersion)
+	}
+	main, err := c.locals.get(ctx, comp.Context)
+	if err != nil {
+		return nil, none, err
+	}
+	b.Contexts = append(b.Contexts, Context{Name: dockerui.DefaultLocalNameContext, Path: main.rel, LocalName: main.name, Digest: main.digest, Excludes: main.excludes})
+	sort.Slice(b.Contexts, func(i, k int) bool { return b.Contexts[i].Name < b.Contexts[k].Name })
+
+	resolver := newMetaResolver(c.images)
+	gw, err := newOfflineGateway(main.state(), named, imageCtx, resolver)
+	if err != nil {
+		return nil, none, err
+	}
+	client, err := dockerui.NewClient(gw)
+	if err != nil {
+		return nil, none, fmt.Errorf("set up the Dockerfile frontend: %w", err)
+	}
+	caps := LLBCaps
+	res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, dockerfile2llb.ConvertOpt{
+		Config: dockerui.Config{
+			BuildArgs:      cloneMap(comp.Args),
+			Labels:         cloneMap(comp.Labels),
+			Target:         comp.Target,
+			BuildPlatforms: []ocispecs.Platform{c.opt.buildPlatform},
+		},
+		Client:         client,
+		TargetPlatform: &p,
+		MetaResolver:   resolver,
+		LLBCaps:        &caps,
+		Warn: func(rule, _, _, msg string, loc []parser.Range) {
+			line := 0
+			if len(loc) > 0 {
+				line = loc[0].Start.Line
+			}
+			c.warnf("%s: %s:%d: %s (%s)", comp.Name, b.Dockerfile, line, msg, rule)
+		},
+	})
+	if err != nil {
+		return nil, none, fmt.Errorf("%s: %w", b.Dockerfile, err)
+	}
+	def, err := res.State.Marshal(ctx)
+	if err != nil {
+		return nil, none, fmt.Errorf("marshal LLB: %w", err)
+	}
+	if len(def.Def) == 0 {
+		return nil, none, fmt.Errorf("%s: empty LLB definition", b.Dockerfile)
+	}
+	b.Definition = def
+	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
+	b.Ops = len(def.Def) - 1
+	b.Bases = resolver.list()
+	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
+		return nil, none, fmt.Errorf("encode image config: %w", err)
+	}
+	return b, res.State, nil
+}
+
+// namedContexts turns the component's contexts into dockerui inputs (other components'
+// results for the same platform, local directories) and docker-image references, and
+// records depends_on and local contexts on b.
+func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p ocispecs.Platform, b *Build) (map[string]input, map[string]string, error) {
+	named := map[string]input{}
+	images := map[string]string{}
+	deps := map[string]struct{}{}
+	for _, nc := range comp.Contexts {
+		switch {
+		case nc.Component != "":
+			id := buildID(nc.Component, p)
+			if _, ok := c.results[id]; !ok {
+				return nil, nil, fmt.Errorf("context %q: component %s is not built for %s (add the platform to it)", nc.Name, nc.Component, platforms.Format(p))
+			}
+			r, err := c.await(ctx, id)
+			if err != nil {
+				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
+			}
+			named[nc.Name] = input{state: r.state, config: r.build.ImageConfig}
+			deps[id] = struct{}{}
+		case nc.Path != "":
+			lc, err := c.locals.get(ctx, nc.Path)
+			if err != nil {
+				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
+			}
+			named[nc.Name] = input{state: lc.state()}
+			b.Contexts = append(b.Contexts, Context{Name: nc.Name, Path: lc.rel, LocalName: lc.name, Digest: lc.digest, Excludes: lc.excludes})
+		case nc.Image != "":
+			images[nc.Name] = nc.Image
+		}
+	}
+	for _, name := range comp.DependsOn {
+		if id := buildID(name, p); c.results[id] != nil {
+			if _, err := c.await(ctx, id); err != nil {
+				return nil, nil, fmt.Errorf("depends on %s: %w", name, err)
+			}
+			deps[id] = struct{}{}
+		}
+	}
+	for id := range deps {
+		b.DependsOn = append(b.DependsOn, id)
+	}
+	sort.Strings(b.DependsOn)
+	return named, images, nil
+}
+
+// outputs lists what apply does with comp's result, paths relative to the spec directory.
+func outputs(dir string, comp *spec.Component) []Output {
+	switch comp.Output {
+	case spec.OutputRegistry:
+		tags := append([]string(nil), comp.Tags...)
+		sort.Strings(tags)
+		out := make([]Output, 0, len(tags))
+		for _, t := range tags {
+			out = append(out, Output{Type: comp.Output, Name: t})
+		}
+		return out
+	case spec.OutputOCI, spec.OutputLocal:
+		return []Output{{Type: comp.Output, Path: relPath(dir, comp.OutputPath)}}
+	case "":
+		return []Output{{Type: spec.OutputCacheOnly}}
+	default:
+		return []Output{{Type: comp.Output}}
+	}
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package compiler
+
+import (
+	"github.com/moby/buildkit/client/llb"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Plan is what archc will build: one Build per component × platform, each with the exact
+// LLB it will solve. It is a value: computing it does no I/O beyond reading the spec's
+// contexts, and views (text, JSON, DOT) only render it.
+type Plan struct {
+	// BuildPlatform is the platform $BUILDPLATFORM stages run on: the host's, or the
+	// --build-platform override. It is an input of every build.
+	BuildPlatform string
+
+	// SpecDigest identifies the evaluated spec (see SpecDigest); apply refuses a plan file
+	// whose spec changed since.
+	SpecDigest digest.Digest
+
+	// Builds are sorted by ID.
+	Builds []Build
+
+	// Proxy is the spec's proxy with credentials redacted, or nil. It is shown, but it is
+	// deliberately not part of any build's identity: the solver adds it to the exec ops
+	// (WithProxy) right before solving.
+	Proxy *RedactedProxy
+
+	// Warnings are things a reviewer should know (a `# syntax=` line that is ignored, lint
+	// findings), sorted and de-duplicated, each prefixed with its component.
+	Warnings []string
+}
+
+// Build is one component compiled for one platform.
+type Build struct {
+	// ID is "COMPONENT/OS/ARCH[/VARIANT]", unique in a plan.
+	ID string
+	// Component is the spec component's name.
+	Component string
+	// Platform is the target platform, normalized ("linux/arm64", "linux/arm/v7").
+	Platform string
+	// Dockerfile is the Dockerfile's path relative to the spec's directory.
+	Dockerfile string
+	// Target is the stage built ("" = the last one).
+	Target string
+	// Args are the component's build args as given in the spec (automatic platform args
+	// are not listed).
+	Args map[string]string
+	// Labels are the component's extra image labels.
+	Labels map[string]string
+
+	// LLBDigest identifies what gets built: the digest of the definition's terminal op,
+	// which by Merkle construction covers every op, the pinned bases and (through each
+	// local source's stable unique id) the content digest of every local context. It does
+	// not depend on the proxy or on session names.
+	LLBDigest digest.Digest
+	// Ops is the number of LLB ops (without the terminal op).
+	Ops int
+
+	// Bases are the pinned images this build uses, sorted by ref then platform.
+	Bases []Base
+	// Contexts are the local directories this build sends, sorted by name; "context" is
+	// the main build context.
+	Contexts []Context
+	// DependsOn are the IDs of the builds whose results this build uses, sorted.
+	DependsOn []string
+	// Outputs say what apply does with the result.
+	Outputs []Output
+
+	// Definition is the marshalled LLB, without proxy settings.
+	Definition *llb.Definition
+	// ImageConfig is the result's image config JSON (the solver attaches it to the export,
+	// or ENTRYPOINT, ENV... are lost).
+	ImageConfig []byte
+}
+
+// Base is one pinned base image of a build.
+type Base struct {
+	// Ref is the normalized reference as written, with its tag ("docker.io/library/alpine:3.20").
+	Ref string
+	// Digest is the manifest digest for Platform that the build is pinned to.
+	Digest digest.Digest
+	// Platform is the platform the base was pinned for (the build platform for
+	// FROM --platform=$BUILDPLATFORM stages).
+	Platform string
+	// Host is the registry host or mirror that served the pin (no credentials).
+	Host string
+	// Resolved is true when the lock lacked this pin and the plan resolved it.
+	Resolved bool
+}
+
+// Context is one local directory a build sends to the builder.
+type Context struct {
+	// Name is "context" for the main build context, or the named context's name.
+	Name string
+	// Path is the directory relative to the spec's directory, slash-separated.
+	Path string
+	// LocalName is the stable name of the llb.Local source; the solver maps it to the
+	// directory in its session.
+	LocalName string
+	// Digest is the content digest of what is sent (.dockerignore applied).
+	Digest digest.Digest
+	// Excludes are the .dockerignore patterns applied.
+	Excludes []string
+}
+
+// Output is one thing apply does with a build's result.
+type Output struct {
+	// Type is one of spec.OutputRegistry, OutputOCI, OutputLocal, OutputCacheOnly.
+	Type string
+	// Name is the image tag pushed (registry outputs).
+	Name string
+	// Path is the destination relative to the spec's directory (oci and local outputs).
+	Path string
+}
+
+// RedactedProxy is the proxy block as it may be shown: URLs without passwords.
+type RedactedProxy struct {
+	HTTPProxy  string
+	HTTPSProxy string
+	AllProxy   string
+	NoProxy    []string
+}
+
+// Build returns the build with the given ID, or nil.
+func (p *Plan) Build(id string) *Build {
+	for i := range p.Builds {
+		if p.Builds[i].ID == id {
+			return &p.Builds[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package compiler
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// SpecDigest identifies the evaluated spec: everything that decides what gets built and
+// where it goes. It leaves out source ranges, the spec's location on disk (paths are taken
+// relative to Spec.Dir) and the proxy block: a proxy change must not invalidate a plan, and
+// a hash of a password is still not something to publish.
+func SpecDigest(s *spec.Spec) (digest.Digest, error) {
+	c := *s
+	c.Files = make([]string, len(s.Files))
+	for i, f := range s.Files {
+		c.Files[i] = relPath(s.Dir, f)
+	}
+	c.Dir = "."
+	c.Proxy = nil
+	c.Variables = append([]spec.Variable(nil), s.Variables...)
+	for i := range c.Variables {
+		c.Variables[i].Range = hcl.Range{}
+		c.Variables[i].Source = ""
+	}
+	c.Registries = append([]spec.Registry(nil), s.Registries...)
+	for i := range c.Registries {
+		r := &c.Registries[i]
+		r.Range = hcl.Range{}
+		if r.CA != "" {
+			r.CA = relPath(s.Dir, r.CA)
+		}
+	}
+	c.Builders = append([]spec.Builder(nil), s.Builders...)
+	for i := range c.Builders {
+		b := &c.Builders[i]
+		b.Range = hcl.Range{}
+		for _, p := range []*string{&b.CACert, &b.Cert, &b.Key} {
+			if *p != "" {
+				*p = relPath(s.Dir, *p)
+			}
+		}
+	}
+	c.Components = append([]spec.Component(nil), s.Components...)
+	for i := range c.Components {
+		comp := &c.Components[i]
+		comp.Range = hcl.Range{}
+		comp.Context = relPath(s.Dir, comp.Context)
+		comp.Dockerfile = relPath(s.Dir, comp.Dockerfile)
+		if comp.OutputPath != "" {
+			comp.OutputPath = relPath(s.Dir, comp.OutputPath)
+		}
+		comp.Contexts = append([]spec.NamedContext(nil), comp.Contexts...)
+		for k := range comp.Contexts {
+			nc := &comp.Contexts[k]
+			nc.Range = hcl.Range{}
+			if nc.Path != "" {
+				nc.Path = relPath(s.Dir, nc.Path)
+			}
+		}
+	}
+	dt, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("digest spec: %w", err)
+	}
+	return digest.FromBytes(dt), nil
+}
+
+// redactProxy returns p with credentials removed from every URL, or nil.
+func redactProxy(p *spec.Proxy) *RedactedProxy {
+	if p == nil {
+		return nil
+	}
+	return &RedactedProxy{
+		HTTPProxy:  RedactURL(p.HTTPProxy),
+		HTTPSProxy: RedactURL(p.HTTPSProxy),
+		AllProxy:   RedactURL(p.AllProxy),
+		NoProxy:    append([]string(nil), p.NoProxy...),
+	}
+}
+
+// RedactURL replaces the whole user-info of a URL (user names are often tokens) with
+// "redacted". A value that does not parse as a URL is replaced entirely, since it cannot
+// be shown safely.
+func RedactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	raw, scheme := s, true
+	if !strings.Contains(s, "://") { // "user:pw@host:port" is a common proxy spelling
+		raw, scheme = "http://"+s, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "<redacted: not a URL>"
+	}
+	if u.User != nil {
+		u.User = url.User("redacted")
+	}
+	out := u.String()
+	if !scheme {
+		out = strings.TrimPrefix(out, "http://")
+	}
+	return out
+}
