@@ -1,0 +1,195 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
+	"github.com/containerd/errdefs"
+)
+
+// statusError is a retryable HTTP answer (408, 429, 5xx) turned into an error by
+// countingTransport, so that containerd does not retry it on its own: archc's loop does,
+// with backoff.
+type statusError struct {
+	code       int
+	status     string
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return "HTTP " + e.status }
+
+// transportError hides a network error from containerd's own retry logic (it retries
+// timeouts and EOF immediately, without backoff); classify looks inside.
+type transportError struct{ err error }
+
+func (e *transportError) Error() string { return e.err.Error() }
+
+// malformedError is an answer that is not what a registry should send.
+type malformedError struct{ msg string }
+
+func (e *malformedError) Error() string { return e.msg }
+
+// countingTransport counts requests and turns transient answers into errors.
+type countingTransport struct {
+	next  http.RoundTripper
+	count *atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.count.Add(1)
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, &transportError{err: err}
+	}
+	switch c := resp.StatusCode; {
+	case c == http.StatusTooManyRequests, c == http.StatusRequestTimeout, c >= 500:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	}
+	return resp, nil
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// outcome is one classified failure.
+type outcome struct {
+	class      Class
+	status     int
+	retryAfter time.Duration
+	msg        string // short cause for the final error: "timed out after 10s"
+	err        error
+}
+
+// classify decides what a failed attempt means. attemptCtx is the attempt's context,
+// parent the reference's (overall deadline and caller's cancellation).
+func classify(err error, attemptCtx, parent context.Context, attemptTimeout time.Duration) outcome {
+	o := outcome{err: err}
+	var se *statusError
+	var te *transportError
+	var ue remoteserrors.ErrUnexpectedStatus
+	var me *malformedError
+	var pe *platformError
+	switch {
+	case parent.Err() != nil:
+		o.class, o.msg = ClassCanceled, "gave up: "+ctxReason(parent)
+	case errors.As(err, &se):
+		o.class, o.status, o.retryAfter, o.msg = ClassTransient, se.code, se.retryAfter, "HTTP "+se.status
+		if se.retryAfter > 0 {
+			o.msg += fmt.Sprintf(" (retry after %s)", se.retryAfter)
+		}
+	case attemptCtx.Err() != nil:
+		o.class, o.msg = ClassTimeout, fmt.Sprintf("timed out after %s", attemptTimeout)
+	case errors.As(err, &te):
+		o = classifyNet(te.err)
+		o.err = err
+	case errors.As(err, &ue):
+		o.status = ue.StatusCode
+		o.msg = "HTTP " + ue.Status
+		switch {
+		case ue.StatusCode == http.StatusUnauthorized, ue.StatusCode == http.StatusForbidden:
+			o.class = ClassAuth
+		case ue.StatusCode == http.StatusNotFound:
+			o.class = ClassNotFound
+		default:
+			o.class = ClassMalformed
+		}
+	case errors.Is(err, docker.ErrInvalidAuthorization):
+		o.class, o.status, o.msg = ClassAuth, http.StatusUnauthorized, "HTTP 401 Unauthorized (authorization failed)"
+	case errdefs.IsNotFound(err):
+		o.class, o.status, o.msg = ClassNotFound, http.StatusNotFound, "not found"
+	case errors.As(err, &pe):
+		o.class, o.msg = ClassNotFound, pe.Error()
+	case errors.As(err, &me):
+		o.class, o.msg = ClassMalformed, me.msg
+	default:
+		o = classifyNet(err)
+		o.err = err
+	}
+	return o
+}
+
+// classifyNet classifies a transport-level error.
+func classifyNet(err error) outcome {
+	o := outcome{err: err, class: ClassTransient}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	proxy := errors.As(err, &opErr) && opErr.Op == "proxyconnect"
+	switch {
+	case errors.As(err, &dnsErr):
+		if dnsErr.IsNotFound && !dnsErr.IsTemporary {
+			o.class, o.msg = ClassDNS, "no such host (DNS)"
+		} else {
+			o.msg = "DNS lookup failed (temporary)"
+		}
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
+		o.class, o.msg = ClassTLS, "TLS certificate not trusted"
+	case errors.As(err, &recErr):
+		o.class, o.msg = ClassTLS, "TLS handshake with a plain-HTTP server"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		o.msg = "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.EPIPE):
+		o.msg = "connection reset"
+	case isTimeout(err):
+		o.class, o.msg = ClassTimeout, "timed out"
+	default:
+		o.class, o.msg = ClassUnknown, Redact(err.Error())
+	}
+	if proxy {
+		o.msg = "proxy: " + o.msg
+	}
+	return o
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func ctxReason(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "overall deadline passed"
+	}
+	return "canceled"
+}
+
+// describe is the short cause of a HostError.
+func describe(e *HostError) string {
+	if e.msg != "" {
+		return e.msg
+	}
+	if e.Err != nil {
+		return Redact(e.Err.Error())
+	}
+	return e.Class.String()
+}

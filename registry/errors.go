@@ -1,0 +1,135 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Class says why a request to a registry host failed, and so whether retrying can help.
+type Class int
+
+// Failure classes. Only ClassTransient and ClassTimeout are retried.
+const (
+	ClassUnknown   Class = iota
+	ClassTransient       // connection refused/reset, temporary DNS, 5xx, 429: retried with backoff
+	ClassTimeout         // the host accepted but did not answer within the attempt deadline
+	ClassDNS             // the host name does not exist: not retried
+	ClassAuth            // 401/403: not retried; log in or fix credentials
+	ClassNotFound        // 404 / no manifest for a platform: not retried
+	ClassMalformed       // the answer was not a valid registry answer (bad JSON, digest mismatch)
+	ClassCanceled        // the caller cancelled or the overall deadline passed
+	ClassSkipped         // not tried: the host already timed out earlier in this run
+	ClassTLS             // the TLS certificate is not trusted or the host speaks plain HTTP
+)
+
+var classNames = map[Class]string{
+	ClassUnknown: "error", ClassTransient: "transient", ClassTimeout: "timeout", ClassDNS: "dns",
+	ClassAuth: "auth", ClassNotFound: "not found", ClassMalformed: "malformed",
+	ClassCanceled: "canceled", ClassSkipped: "skipped", ClassTLS: "tls",
+}
+
+func (c Class) String() string { return classNames[c] }
+
+// Retryable reports whether another attempt against the same host may succeed.
+func (c Class) Retryable() bool { return c == ClassTransient || c == ClassTimeout }
+
+// HostError is the outcome of every attempt against one host for one reference.
+type HostError struct {
+	// Host is what was contacted: the mirror URL (redacted) for a mirror, else "host[:port]".
+	Host string
+	// Mirror is true when Host is a mirror of the reference's registry.
+	Mirror bool
+	// Class classifies the last failure.
+	Class Class
+	// Status is the last HTTP status, or 0 when there was no HTTP answer.
+	Status int
+	// Attempts is how many times the host was tried.
+	Attempts int
+	// RetryAfter is the delay the host asked for (429/503 Retry-After), or 0.
+	RetryAfter time.Duration
+	// Err is the last underlying error (its text redacted).
+	Err error
+
+	msg string
+}
+
+func (e *HostError) Error() string {
+	who := e.Host
+	if e.Mirror {
+		who = "mirror " + e.Host
+	}
+	msg := describe(e)
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" (%d attempts)", e.Attempts)
+	}
+	return who + ": " + msg
+}
+
+func (e *HostError) Unwrap() error { return e.Err }
+
+// ResolveError is returned when a reference could not be resolved from any host.
+type ResolveError struct {
+	// Ref is the normalized reference, e.g. "docker.io/library/alpine:3.20".
+	Ref string
+	// Hosts are every host tried, in order, each with its own cause.
+	Hosts []*HostError
+	// Hint is a suggestion for the user ("configure a mirror", "check the proxy", "log in").
+	Hint string
+}
+
+func (e *ResolveError) Error() string {
+	parts := make([]string, len(e.Hosts))
+	for i, h := range e.Hosts {
+		parts[i] = h.Error()
+	}
+	msg := e.Ref + ": " + strings.Join(parts, "; ")
+	if len(e.Hosts) == 0 {
+		msg = e.Ref + ": no host to resolve from"
+	}
+	if e.Hint != "" {
+		msg += "\nhint: " + e.Hint
+	}
+	return msg
+}
+
+// Unwrap gives errors.As/Is access to every host's error.
+func (e *ResolveError) Unwrap() []error {
+	out := make([]error, len(e.Hosts))
+	for i, h := range e.Hosts {
+		out[i] = h
+	}
+	return out
+}
+
+// Class is the most telling class across hosts: not found and auth beat transient causes,
+// since a mirror that is down matters less than an image that does not exist upstream.
+func (e *ResolveError) Class() Class {
+	best := ClassUnknown
+	rank := map[Class]int{ClassSkipped: 1, ClassCanceled: 2, ClassDNS: 3, ClassTransient: 4,
+		ClassTimeout: 5, ClassTLS: 6, ClassMalformed: 7, ClassNotFound: 8, ClassAuth: 9}
+	for _, h := range e.Hosts {
+		if rank[h.Class] > rank[best] {
+			best = h.Class
+		}
+	}
+	return best
+}
+
+// ErrNotCached is returned by Cache.Get for content that is not in the cache.
+var ErrNotCached = errors.New("not in the content cache")
+
+// userinfo matches the credentials part of a URL ("scheme://user:pass@").
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`)
+
+// Redact removes credentials from every URL in s.
+func Redact(s string) string { return userinfo.ReplaceAllString(s, "${1}xxxxx@") }
+
+// redactedError is an error whose text has had credentials removed; it keeps the original
+// for errors.Is/As.
+type redactedError struct{ err error }
+
+func (r redactedError) Error() string { return Redact(r.err.Error()) }
+func (r redactedError) Unwrap() error { return r.err }

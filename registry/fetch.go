@@ -1,0 +1,168 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/containerd/v2/core/remotes"
+	"github.com/containerd/platforms"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// maxContent bounds an index, manifest or config read into memory.
+const maxContent = 8 << 20
+
+// fetcher reads immutable content of one reference from one host, through the cache.
+type fetcher struct {
+	res   remotes.Resolver
+	ref   string
+	cache *Cache
+	f     remotes.Fetcher
+}
+
+// fetch returns desc's content from the cache, or fetches, verifies and caches it.
+func (f *fetcher) fetch(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+	if data, err := f.cache.Get(desc.Digest); err == nil {
+		return data, nil
+	}
+	if f.f == nil {
+		var err error
+		if f.f, err = f.res.Fetcher(ctx, f.ref); err != nil {
+			return nil, err
+		}
+	}
+	if desc.Size <= 0 || desc.Size > maxContent {
+		desc.Size = maxContent // size unknown (digest reference): read up to the cap
+	}
+	rc, err := f.f.Fetch(ctx, desc)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxContent+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxContent {
+		return nil, &malformedError{msg: fmt.Sprintf("%s is larger than %d bytes", desc.Digest, maxContent)}
+	}
+	if got := desc.Digest.Algorithm().FromBytes(data); got != desc.Digest {
+		return nil, &malformedError{msg: fmt.Sprintf("content of %s has digest %s", desc.Digest, got)}
+	}
+	if err := f.cache.Put(desc.Digest, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// manifestOrIndex is the union of the fields archc reads from either.
+type manifestOrIndex struct {
+	MediaType string               `json:"mediaType"`
+	Manifests []ocispec.Descriptor `json:"manifests"`
+	Config    *ocispec.Descriptor  `json:"config"`
+}
+
+func sniffMediaType(data []byte) string {
+	var m manifestOrIndex
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	switch {
+	case m.MediaType != "":
+		return m.MediaType
+	case m.Manifests != nil:
+		return ocispec.MediaTypeImageIndex
+	default:
+		return ocispec.MediaTypeImageManifest
+	}
+}
+
+// platform picks platform p from the top-level content and fetches its manifest and config.
+func (f *fetcher) platform(ctx context.Context, top ocispec.Descriptor, topData []byte, p string) (*PlatformImage, error) {
+	want, err := platforms.Parse(p)
+	if err != nil {
+		return nil, &malformedError{msg: fmt.Sprintf("platform %q: %v", p, err)}
+	}
+	want = platforms.Normalize(want)
+	var m manifestOrIndex
+	if err := json.Unmarshal(topData, &m); err != nil {
+		return nil, &malformedError{msg: fmt.Sprintf("%s: not a manifest or index: %v", top.Digest, err)}
+	}
+	mdesc := top
+	mdata := topData
+	if m.Manifests != nil || images.IsIndexType(m.MediaType) {
+		d, ok := pickPlatform(m.Manifests, want)
+		if !ok {
+			return nil, &platformError{ref: f.ref, platform: platforms.Format(want), have: listPlatforms(m.Manifests)}
+		}
+		mdesc = d
+		if mdata, err = f.fetch(ctx, mdesc); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(mdata, &m); err != nil {
+			return nil, &malformedError{msg: fmt.Sprintf("%s: not a manifest: %v", mdesc.Digest, err)}
+		}
+	}
+	if m.Config == nil {
+		return nil, &malformedError{msg: fmt.Sprintf("%s: manifest has no config", mdesc.Digest)}
+	}
+	cfg, err := f.fetch(ctx, *m.Config)
+	if err != nil {
+		return nil, err
+	}
+	if m.Manifests == nil && mdesc.Digest == top.Digest {
+		// A single-platform image: its config says which platform it is.
+		var ic ocispec.Image
+		if err := json.Unmarshal(cfg, &ic); err != nil {
+			return nil, &malformedError{msg: fmt.Sprintf("%s: bad image config: %v", m.Config.Digest, err)}
+		}
+		have := platforms.Normalize(ocispec.Platform{OS: ic.OS, Architecture: ic.Architecture, Variant: ic.Variant})
+		if !platforms.Only(want).Match(have) {
+			return nil, &platformError{ref: f.ref, platform: platforms.Format(want), have: []string{platforms.Format(have)}}
+		}
+	}
+	return &PlatformImage{Platform: platforms.Format(want), Manifest: mdesc.Digest, Config: m.Config.Digest}, nil
+}
+
+// pickPlatform returns the best manifest for want among an index's entries.
+func pickPlatform(ds []ocispec.Descriptor, want ocispec.Platform) (ocispec.Descriptor, bool) {
+	mc := platforms.Only(want)
+	var best *ocispec.Descriptor
+	for i := range ds {
+		d := &ds[i]
+		if d.Platform == nil || !mc.Match(*d.Platform) {
+			continue
+		}
+		if best == nil || mc.Less(*d.Platform, *best.Platform) {
+			best = d
+		}
+	}
+	if best == nil {
+		return ocispec.Descriptor{}, false
+	}
+	return *best, true
+}
+
+func listPlatforms(ds []ocispec.Descriptor) []string {
+	var out []string
+	for _, d := range ds {
+		if d.Platform != nil && d.Platform.OS != "unknown" {
+			out = append(out, platforms.Format(*d.Platform))
+		}
+	}
+	return out
+}
+
+// platformError says an image does not exist for a platform (a not-found, not retried).
+type platformError struct {
+	ref      string
+	platform string
+	have     []string
+}
+
+func (e *platformError) Error() string {
+	return fmt.Sprintf("no %s image (has %v)", e.platform, e.have)
+}

@@ -1,0 +1,378 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/archc-dev/archc/spec"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/util/resolver/config"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
+)
+
+// Resolver resolves image references to digests per platform through the spec's mirrors
+// and proxy, with classified retries, and keeps what it fetched in a Cache. It is safe for
+// concurrent use; create one per command run (it remembers hosts that timed out).
+type Resolver struct {
+	conf        map[string]config.RegistryConfig
+	mirrorsOnly map[string]bool
+	cache       *Cache
+	opts        options
+	tc          transportConfig
+	requests    atomic.Int64
+	sem         chan struct{}
+	flight      singleflight.Group
+
+	mu    sync.Mutex
+	hosts map[string][]*hostEntry // by registry host; clients shared for connection reuse
+	down  map[string]string       // host label → why it was given up on in this run
+}
+
+// NewResolver builds a client-side resolver from the same RegistryConfig that is rendered
+// into buildkitd.toml, with transports that use the spec's proxy (honouring no_proxy) and
+// never the environment's.
+func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	conf, err := RegistryConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolver{conf: conf, mirrorsOnly: map[string]bool{}, cache: cache, opts: o,
+		sem: make(chan struct{}, o.concurrency), hosts: map[string][]*hostEntry{}, down: map[string]string{}}
+	for _, reg := range s.Registries {
+		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
+	}
+	r.tc = transportConfig{proxy: proxyFunc(s.Proxy), dial: o.dial, timeout: o.attemptTimeout}
+	return r, nil
+}
+
+// Requests is the number of HTTP requests made so far (token fetches included).
+func (r *Resolver) Requests() int64 { return r.requests.Load() }
+
+// Cache is the content cache the resolver fills.
+func (r *Resolver) Cache() *Cache { return r.cache }
+
+func (r *Resolver) wrap(rt http.RoundTripper, _ string) http.RoundTripper {
+	return &countingTransport{next: rt, count: &r.requests}
+}
+
+// hostsFor returns the hosts to try for a registry, building their clients once.
+func (r *Resolver) hostsFor(registry string) ([]*hostEntry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hs, ok := r.hosts[registry]; ok {
+		return hs, nil
+	}
+	entries, err := registryHosts(r.conf, r.mirrorsOnly, registry, r.tc, r.wrap)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]*hostEntry, len(entries))
+	for i := range entries {
+		e := entries[i]
+		e.host.Authorizer = docker.NewDockerAuthorizer(docker.WithAuthClient(e.host.Client), docker.WithAuthCreds(r.creds))
+		hs[i] = &e
+	}
+	r.hosts[registry] = hs
+	return hs, nil
+}
+
+func (r *Resolver) creds(host string) (string, string, error) {
+	if r.opts.creds == nil {
+		return "", "", nil
+	}
+	return r.opts.creds(host)
+}
+
+// Resolve resolves ref (a tag or digest reference) for each platform: each mirror in
+// order, then the registry itself unless mirrors_only, retrying transient failures with
+// backoff inside the overall deadline. The index, manifests and configs end up in the
+// cache. A failure is a *ResolveError naming every host tried and why.
+func (r *Resolver) Resolve(ctx context.Context, ref string, platforms []string) (*Image, error) {
+	norm, err := NormalizeRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	key := norm + " " + strings.Join(platforms, ",")
+	v, err, _ := r.flight.Do(key, func() (any, error) {
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-r.sem }()
+		return r.resolve(ctx, norm, platforms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	im := *v.(*Image)
+	im.Platforms = append([]PlatformImage(nil), im.Platforms...)
+	return &im, nil
+}
+
+// ResolveAll resolves every request concurrently (bounded by WithConcurrency) and returns
+// the images in request order. Every failure is reported, joined, not only the first.
+func (r *Resolver) ResolveAll(ctx context.Context, reqs []ImageRequest) ([]Image, error) {
+	out := make([]Image, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			im, err := r.Resolve(ctx, req.Ref, req.Platforms)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			out[i] = *im
+		}()
+	}
+	wg.Wait()
+	return out, joinErrors(errs)
+}
+
+// attemptState is what one reference's resolution remembers across attempts, so that a
+// retry resumes where the last attempt failed instead of starting over.
+type attemptState struct {
+	top map[*hostEntry]ocispec.Descriptor
+}
+
+func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) (*Image, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := r.hostsFor(reference.Domain(named))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
+	defer cancel()
+	results := make([]*HostError, len(hosts))
+	for i, h := range hosts {
+		results[i] = &HostError{Host: h.label, Mirror: h.mirror}
+	}
+	st := &attemptState{top: map[*hostEntry]ocispec.Descriptor{}}
+	for round := 0; ; round++ {
+		var retry bool
+		var wait time.Duration
+		for i, h := range hosts {
+			he := results[i]
+			if round > 0 && !he.Class.Retryable() {
+				continue
+			}
+			if why := r.isDown(h.label); why != "" && he.Attempts == 0 {
+				he.Class, he.msg = ClassSkipped, "skipped: "+why
+				continue
+			}
+			im, o := r.attempt(ctx, h, ref, platforms, st)
+			he.Attempts++
+			if o == nil {
+				return im, nil
+			}
+			he.Class, he.Status, he.RetryAfter, he.msg = o.class, o.status, o.retryAfter, o.msg
+			he.Err = redactedError{o.err}
+			r.opts.logf("%s: %s", ref, he.Error())
+			if o.class == ClassTimeout {
+				r.markDown(h.label, "timed out earlier in this run")
+			}
+			if o.class == ClassCanceled {
+				return nil, r.fail(ref, results)
+			}
+			if o.class.Retryable() {
+				retry = true
+				wait = max(wait, o.retryAfter)
+			}
+		}
+		if !retry {
+			return nil, r.fail(ref, results)
+		}
+		wait = max(wait, r.backoff(round))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, r.fail(ref, results)
+		}
+		r.opts.logf("%s: retrying in %s", ref, wait.Round(time.Millisecond))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, r.fail(ref, results)
+		}
+	}
+}
+
+// backoff is the capped exponential delay before round+1, with jitter in [d/2, d].
+func (r *Resolver) backoff(round int) time.Duration {
+	d := r.opts.backoffBase << min(round, 20)
+	if d > r.opts.backoffMax || d <= 0 {
+		d = r.opts.backoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func (r *Resolver) isDown(label string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.down[label]
+}
+
+func (r *Resolver) markDown(label, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down[label] = why
+}
+
+// fail builds the final error for ref.
+func (r *Resolver) fail(ref string, results []*HostError) error {
+	e := &ResolveError{Ref: ref, Hosts: results}
+	e.Hint = hintFor(ref, results)
+	return e
+}
+
+func hintFor(ref string, results []*HostError) string {
+	classes := map[Class]bool{}
+	mirrors := false
+	for _, h := range results {
+		classes[h.Class] = true
+		mirrors = mirrors || h.Mirror
+	}
+	domain := ref
+	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
+		domain = reference.Domain(n)
+	}
+	switch {
+	case classes[ClassAuth]:
+		return fmt.Sprintf("log in to the registry (docker login %s) or check that the repository exists and you may pull it", domain)
+	case classes[ClassTLS]:
+		return fmt.Sprintf("set ca = \"...\" (or insecure/http = true) in registry %q of the spec", domain)
+	case classes[ClassNotFound] && len(classes) == 1:
+		return "check the image name and tag; run `archc lock --update --image " + ref + "` if the tag was removed"
+	case !mirrors:
+		return fmt.Sprintf("configure a mirror: registry %q { mirrors = [\"https://...\"] } in the spec, or check the proxy block", domain)
+	default:
+		return "check that the mirrors are up (archc doctor) and that the proxy block and no_proxy are right"
+	}
+}
+
+// attempt tries one host once. It returns the image, or the classified failure.
+func (r *Resolver) attempt(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, *outcome) {
+	actx, cancel := context.WithTimeout(ctx, r.opts.attemptTimeout)
+	defer cancel()
+	im, err := r.fetchImage(actx, h, ref, platforms, st)
+	if err == nil {
+		return im, nil
+	}
+	o := classify(err, actx, ctx, r.opts.attemptTimeout)
+	return nil, &o
+}
+
+// fetchImage resolves ref on one host: HEAD the tag (unless the digest is known), fetch the
+// index once, then each platform's manifest and config, all through the cache.
+func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, error) {
+	res := docker.NewResolver(docker.ResolverOptions{
+		Hosts: func(string) ([]docker.RegistryHost, error) { return []docker.RegistryHost{h.host}, nil },
+	})
+	top, ok := st.top[h]
+	if !ok {
+		var err error
+		top, err = r.resolveTop(ctx, res, ref)
+		if err != nil {
+			return nil, err
+		}
+		st.top[h] = top
+	}
+	f := &fetcher{res: res, ref: ref, cache: r.cache}
+	topData, err := f.fetch(ctx, top)
+	if err != nil {
+		return nil, err
+	}
+	im := &Image{Ref: ref, Digest: top.Digest, Host: h.host.Host}
+	im.Platforms = make([]PlatformImage, len(platforms))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range platforms {
+		g.Go(func() error {
+			pi, err := f.platform(gctx, top, topData, p)
+			if err != nil {
+				return err
+			}
+			im.Platforms[i] = *pi
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(im.Platforms, func(i, j int) bool { return im.Platforms[i].Platform < im.Platforms[j].Platform })
+	return im, nil
+}
+
+// resolveTop finds the descriptor ref points to. A digest reference whose content is
+// cached needs no request.
+func (r *Resolver) resolveTop(ctx context.Context, res interface {
+	Resolve(context.Context, string) (string, ocispec.Descriptor, error)
+}, ref string) (ocispec.Descriptor, error) {
+	if d := refDigest(ref); d != "" && r.cache.Has(d) {
+		data, err := r.cache.Get(d)
+		if err == nil {
+			return ocispec.Descriptor{Digest: d, Size: int64(len(data)), MediaType: sniffMediaType(data)}, nil
+		}
+	}
+	_, desc, err := res.Resolve(ctx, ref)
+	return desc, err
+}
+
+func refDigest(ref string) digest.Digest {
+	n, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	if c, ok := n.(reference.Canonical); ok {
+		return c.Digest()
+	}
+	return ""
+}
+
+// joinErrors joins the non-nil errors, or returns nil.
+func joinErrors(errs []error) error {
+	var out []error
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return &multiError{errs: out}
+}
+
+// multiError prints one error per paragraph.
+type multiError struct{ errs []error }
+
+func (m *multiError) Error() string {
+	parts := make([]string, len(m.errs))
+	for i, e := range m.errs {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+func (m *multiError) Unwrap() []error { return m.errs }
