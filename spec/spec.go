@@ -8,6 +8,7 @@ package spec
 
 import (
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Output kinds a component can produce.
@@ -49,8 +50,14 @@ type Spec struct {
 type Variable struct {
 	Name        string
 	Description string
-	// Value is the final value after --var > ARCHC_VAR_NAME > default.
+	// Value is the final value after --var > ARCHC_VAR_NAME > default: verbatim for
+	// strings, JSON for other types.
 	Value string
+	// Type is the declared type constraint ("string", "list(string)", ...), or the type
+	// of the default when none is declared.
+	Type string
+	// Cty is the typed value.
+	Cty cty.Value
 	// Source says where Value came from: "default", "env" or "flag".
 	Source string
 	Range  hcl.Range

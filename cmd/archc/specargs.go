@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// defaultSpec is read when neither SPEC nor -f is given.
+const defaultSpec = "archbuild.hcl"
+
+// specArgs are the arguments of every command that reads a spec. Embed it with `embed:""`.
+type specArgs struct {
+	Spec  string   `arg:"" optional:"" name:"spec" placeholder:"SPEC" help:"Spec file (default ./archbuild.hcl when no -f is given)."`
+	Files []string `name:"file" short:"f" sep:"none" placeholder:"FILE" help:"Another spec file to merge; later files win per attribute (repeatable)."`
+	Vars  []string `name:"var" sep:"none" placeholder:"NAME=VALUE" help:"Set a variable; beats ARCHC_VAR_NAME and the default (repeatable)."`
+}
+
+// files returns the spec files in merge order: SPEC first, then each -f.
+func (a *specArgs) files() []string {
+	var out []string
+	if a.Spec != "" {
+		out = append(out, a.Spec)
+	}
+	out = append(out, a.Files...)
+	if len(out) == 0 {
+		out = []string{defaultSpec}
+	}
+	return out
+}
+
+// vars parses the --var flags; a malformed one is a usage error.
+func (a *specArgs) vars() (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range a.Vars {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--var %q: want NAME=VALUE", kv)}
+		}
+		out[name] = val
+	}
+	return out, nil
+}
+
+// load reads and checks the spec. It prints diagnostics (warnings too) to g.Stderr and
+// returns an already-reported exit error when the spec is invalid.
+func (a *specArgs) load(g *Globals) (*spec.Spec, error) {
+	vars, err := a.vars()
+	if err != nil {
+		return nil, err
+	}
+	s, diags := spec.Load(spec.LoadOptions{Files: a.files(), Vars: vars, Environ: os.Environ()})
+	if len(diags) > 0 {
+		if err := spec.WriteDiagnostics(g.Stderr, diags, colorOn(g)); err != nil {
+			return nil, fmt.Errorf("print diagnostics: %w", err)
+		}
+	}
+	if diags.HasErrors() {
+		return nil, &exitError{code: exitFailure}
+	}
+	return s, nil
+}
+
+// colorOn says whether to color output on stderr: not with --no-color, and only on a terminal.
+func colorOn(g *Globals) bool {
+	if g.NoColor {
+		return false
+	}
+	f, ok := g.Stderr.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

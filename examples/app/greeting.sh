@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "@GREETING@ on $(cat /etc/arch) (base: $(cat /etc/archc-base))"

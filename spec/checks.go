@@ -1,0 +1,213 @@
+package spec
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// errorAt builds an error diagnostic.
+func errorAt(rng hcl.Range, summary, format string, args ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  rng.Ptr(),
+	}
+}
+
+// elemRange is the range of element i of a list literal, else the whole expression's.
+func elemRange(expr hcl.Expression, i int) hcl.Range {
+	if tup, ok := expr.(*hclsyntax.TupleConsExpr); ok && i >= 0 && i < len(tup.Exprs) {
+		return tup.Exprs[i].Range()
+	}
+	return expr.Range()
+}
+
+// keyRange is the range of the value under key in an object literal, else the whole
+// expression's.
+func keyRange(expr hcl.Expression, key string) hcl.Range {
+	if obj, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+		for _, item := range obj.Items {
+			k, diags := item.KeyExpr.Value(nil)
+			if !diags.HasErrors() && k.IsKnown() && !k.IsNull() && k.Type() == cty.String && k.AsString() == key {
+				return item.ValueExpr.Range()
+			}
+		}
+	}
+	return expr.Range()
+}
+
+// normalizePlatforms parses and normalizes a platform list attribute. A platform must
+// name at least os/arch: a bare "arm64" would silently take the host's OS.
+func normalizePlatforms(list []string, expr hcl.Expression) ([]string, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if len(list) == 0 {
+		return nil, hcl.Diagnostics{errorAt(expr.Range(), "Empty platform list",
+			"platforms needs at least one entry such as \"linux/amd64\"; remove the attribute to use the default.")}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i, s := range list {
+		p, err := platforms.Parse(s)
+		if err == nil && !strings.Contains(s, "/") {
+			err = fmt.Errorf("%q names no OS", s)
+		}
+		if err != nil {
+			diags = append(diags, errorAt(elemRange(expr, i), "Invalid platform",
+				"Cannot parse platform %q: %v. Write os/arch[/variant], e.g. \"linux/arm64\" or \"linux/arm/v7\".", s, err))
+			continue
+		}
+		norm := platforms.Format(platforms.Normalize(p))
+		if !seen[norm] {
+			seen[norm] = true
+			out = append(out, norm)
+		}
+	}
+	return out, diags
+}
+
+// checkHost validates a registry host name: "host[:port]", no scheme, no path.
+func checkHost(host string) error {
+	if host == "" {
+		return fmt.Errorf("empty host")
+	}
+	if strings.Contains(host, "://") {
+		return fmt.Errorf("a registry host has no scheme; write %q and use http = true for plain HTTP",
+			host[strings.Index(host, "://")+3:])
+	}
+	if strings.ContainsAny(host, "/?#@ \t") {
+		return fmt.Errorf("a registry host is host[:port] without path, user or spaces")
+	}
+	name, port := host, ""
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		name, port = h, p
+	} else if strings.Count(host, ":") == 1 || strings.HasPrefix(host, "[") {
+		return fmt.Errorf("cannot split host and port: %v", err)
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 1 to 65535", port)
+		}
+	}
+	if net.ParseIP(name) != nil {
+		return nil
+	}
+	return checkHostname(name)
+}
+
+func checkHostname(name string) error {
+	if len(name) > 253 {
+		return fmt.Errorf("host name longer than 253 characters")
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("host name %q has an empty or too long label", name)
+		}
+		for i, r := range label {
+			ok := r == '-' && i > 0 && i < len(label)-1 ||
+				r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+			if !ok {
+				return fmt.Errorf("host name %q contains %q", name, r)
+			}
+		}
+	}
+	return nil
+}
+
+// checkMirror validates a mirror URL and returns it without a trailing slash.
+func checkMirror(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("scheme must be http or https (http:// means plain HTTP), got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("no host")
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("credentials do not belong in a mirror URL; archc uses your Docker config")
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.Contains(s, "#") {
+		return "", fmt.Errorf("a mirror URL has no query or fragment")
+	}
+	if err := checkHost(u.Host); err != nil {
+		return "", err
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// checkProxyURL validates a proxy URL (credentials allowed; views redact them).
+func checkProxyURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return fmt.Errorf("scheme must be http, https, socks5 or socks5h, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("no host")
+	}
+	return nil
+}
+
+// checkBuilderAddress validates a BuildKit address.
+func checkBuilderAddress(s string) error {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || rest == "" {
+		return fmt.Errorf("write scheme://..., e.g. tcp://10.0.0.5:1234 or unix:///run/buildkit/buildkitd.sock")
+	}
+	switch scheme {
+	case "unix", "tcp", "docker-container", "kube-pod", "ssh":
+		return nil
+	}
+	return fmt.Errorf("unsupported scheme %q (use unix, tcp, docker-container, kube-pod or ssh)", scheme)
+}
+
+// checkTag validates an image reference used as a tag.
+func checkTag(s string) error {
+	ref, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return err
+	}
+	if _, ok := ref.(reference.Digested); ok {
+		return fmt.Errorf("a tag cannot carry a digest")
+	}
+	return nil
+}
+
+// checkExists reports a path that is missing or of the wrong kind.
+func checkExists(path string, wantDir bool, rng hcl.Range, what string) *hcl.Diagnostic {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return errorAt(rng, what+" not found", "%s: %v. Relative paths resolve against the spec file's directory.", what, unwrapPathErr(err))
+	case wantDir && !fi.IsDir():
+		return errorAt(rng, what+" is not a directory", "%s is a file; it must be a directory.", path)
+	case !wantDir && fi.IsDir():
+		return errorAt(rng, what+" is a directory", "%s is a directory; it must be a file.", path)
+	}
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}

@@ -1,0 +1,315 @@
+package spec
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// dockerImagePrefix marks an image used as a named context.
+const dockerImagePrefix = "docker-image://"
+
+type componentBody struct {
+	Context    string            `hcl:"context,optional"`
+	Dockerfile string            `hcl:"dockerfile,optional"`
+	Target     string            `hcl:"target,optional"`
+	Args       map[string]string `hcl:"args,optional"`
+	Tags       []string          `hcl:"tags,optional"`
+	Platforms  []string          `hcl:"platforms,optional"`
+	Contexts   map[string]string `hcl:"contexts,optional"`
+	Output     string            `hcl:"output,optional"`
+	OutputPath string            `hcl:"output_path,optional"`
+	Labels     map[string]string `hcl:"labels,optional"`
+	DependsOn  []string          `hcl:"depends_on,optional"`
+}
+
+// component evaluates one component block, fills its defaults and checks it.
+func (e *evaluator) component(b *mergedBlock, defaultPlatforms []string) (Component, hcl.Diagnostics) {
+	var raw componentBody
+	diags := e.decode(b, &raw, "contexts", "depends_on")
+	c := Component{
+		Name:   b.Name(),
+		Target: raw.Target,
+		Args:   raw.Args,
+		Labels: raw.Labels,
+		Output: raw.Output,
+		Range:  b.DefRange,
+	}
+	diags = append(diags, e.componentPaths(b, raw, &c)...)
+	for i, t := range raw.Tags {
+		if err := checkTag(t); err != nil {
+			diags = append(diags, errorAt(elemRange(attr(b, "tags").Expr, i), "Invalid tag", "%q: %v.", t, err))
+			continue
+		}
+		c.Tags = append(c.Tags, t)
+	}
+	c.Platforms = defaultPlatforms
+	if a := attr(b, "platforms"); a != nil && raw.Platforms != nil {
+		p, d := normalizePlatforms(raw.Platforms, a.Expr)
+		c.Platforms, diags = p, append(diags, d...)
+	}
+	diags = append(diags, e.componentOutput(b, raw, &c)...)
+	deps := map[string]bool{}
+	for i, d := range raw.DependsOn {
+		name := strings.TrimPrefix(d, componentRefPrefix)
+		if name == c.Name {
+			diags = append(diags, errorAt(elemRange(attr(b, "depends_on").Expr, i), "Dependency cycle", "%s -> %s", name, name))
+			continue
+		}
+		if !e.components[name] {
+			diags = append(diags, undefined("component", "component", name, e.components, elemRange(attr(b, "depends_on").Expr, i).Ptr()))
+			continue
+		}
+		deps[name] = true
+	}
+	ctxs, d := e.namedContexts(b, raw.Contexts)
+	diags = append(diags, d...)
+	for _, nc := range ctxs {
+		if nc.Component != "" {
+			deps[nc.Component] = true
+		}
+	}
+	c.Contexts = ctxs
+	c.DependsOn = sortedNames(deps)
+	return c, diags
+}
+
+// componentPaths resolves context and dockerfile and checks that they exist. The context
+// is relative to the spec file; the dockerfile to the context, like docker build.
+func (e *evaluator) componentPaths(b *mergedBlock, raw componentBody, c *Component) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	ctxRange := b.DefRange
+	if raw.Context == "" {
+		raw.Context = "."
+	}
+	if a := attr(b, "context"); a != nil {
+		c.Context = e.path(a.Expr.Range(), raw.Context)
+		ctxRange = a.Expr.Range()
+	} else {
+		c.Context = e.path(b.DefRange, raw.Context)
+	}
+	ctxDiag := checkExists(c.Context, true, ctxRange, "Build context")
+	if ctxDiag != nil {
+		diags = append(diags, ctxDiag)
+	}
+	dfRange := b.DefRange
+	c.Dockerfile = filepath.Join(c.Context, "Dockerfile")
+	if a := attr(b, "dockerfile"); a != nil && raw.Dockerfile != "" {
+		c.Dockerfile = filepath.Join(c.Context, raw.Dockerfile)
+		if filepath.IsAbs(raw.Dockerfile) {
+			c.Dockerfile = filepath.Clean(raw.Dockerfile)
+		}
+		dfRange = a.Expr.Range()
+	}
+	if ctxDiag == nil || attr(b, "dockerfile") != nil {
+		if d := checkExists(c.Dockerfile, false, dfRange, "Dockerfile"); d != nil {
+			diags = append(diags, d)
+		}
+	}
+	return diags
+}
+
+// componentOutput fills the output default and checks output/output_path/tags agree.
+func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Component) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	outRange := b.DefRange
+	if a := attr(b, "output"); a != nil {
+		outRange = a.Expr.Range()
+	}
+	if c.Output == "" {
+		c.Output = OutputCacheOnly
+		if len(raw.Tags) > 0 {
+			c.Output = OutputRegistry
+		}
+	}
+	switch c.Output {
+	case OutputRegistry:
+		if len(raw.Tags) == 0 {
+			diags = append(diags, errorAt(outRange, "Registry output without tags",
+				"component %q: output = \"registry\" pushes its tags, but tags is empty.", c.Name))
+		}
+	case OutputOCI, OutputLocal:
+		if raw.OutputPath == "" {
+			diags = append(diags, errorAt(outRange, "Missing output_path",
+				"component %q: output = %q writes to output_path; set it.", c.Name, c.Output))
+		}
+	case OutputCacheOnly:
+	default:
+		diags = append(diags, errorAt(outRange, "Invalid output",
+			"component %q: output %q is not one of registry, oci, local, cache-only.", c.Name, c.Output))
+	}
+	if raw.OutputPath != "" {
+		a := attr(b, "output_path")
+		c.OutputPath = e.path(a.Expr.Range(), raw.OutputPath)
+		if c.Output != OutputOCI && c.Output != OutputLocal {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Unused output_path",
+				Detail:   "output_path is only used with output = \"oci\" or \"local\".",
+				Subject:  a.Expr.Range().Ptr(),
+			})
+			c.OutputPath = ""
+		}
+	}
+	return diags
+}
+
+// namedContexts classifies each contexts entry: component.X, docker-image://REF or a path.
+func (e *evaluator) namedContexts(b *mergedBlock, raw map[string]string) ([]NamedContext, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	var out []NamedContext
+	for _, name := range sortedKeys(raw) {
+		val := raw[name]
+		a := attr(b, "contexts")
+		rng := keyRange(a.Expr, name)
+		nc := NamedContext{Name: name, Range: rng}
+		switch {
+		case strings.HasPrefix(val, componentRefPrefix):
+			nc.Component = strings.TrimPrefix(val, componentRefPrefix)
+			if !e.components[nc.Component] {
+				diags = append(diags, undefined("component", "component", nc.Component, e.components, rng.Ptr()))
+				continue
+			}
+			if nc.Component == b.Name() {
+				diags = append(diags, errorAt(rng, "Dependency cycle", "%s -> %s", nc.Component, nc.Component))
+				continue
+			}
+		case strings.HasPrefix(val, dockerImagePrefix):
+			nc.Image = strings.TrimPrefix(val, dockerImagePrefix)
+			if _, err := reference.ParseNormalizedNamed(nc.Image); err != nil {
+				diags = append(diags, errorAt(rng, "Invalid image reference", "contexts.%s: %q: %v.", name, nc.Image, err))
+				continue
+			}
+		case val == "":
+			diags = append(diags, errorAt(rng, "Empty context", "contexts.%s is empty; use a path, component.NAME or docker-image://REF.", name))
+			continue
+		default:
+			nc.Path = e.path(a.Expr.Range(), val)
+			if d := checkExists(nc.Path, true, rng, "Named context"); d != nil {
+				diags = append(diags, d)
+				continue
+			}
+		}
+		out = append(out, nc)
+	}
+	return out, diags
+}
+
+// orderComponents sorts components so each comes after its dependencies (ties by name)
+// and reports every dependency cycle as "a -> b -> a".
+func orderComponents(comps []Component) ([]Component, hcl.Diagnostics) {
+	byName := map[string]*Component{}
+	for i := range comps {
+		byName[comps[i].Name] = &comps[i]
+	}
+	diags := findCycles(comps, byName)
+	if diags.HasErrors() {
+		return comps, diags
+	}
+	indeg := map[string]int{}
+	users := map[string][]string{}
+	for _, c := range comps {
+		indeg[c.Name] += 0
+		for _, d := range c.DependsOn {
+			if _, ok := byName[d]; ok {
+				indeg[c.Name]++
+				users[d] = append(users[d], c.Name)
+			}
+		}
+	}
+	var ready, order []string
+	for name, n := range indeg {
+		if n == 0 {
+			ready = append(ready, name)
+		}
+	}
+	for len(ready) > 0 {
+		sort.Strings(ready)
+		name := ready[0]
+		ready = ready[1:]
+		order = append(order, name)
+		for _, u := range users[name] {
+			if indeg[u]--; indeg[u] == 0 {
+				ready = append(ready, u)
+			}
+		}
+	}
+	out := make([]Component, 0, len(order))
+	for _, name := range order {
+		out = append(out, *byName[name])
+	}
+	return out, diags
+}
+
+// findCycles walks the graph depth-first in name order and reports each distinct cycle once,
+// at the declaration of its first member.
+func findCycles(comps []Component, byName map[string]*Component) hcl.Diagnostics {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	reported := map[string]bool{}
+	var diags hcl.Diagnostics
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		color[name] = grey
+		stack = append(stack, name)
+		for _, d := range byName[name].DependsOn {
+			if _, ok := byName[d]; !ok || d == name {
+				continue // self-references are reported where they are written
+			}
+			switch color[d] {
+			case white:
+				visit(d)
+			case grey:
+				cycle := cycleFrom(stack, d)
+				key := canonicalCycle(cycle)
+				if !reported[key] {
+					reported[key] = true
+					diags = append(diags, errorAt(byName[cycle[0]].Range, "Dependency cycle",
+						"%s", strings.Join(append(cycle, cycle[0]), " -> ")))
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[name] = black
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if color[name] == white {
+			visit(name)
+		}
+	}
+	return diags
+}
+
+// cycleFrom returns the part of the DFS stack from start to its top.
+func cycleFrom(stack []string, start string) []string {
+	for i, n := range stack {
+		if n == start {
+			return append([]string(nil), stack[i:]...)
+		}
+	}
+	return []string{start}
+}
+
+// canonicalCycle rotates a cycle to start at its smallest name.
+func canonicalCycle(cycle []string) string {
+	min := 0
+	for i, n := range cycle {
+		if n < cycle[min] {
+			min = i
+		}
+	}
+	return strings.Join(append(append([]string(nil), cycle[min:]...), cycle[:min]...), ",")
+}

@@ -1,0 +1,209 @@
+package spec
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+)
+
+// componentRefPrefix is what component.NAME evaluates to. contexts and depends_on read it
+// back; a literal "component:NAME" string means the same.
+const componentRefPrefix = "component:"
+
+// evaluator holds what expressions can see: var, local, component and the functions.
+// Names whose definition failed are "poisoned": expressions using them are skipped
+// silently, so one mistake yields one diagnostic rather than a cascade.
+type evaluator struct {
+	funcs      map[string]function.Function
+	vars       map[string]cty.Value
+	locals     map[string]cty.Value
+	localNames map[string]bool
+	components map[string]bool
+	poisoned   map[string]bool // "var.NAME", "local.NAME"
+	variables  []Variable
+	dirs       map[string]string // spec filename as parsed -> its absolute directory
+	defaultDir string
+	ctx        *hcl.EvalContext
+}
+
+func newEvaluator(doc *document, dirs map[string]string, defaultDir string) *evaluator {
+	e := &evaluator{
+		funcs:      functions(),
+		vars:       map[string]cty.Value{},
+		locals:     map[string]cty.Value{},
+		localNames: map[string]bool{},
+		components: map[string]bool{},
+		poisoned:   map[string]bool{},
+		dirs:       dirs,
+		defaultDir: defaultDir,
+	}
+	for _, b := range doc.Blocks(blockComponent) {
+		e.components[b.Name()] = true
+	}
+	e.refreshContext()
+	return e
+}
+
+func (e *evaluator) refreshContext() {
+	comps := map[string]cty.Value{}
+	for name := range e.components {
+		comps[name] = cty.StringVal(componentRefPrefix + name)
+	}
+	e.ctx = &hcl.EvalContext{
+		Variables: map[string]cty.Value{
+			"var":       cty.ObjectVal(e.vars),
+			"local":     cty.ObjectVal(e.locals),
+			"component": cty.ObjectVal(comps),
+		},
+		Functions: e.funcs,
+	}
+}
+
+// functionsOnly is the context for variable blocks: functions, no other names.
+func (e *evaluator) functionsOnly() *hcl.EvalContext {
+	return &hcl.EvalContext{Functions: e.funcs}
+}
+
+// refsOK checks every var., local. and component. reference in expr, reporting undefined
+// names at their exact range. It returns false when expr must not be evaluated.
+func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componentRefs bool) bool {
+	ok := true
+	for _, tr := range expr.Variables() {
+		name, named := traversalAttr(tr)
+		rng := tr.SourceRange().Ptr()
+		switch tr.RootName() {
+		case "var":
+			if !named {
+				continue // let HCL explain var[0] and friends
+			}
+			if e.poisoned["var."+name] {
+				ok = false
+			} else if _, found := e.vars[name]; !found {
+				*diags = append(*diags, undefined("variable", "var", name, e.vars, rng))
+				ok = false
+			}
+		case "local":
+			if !named {
+				continue
+			}
+			if e.poisoned["local."+name] {
+				ok = false
+			} else if !e.localNames[name] {
+				*diags = append(*diags, undefined("local", "local", name, e.localNames, rng))
+				ok = false
+			}
+		case "component":
+			if !componentRefs {
+				*diags = append(*diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Component reference not allowed here",
+					Detail:   "component.NAME may only be used in contexts and depends_on.",
+					Subject:  rng,
+				})
+				ok = false
+			} else if named && !e.components[name] {
+				*diags = append(*diags, undefined("component", "component", name, e.components, rng))
+				ok = false
+			}
+		}
+	}
+	return ok
+}
+
+func undefined[V any](what, root, name string, known map[string]V, rng *hcl.Range) *hcl.Diagnostic {
+	detail := fmt.Sprintf("There is no %s named %q.", what, name)
+	if s := suggest(name, known); s != "" {
+		detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Undefined " + what,
+		Detail:   detail,
+		Subject:  rng,
+	}
+}
+
+// suggest returns the known name closest to name, if it is close enough to be a typo.
+func suggest[V any](name string, known map[string]V) string {
+	best, bestDist := "", 3
+	for _, k := range sortedKeys(known) {
+		if d := levenshtein.Distance(name, k, nil); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// traversalAttr returns the name after the root: "x" in var.x and var["x"].
+func traversalAttr(tr hcl.Traversal) (string, bool) {
+	if len(tr) < 2 {
+		return "", false
+	}
+	switch step := tr[1].(type) {
+	case hcl.TraverseAttr:
+		return step.Name, true
+	case hcl.TraverseIndex:
+		if step.Key.Type() == cty.String && step.Key.IsKnown() && !step.Key.IsNull() {
+			return step.Key.AsString(), true
+		}
+	}
+	return "", false
+}
+
+// decode evaluates a merged block into the gohcl struct out. Attributes with undefined
+// references are reported and left out, so the rest of the block is still checked.
+func (e *evaluator) decode(b *mergedBlock, out any, componentAttrs ...string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	body := &hclsyntax.Body{
+		Attributes: hclsyntax.Attributes{},
+		Blocks:     b.Body.Blocks,
+		SrcRange:   b.Body.SrcRange,
+		EndRange:   b.Body.EndRange,
+	}
+	for _, name := range sortedKeys(b.Body.Attributes) {
+		attr := b.Body.Attributes[name]
+		allowed := false
+		for _, c := range componentAttrs {
+			allowed = allowed || c == name
+		}
+		if e.refsOK(attr.Expr, &diags, allowed) {
+			body.Attributes[name] = attr
+		}
+	}
+	diags = append(diags, gohcl.DecodeBody(body, e.ctx, out)...)
+	return diags
+}
+
+// attr returns the attribute name of block b, or nil when it is not set.
+func attr(b *mergedBlock, name string) *hclsyntax.Attribute {
+	return b.Body.Attributes[name]
+}
+
+// path resolves p against the directory of the file that rng is in.
+func (e *evaluator) path(rng hcl.Range, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	dir, ok := e.dirs[rng.Filename]
+	if !ok {
+		dir = e.defaultDir
+	}
+	return filepath.Join(dir, p)
+}
+
+// sortedNames returns the keys of a set in order.
+func sortedNames(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

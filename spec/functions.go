@@ -1,0 +1,152 @@
+package spec
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// functions are the HCL functions a spec may call: go-cty's standard library (the set
+// buildx bake offers) plus encoding and hashing. Only deterministic functions: no
+// timestamp() or uuid(), so a spec always evaluates to the same plan.
+func functions() map[string]function.Function {
+	return map[string]function.Function{
+		"absolute":               stdlib.AbsoluteFunc,
+		"add":                    stdlib.AddFunc,
+		"and":                    stdlib.AndFunc,
+		"base64decode":           base64DecodeFunc,
+		"base64encode":           base64EncodeFunc,
+		"byteslen":               stdlib.BytesLenFunc,
+		"bytesslice":             stdlib.BytesSliceFunc,
+		"can":                    tryfunc.CanFunc,
+		"ceil":                   stdlib.CeilFunc,
+		"chomp":                  stdlib.ChompFunc,
+		"chunklist":              stdlib.ChunklistFunc,
+		"coalesce":               stdlib.CoalesceFunc,
+		"coalescelist":           stdlib.CoalesceListFunc,
+		"compact":                stdlib.CompactFunc,
+		"concat":                 stdlib.ConcatFunc,
+		"contains":               stdlib.ContainsFunc,
+		"convert":                typeexpr.ConvertFunc,
+		"csvdecode":              stdlib.CSVDecodeFunc,
+		"distinct":               stdlib.DistinctFunc,
+		"divide":                 stdlib.DivideFunc,
+		"element":                stdlib.ElementFunc,
+		"equal":                  stdlib.EqualFunc,
+		"flatten":                stdlib.FlattenFunc,
+		"floor":                  stdlib.FloorFunc,
+		"format":                 stdlib.FormatFunc,
+		"formatdate":             stdlib.FormatDateFunc,
+		"formatlist":             stdlib.FormatListFunc,
+		"greaterthan":            stdlib.GreaterThanFunc,
+		"greaterthanorequalto":   stdlib.GreaterThanOrEqualToFunc,
+		"hasindex":               stdlib.HasIndexFunc,
+		"indent":                 stdlib.IndentFunc,
+		"index":                  stdlib.IndexFunc,
+		"int":                    stdlib.IntFunc,
+		"join":                   stdlib.JoinFunc,
+		"jsondecode":             stdlib.JSONDecodeFunc,
+		"jsonencode":             stdlib.JSONEncodeFunc,
+		"keys":                   stdlib.KeysFunc,
+		"length":                 stdlib.LengthFunc,
+		"lessthan":               stdlib.LessThanFunc,
+		"lessthanorequalto":      stdlib.LessThanOrEqualToFunc,
+		"log":                    stdlib.LogFunc,
+		"lookup":                 stdlib.LookupFunc,
+		"lower":                  stdlib.LowerFunc,
+		"max":                    stdlib.MaxFunc,
+		"md5":                    hashFunc(func(b []byte) []byte { s := md5.Sum(b); return s[:] }),
+		"merge":                  stdlib.MergeFunc,
+		"min":                    stdlib.MinFunc,
+		"modulo":                 stdlib.ModuloFunc,
+		"multiply":               stdlib.MultiplyFunc,
+		"negate":                 stdlib.NegateFunc,
+		"not":                    stdlib.NotFunc,
+		"notequal":               stdlib.NotEqualFunc,
+		"or":                     stdlib.OrFunc,
+		"parseint":               stdlib.ParseIntFunc,
+		"pow":                    stdlib.PowFunc,
+		"range":                  stdlib.RangeFunc,
+		"regex":                  stdlib.RegexFunc,
+		"regex_replace":          stdlib.RegexReplaceFunc,
+		"regexall":               stdlib.RegexAllFunc,
+		"replace":                stdlib.ReplaceFunc,
+		"reverse":                stdlib.ReverseFunc,
+		"reverselist":            stdlib.ReverseListFunc,
+		"sethaselement":          stdlib.SetHasElementFunc,
+		"setintersection":        stdlib.SetIntersectionFunc,
+		"setproduct":             stdlib.SetProductFunc,
+		"setsubtract":            stdlib.SetSubtractFunc,
+		"setsymmetricdifference": stdlib.SetSymmetricDifferenceFunc,
+		"setunion":               stdlib.SetUnionFunc,
+		"sha1":                   hashFunc(func(b []byte) []byte { s := sha1.Sum(b); return s[:] }),
+		"sha256":                 hashFunc(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
+		"sha512":                 hashFunc(func(b []byte) []byte { s := sha512.Sum512(b); return s[:] }),
+		"signum":                 stdlib.SignumFunc,
+		"slice":                  stdlib.SliceFunc,
+		"sort":                   stdlib.SortFunc,
+		"split":                  stdlib.SplitFunc,
+		"strlen":                 stdlib.StrlenFunc,
+		"substr":                 stdlib.SubstrFunc,
+		"subtract":               stdlib.SubtractFunc,
+		"timeadd":                stdlib.TimeAddFunc,
+		"title":                  stdlib.TitleFunc,
+		"trim":                   stdlib.TrimFunc,
+		"trimprefix":             stdlib.TrimPrefixFunc,
+		"trimspace":              stdlib.TrimSpaceFunc,
+		"trimsuffix":             stdlib.TrimSuffixFunc,
+		"try":                    tryfunc.TryFunc,
+		"upper":                  stdlib.UpperFunc,
+		"urlencode":              urlEncodeFunc,
+		"values":                 stdlib.ValuesFunc,
+		"zipmap":                 stdlib.ZipmapFunc,
+	}
+}
+
+// stringFunc builds a string -> string function that may fail.
+func stringFunc(f func(string) (string, error)) function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "str", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			out, err := f(args[0].AsString())
+			if err != nil {
+				return cty.UnknownVal(cty.String), err
+			}
+			return cty.StringVal(out), nil
+		},
+	})
+}
+
+// hashFunc returns the lowercase hex digest of a string's UTF-8 bytes.
+func hashFunc(sum func([]byte) []byte) function.Function {
+	return stringFunc(func(s string) (string, error) { return hex.EncodeToString(sum([]byte(s))), nil })
+}
+
+var base64EncodeFunc = stringFunc(func(s string) (string, error) {
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+})
+
+var base64DecodeFunc = stringFunc(func(s string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", function.NewArgErrorf(0, "invalid base64: %v", err)
+	}
+	if !utf8.Valid(b) {
+		return "", function.NewArgErrorf(0, "the decoded bytes are not valid UTF-8")
+	}
+	return string(b), nil
+})
+
+var urlEncodeFunc = stringFunc(func(s string) (string, error) { return url.QueryEscape(s), nil })

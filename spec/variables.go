@@ -1,0 +1,329 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// EnvPrefix is the prefix of environment variables that set spec variables: ARCHC_VAR_TAG
+// sets variable "TAG".
+const EnvPrefix = "ARCHC_VAR_"
+
+// Where a variable's value came from, in increasing precedence.
+const (
+	SourceDefault = "default"
+	SourceEnv     = "env"
+	SourceFlag    = "flag"
+)
+
+type variableBody struct {
+	Default     hcl.Expression    `hcl:"default,optional"`
+	Type        hcl.Expression    `hcl:"type,optional"`
+	Description string            `hcl:"description,optional"`
+	Validations []validationBlock `hcl:"validation,block"`
+}
+
+type validationBlock struct {
+	Condition    hcl.Expression `hcl:"condition"`
+	ErrorMessage string         `hcl:"error_message"`
+}
+
+// evalVariables decides every variable's value (--var > ARCHC_VAR_NAME > default), converts
+// it to the declared type and runs its validation blocks.
+func (e *evaluator) evalVariables(blocks []*mergedBlock, opts LoadOptions) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	env := envVars(opts.Environ)
+	declared := map[string]bool{}
+	for _, b := range blocks {
+		declared[b.Name()] = true
+	}
+	for _, name := range sortedKeys(opts.Vars) {
+		if !declared[name] {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Undefined variable",
+				Detail: fmt.Sprintf("--var %s=... sets a variable the spec does not declare; "+
+					"add a variable %q block or drop the flag.", name, name),
+			})
+		}
+	}
+	var checks []func() hcl.Diagnostics
+	for _, b := range blocks {
+		v, check, vdiags := e.evalVariable(b, opts.Vars, env)
+		diags = append(diags, vdiags...)
+		e.variables = append(e.variables, v)
+		if check != nil {
+			checks = append(checks, check)
+		}
+	}
+	e.refreshContext()
+	for _, check := range checks { // validations may refer to other variables
+		diags = append(diags, check()...)
+	}
+	return diags
+}
+
+func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (Variable, func() hcl.Diagnostics, hcl.Diagnostics) {
+	name := b.Name()
+	v := Variable{Name: name, Range: b.DefRange}
+	var raw variableBody
+	diags := gohcl.DecodeBody(b.Body, e.functionsOnly(), &raw)
+	v.Description = raw.Description
+	ty := cty.DynamicPseudoType
+	typed := false
+	if raw.Type != nil && !isNullExpr(raw.Type) {
+		t, tdiags := typeexpr.TypeConstraint(raw.Type)
+		diags = append(diags, tdiags...)
+		if !tdiags.HasErrors() {
+			ty, typed = t, true
+		}
+	}
+	if diags.HasErrors() {
+		e.poisonVar(name)
+		return v, nil, diags
+	}
+	val, src, d := resolveVariable(name, raw.Default, ty, typed, flags, env, e.functionsOnly())
+	for _, diag := range d {
+		if diag.Subject == nil {
+			diag.Subject = b.DefRange.Ptr()
+		}
+	}
+	diags = append(diags, d...)
+	if d.HasErrors() {
+		e.poisonVar(name)
+		return v, nil, diags
+	}
+	e.vars[name] = val
+	v.Source = src
+	v.Type = typeexpr.TypeString(val.Type())
+	if typed {
+		v.Type = typeexpr.TypeString(ty)
+	}
+	v.Cty = val
+	v.Value = displayValue(val)
+	check := func() hcl.Diagnostics { return e.checkValidations(name, raw.Validations) }
+	return v, check, diags
+}
+
+// resolveVariable picks the value with the highest precedence and converts it to ty.
+func resolveVariable(name string, def hcl.Expression, ty cty.Type, typed bool, flags, env map[string]string, ctx *hcl.EvalContext) (cty.Value, string, hcl.Diagnostics) {
+	if s, ok := flags[name]; ok {
+		return parseVarValue(s, "--var "+name, ty, typed)
+	}
+	if s, ok := env[name]; ok {
+		return parseVarValue(s, EnvPrefix+name, ty, typed)
+	}
+	if def == nil || isNullExpr(def) {
+		return cty.NilVal, "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  fmt.Sprintf("No value for variable %q", name),
+			Detail: fmt.Sprintf("Variable %q has no default; set it with --var %s=VALUE or %s%s=VALUE.",
+				name, name, EnvPrefix, name),
+		}}
+	}
+	val, diags := def.Value(ctx)
+	if diags.HasErrors() {
+		return cty.NilVal, "", diags
+	}
+	val, err := convert.Convert(val, ty)
+	if err != nil {
+		return cty.NilVal, "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid default value for variable",
+			Detail:   fmt.Sprintf("The default of variable %q is not a %s: %v.", name, typeexpr.TypeString(ty), err),
+			Subject:  def.Range().Ptr(),
+		}}
+	}
+	return val, SourceDefault, nil
+}
+
+// parseVarValue reads a --var or environment value: verbatim for string variables (and
+// untyped ones), as an HCL expression ("[\"a\", \"b\"]", "true", "3") for other types.
+func parseVarValue(s, origin string, ty cty.Type, typed bool) (cty.Value, string, hcl.Diagnostics) {
+	src := SourceFlag
+	if strings.HasPrefix(origin, EnvPrefix) {
+		src = SourceEnv
+	}
+	if !typed || ty == cty.String {
+		return cty.StringVal(s), src, nil
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(s), origin, hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.NilVal, "", diags
+	}
+	val, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, "", diags
+	}
+	val, err := convert.Convert(val, ty)
+	if err != nil {
+		return cty.NilVal, "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("%s=%s is not a %s: %v.", origin, s, typeexpr.TypeString(ty), err),
+		}}
+	}
+	return val, src, nil
+}
+
+func (e *evaluator) checkValidations(name string, rules []validationBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, rule := range rules {
+		if !e.refsOK(rule.Condition, &diags, false) {
+			continue
+		}
+		val, d := rule.Condition.Value(e.ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		if val.IsNull() || !val.IsKnown() || val.Type() != cty.Bool {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid validation condition",
+				Detail:   "A validation condition must be true or false.",
+				Subject:  rule.Condition.Range().Ptr(),
+			})
+			continue
+		}
+		if val.False() {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid value for variable",
+				Detail:   fmt.Sprintf("var.%s = %s: %s", name, e.variableDisplay(name), rule.ErrorMessage),
+				Subject:  rule.Condition.Range().Ptr(),
+			})
+		}
+	}
+	return diags
+}
+
+func (e *evaluator) variableDisplay(name string) string {
+	for _, v := range e.variables {
+		if v.Name == name {
+			b, _ := ctyjson.Marshal(v.Cty, v.Cty.Type())
+			return string(b)
+		}
+	}
+	return "?"
+}
+
+// evalLocals evaluates the locals in dependency order; a local may use variables, functions
+// and other locals.
+func (e *evaluator) evalLocals(blocks []*mergedBlock) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	pending := map[string]*hclsyntax.Attribute{}
+	for _, b := range blocks {
+		attrs, d := b.Body.JustAttributes()
+		diags = append(diags, d...)
+		for name := range attrs {
+			pending[name] = b.Body.Attributes[name]
+			e.localNames[name] = true
+		}
+	}
+	for len(pending) > 0 {
+		progress := false
+		for _, name := range sortedKeys(pending) {
+			attr := pending[name]
+			if !e.localsReady(attr.Expr, pending) {
+				continue
+			}
+			delete(pending, name)
+			progress = true
+			if !e.refsOK(attr.Expr, &diags, false) {
+				e.poisoned["local."+name] = true
+				continue
+			}
+			val, d := attr.Expr.Value(e.ctx)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				e.poisoned["local."+name] = true
+				continue
+			}
+			e.locals[name] = val
+			e.refreshContext()
+		}
+		if !progress {
+			for _, name := range sortedKeys(pending) {
+				attr := pending[name]
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Cycle in locals",
+					Detail:   fmt.Sprintf("local.%s depends, directly or not, on itself.", name),
+					Subject:  attr.NameRange.Ptr(),
+				})
+				e.poisoned["local."+name] = true
+			}
+			break
+		}
+	}
+	e.refreshContext()
+	return diags
+}
+
+// localsReady says whether every local expr refers to has been evaluated (or failed).
+func (e *evaluator) localsReady(expr hcl.Expression, pending map[string]*hclsyntax.Attribute) bool {
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "local" {
+			continue
+		}
+		if name, ok := traversalAttr(tr); ok {
+			if _, waiting := pending[name]; waiting {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (e *evaluator) poisonVar(name string) {
+	e.poisoned["var."+name] = true
+	e.vars[name] = cty.DynamicVal
+}
+
+// envVars picks ARCHC_VAR_NAME=VALUE entries out of an environment.
+func envVars(environ []string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(k, EnvPrefix) && len(k) > len(EnvPrefix) {
+			out[strings.TrimPrefix(k, EnvPrefix)] = v
+		}
+	}
+	return out
+}
+
+// displayValue renders a value for people: strings verbatim, everything else as JSON.
+func displayValue(v cty.Value) string {
+	if v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+		return v.AsString()
+	}
+	b, err := ctyjson.Marshal(v, v.Type())
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func isNullExpr(expr hcl.Expression) bool {
+	v, diags := expr.Value(nil)
+	return !diags.HasErrors() && v.IsNull()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
