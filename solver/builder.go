@@ -1,0 +1,199 @@
+package solver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer" // docker-container://
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"         // kube-pod://
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// Builder is a connected BuildKit daemon.
+type Builder struct {
+	// Name is the spec's builder name (DefaultLocalName for the managed one).
+	Name string
+	// Address is what the client dialled.
+	Address string
+	// Local means archc manages this daemon (its config is rendered from the spec).
+	Local bool
+	// Declared are the platforms the spec's builder block lists (normalized); empty means
+	// whatever the workers report.
+	Declared []string
+	// Workers are the platforms the daemon's workers report (native and emulated).
+	Workers []ocispecs.Platform
+	// Client is the open connection; Close releases it.
+	Client *client.Client
+}
+
+// Close releases the connection.
+func (b *Builder) Close() error {
+	if b == nil || b.Client == nil {
+		return nil
+	}
+	return b.Client.Close()
+}
+
+// Serves reports whether the builder's workers can run platform p.
+func (b *Builder) Serves(p string) bool {
+	want, err := platforms.Parse(p)
+	if err != nil {
+		return false
+	}
+	m := platforms.Only(want)
+	for _, w := range b.Workers {
+		if platforms.Only(w).Match(want) || m.Match(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// WorkerPlatforms returns the workers' platforms as sorted, normalized strings.
+func (b *Builder) WorkerPlatforms() []string {
+	var out []string
+	for _, p := range b.Workers {
+		s := platforms.Format(platforms.Normalize(p))
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// connectLocal dials the local daemon and waits at most timeout for its workers.
+func connectLocal(ctx context.Context, name string, dir StateDir, timeout time.Duration) (*Builder, error) {
+	if _, err := os.Stat(dir.Socket()); err != nil {
+		return nil, fmt.Errorf("no socket at %s", dir.Socket())
+	}
+	b, err := dial(ctx, dir.Address(), timeout)
+	if err != nil {
+		return nil, err
+	}
+	b.Name, b.Local = name, true
+	return b, nil
+}
+
+// dial opens a client and lists workers within timeout.
+func dial(ctx context.Context, address string, timeout time.Duration, opts ...client.ClientOpt) (*Builder, error) {
+	c, err := client.New(ctx, address, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", address, err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	ws, err := c.ListWorkers(lctx)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("list workers at %s: %w", address, err)
+	}
+	if len(ws) == 0 {
+		c.Close()
+		return nil, fmt.Errorf("builder at %s has no workers", address)
+	}
+	b := &Builder{Address: address, Client: c}
+	for _, w := range ws {
+		b.Workers = append(b.Workers, w.Platforms...)
+	}
+	return b, nil
+}
+
+// ConnectRemote connects to a builder block with an address: unix://, tcp:// (with the
+// block's TLS files), docker-container:// or kube-pod://.
+func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) (*Builder, error) {
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	var opts []client.ClientOpt
+	if strings.HasPrefix(sb.Address, "tcp://") && (sb.CACert != "" || sb.Cert != "" || sb.ServerName != "") {
+		opts = append(opts, client.WithServerConfig(sb.ServerName, sb.CACert))
+		if sb.Cert != "" || sb.Key != "" {
+			opts = append(opts, client.WithCredentials(sb.Cert, sb.Key))
+		}
+	}
+	b, err := dial(ctx, sb.Address, timeout, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("builder %q: %w (hint: check the address and that buildkitd listens there; `archc builder status` shows what answers)", sb.Name, err)
+	}
+	b.Name = sb.Name
+	b.Declared = sb.Platforms
+	return b, nil
+}
+
+// Status describes a builder for `archc builder status`.
+type Status struct {
+	Name      string
+	Address   string
+	Local     bool
+	Running   bool
+	PID       int
+	Version   string
+	Platforms []string
+	// ConfigMatches is set for the local builder: whether the running daemon's config and
+	// proxy environment are what the spec renders now.
+	ConfigMatches *bool
+	Err           error
+}
+
+// LocalStatus inspects the local builder without starting it. wantDigest is
+// ConfigDigest of the spec's current rendering.
+func LocalStatus(ctx context.Context, name, wantDigest string) Status {
+	st := Status{Name: name, Local: true}
+	dir, err := StateDirFor(name)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	st.Address = dir.Address()
+	st.PID = runningPID(dir)
+	if st.PID == 0 {
+		return st
+	}
+	st.Running = true
+	have, _ := os.ReadFile(dir.Digest())
+	m := strings.TrimSpace(string(have)) == wantDigest
+	st.ConfigMatches = &m
+	b, err := connectLocal(ctx, name, dir, 5*time.Second)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	defer b.Close()
+	fillStatus(ctx, &st, b)
+	return st
+}
+
+// RemoteStatus connects to a builder block and describes it.
+func RemoteStatus(ctx context.Context, sb spec.Builder) Status {
+	st := Status{Name: sb.Name, Address: sb.Address}
+	b, err := ConnectRemote(ctx, sb, 5*time.Second)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	defer b.Close()
+	st.Running = true
+	fillStatus(ctx, &st, b)
+	return st
+}
+
+func fillStatus(ctx context.Context, st *Status, b *Builder) {
+	st.Platforms = b.WorkerPlatforms()
+	ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := b.Client.Info(ictx)
+	if err != nil {
+		st.Err = fmt.Errorf("info: %w", err)
+		return
+	}
+	st.Version = info.BuildkitVersion.Version
+}

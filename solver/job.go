@@ -1,0 +1,80 @@
+package solver
+
+import (
+	"time"
+
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// Job is one component's solve: every platform's definition in one client.Build, so a
+// registry output gets one index.
+type Job struct {
+	// Component is the component's name.
+	Component string
+	// Builds are the component's platforms, in the spec's order.
+	Builds []PlatformBuild
+	// LocalDirs maps the llb.Local names the definitions use to directories.
+	LocalDirs map[string]string
+	// Output is one of spec.Output*.
+	Output string
+	// Tags are pushed for a registry output; the first names the image of an oci output.
+	Tags []string
+	// OutputPath is the destination of oci (tarball) and local (directory) outputs.
+	OutputPath string
+	// Insecure pushes over plain HTTP or without TLS verification (registry.insecure).
+	Insecure bool
+	// DependsOn are the components that must finish first.
+	DependsOn []string
+}
+
+// PlatformBuild is one platform of a Job.
+type PlatformBuild struct {
+	// Platform is normalized, e.g. "linux/arm64".
+	Platform string
+	// Def is the compiler's definition for this platform.
+	Def *pb.Definition
+	// ImageConfig is the image config JSON from the compile; nil for none.
+	ImageConfig []byte
+}
+
+// Platforms returns the job's platforms in order.
+func (j *Job) Platforms() []string {
+	out := make([]string, len(j.Builds))
+	for i, b := range j.Builds {
+		out[i] = b.Platform
+	}
+	return out
+}
+
+// Result is the outcome of one Job.
+type Result struct {
+	Component string
+	Platforms []string
+	// Builders names the builder of each platform, in Platforms' order.
+	Builders []string
+	// Digest is what was exported: the index (or manifest) digest for registry and oci
+	// outputs; "" otherwise.
+	Digest string
+	// Duration is the wall time of the solve.
+	Duration time.Duration
+	// Steps and CachedSteps count the completed vertices and those served from cache.
+	Steps, CachedSteps int
+	// Err is the failure; Skipped means a dependency failed or the run was cancelled first.
+	Err     error
+	Skipped bool
+}
+
+// State is "cached" when every step came from the cache, else "built" (or "failed",
+// "skipped").
+func (r *Result) State() string {
+	switch {
+	case r.Skipped:
+		return "skipped"
+	case r.Err != nil:
+		return "failed"
+	case r.Steps == r.CachedSteps:
+		return "cached"
+	default:
+		return "built"
+	}
+}

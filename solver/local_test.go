@@ -1,0 +1,49 @@
+package solver
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestConfigDigest(t *testing.T) {
+	t.Parallel()
+	base := ConfigDigest([]byte("a"), []string{"HTTP_PROXY=x", "NO_PROXY=y"})
+	assert.Equal(t, base, ConfigDigest([]byte("a"), []string{"NO_PROXY=y", "HTTP_PROXY=x"}), "env order must not matter")
+	assert.NotEqual(t, base, ConfigDigest([]byte("b"), []string{"HTTP_PROXY=x", "NO_PROXY=y"}), "config change")
+	assert.NotEqual(t, base, ConfigDigest([]byte("a"), []string{"HTTP_PROXY=z", "NO_PROXY=y"}), "proxy change")
+	assert.True(t, strings.HasPrefix(base, "sha256:"))
+}
+
+func TestProxyEnv(t *testing.T) {
+	t.Parallel()
+	got := ProxyEnv("http://p:1", "", "", []string{"localhost", ".internal"})
+	assert.Equal(t, []string{
+		"HTTP_PROXY=http://p:1", "http_proxy=http://p:1",
+		"NO_PROXY=localhost,.internal", "no_proxy=localhost,.internal",
+	}, got)
+}
+
+func TestStateDirFor(t *testing.T) {
+	short := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", short)
+	d, err := StateDirFor("local")
+	assert.NoError(t, err)
+	assert.Equal(t, filepath.Join(short, "archc", "builders", "local"), string(d))
+	assert.Equal(t, filepath.Join(string(d), "buildkitd.sock"), d.Socket())
+
+	deep := filepath.Join(short, strings.Repeat("d", 120))
+	t.Setenv("XDG_STATE_HOME", deep)
+	d, err = StateDirFor("local")
+	assert.NoError(t, err)
+	assert.LessOrEqual(t, len(d.Socket()), maxSocketPath+20)
+	assert.True(t, strings.HasPrefix(d.Address(), "unix://"))
+}
+
+func TestWithoutProxyEnv(t *testing.T) {
+	t.Parallel()
+	got := withoutProxyEnv([]string{"PATH=/bin", "http_proxy=x", "HTTPS_PROXY=y", "no_proxy=z", "HOME=/root"})
+	assert.Equal(t, []string{"PATH=/bin", "HOME=/root"}, got)
+}

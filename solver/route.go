@@ -1,0 +1,113 @@
+package solver
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+)
+
+// Route assigns each platform to one builder: a builder whose block lists it first, else
+// one whose native (first) worker platform is it, else one that serves it by emulation.
+// Builders are tried in the order given. A platform no builder serves is an
+// *EmulationError naming the fix; no build starts.
+func Route(builders []*Builder, plats []string) (map[string]*Builder, error) {
+	out := make(map[string]*Builder, len(plats))
+	var missing []string
+	for _, p := range plats {
+		if b := pick(builders, p); b != nil {
+			out[p] = b
+			continue
+		}
+		missing = append(missing, p)
+	}
+	if len(missing) > 0 {
+		return nil, &EmulationError{Platforms: missing, Builders: builders}
+	}
+	return out, nil
+}
+
+func pick(builders []*Builder, p string) *Builder {
+	norm := normalize(p)
+	for _, b := range builders {
+		for _, d := range b.Declared {
+			if normalize(d) == norm {
+				return b
+			}
+		}
+	}
+	for _, b := range builders {
+		if len(b.Declared) == 0 && len(b.Workers) > 0 &&
+			platforms.Format(platforms.Normalize(b.Workers[0])) == norm {
+			return b
+		}
+	}
+	for _, b := range builders {
+		if len(b.Declared) == 0 && b.Serves(p) {
+			return b
+		}
+	}
+	return nil
+}
+
+func normalize(p string) string {
+	sp, err := platforms.Parse(p)
+	if err != nil {
+		return p
+	}
+	return platforms.Format(platforms.Normalize(sp))
+}
+
+// EmulationError says which platforms no builder can run and how to fix that.
+type EmulationError struct {
+	Platforms []string
+	Builders  []*Builder
+}
+
+func (e *EmulationError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "no builder can run %s:", strings.Join(e.Platforms, ", "))
+	for _, b := range e.Builders {
+		fmt.Fprintf(&sb, "\n  builder %q (%s) workers: %s", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
+		if len(b.Declared) > 0 {
+			fmt.Fprintf(&sb, "; spec routes %s to it", strings.Join(b.Declared, ", "))
+		}
+	}
+	sb.WriteString("\nfix, either:")
+	var qemu []string
+	for _, p := range e.Platforms {
+		qemu = append(qemu, "qemu-"+qemuArch(p))
+	}
+	slices.Sort(qemu)
+	qemu = slices.Compact(qemu)
+	fmt.Fprintf(&sb, "\n  - enable emulation on the builder's host: mount binfmt_misc if /proc/sys/fs/binfmt_misc/register is missing "+
+		"(`mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc`), install qemu-user-static (Debian: `apt-get install qemu-user-static`) "+
+		"so that %s is registered with the F flag (`cat /proc/sys/fs/binfmt_misc/%s`), then restart the builder (`archc builder down && archc builder up`);",
+		strings.Join(qemu, ", "), qemu[0])
+	fmt.Fprintf(&sb, "\n  - or add a native node to the spec: builder \"%s\" { address = \"tcp://HOST:1234\"  platforms = [%q] }",
+		strings.ReplaceAll(strings.TrimPrefix(e.Platforms[0], "linux/"), "/", "-"), e.Platforms[0])
+	return sb.String()
+}
+
+// qemuArch maps a platform to the name qemu-user-static registers for it.
+func qemuArch(p string) string {
+	sp, err := platforms.Parse(p)
+	if err != nil {
+		return p
+	}
+	switch sp.Architecture {
+	case "arm64":
+		return "aarch64"
+	case "amd64":
+		return "x86_64"
+	case "386":
+		return "i386"
+	case "arm":
+		return "arm"
+	case "mips64le":
+		return "mips64el"
+	default:
+		return sp.Architecture
+	}
+}

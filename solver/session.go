@@ -1,0 +1,158 @@
+package solver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	authutil "github.com/containerd/containerd/v2/core/remotes/docker/auth"
+	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
+	dockerconfig "github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"golang.org/x/net/http/httpproxy"
+	"google.golang.org/grpc"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// NewAuth returns the registry auth session: credentials from the user's Docker config
+// and credential helpers, answered inside archc's process (never written into LLB or
+// logs). Registry tokens are fetched by archc too, so FetchToken goes through the spec's
+// proxy (honouring no_proxy) and trusts the spec's registry CAs, instead of the
+// environment-only HTTP client buildkit's provider uses.
+func NewAuth(s *spec.Spec, stderr io.Writer) (session.Attachable, error) {
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	cfg := dockerconfig.LoadDefaultConfigFile(stderr)
+	provider := authprovider.LoadAuthConfig(cfg)
+	inner, ok := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: provider,
+	}).(auth.AuthServer)
+	if !ok {
+		return nil, fmt.Errorf("buildkit's auth provider does not implement the auth service")
+	}
+	tr, err := tokenTransport(s)
+	if err != nil {
+		return nil, err
+	}
+	return &proxiedAuth{AuthServer: inner, provider: provider, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+}
+
+// tokenTransport is an HTTP transport using the spec's proxy and registry CAs.
+func tokenTransport(s *spec.Spec) (*http.Transport, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = ProxyFunc(s.Proxy)
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	insecure := false
+	for _, r := range s.Registries {
+		if r.CA != "" {
+			pem, err := os.ReadFile(r.CA)
+			if err != nil {
+				return nil, fmt.Errorf("registry %s: read ca %s: %w", r.Host, r.CA, err)
+			}
+			pool.AppendCertsFromPEM(pem)
+		}
+		insecure = insecure || r.Insecure
+	}
+	// Token realms of insecure registries usually share their certificate.
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, InsecureSkipVerify: insecure} //nolint:gosec // only when the spec says insecure
+	return tr, nil
+}
+
+// ProxyFunc returns the proxy selection of the spec's proxy block (nil: direct).
+func ProxyFunc(p *spec.Proxy) func(*http.Request) (*url.URL, error) {
+	if p == nil {
+		return nil
+	}
+	cfg := &httpproxy.Config{
+		HTTPProxy:  firstNonEmpty(p.HTTPProxy, p.AllProxy),
+		HTTPSProxy: firstNonEmpty(p.HTTPSProxy, p.AllProxy),
+		NoProxy:    strings.Join(p.NoProxy, ","),
+	}
+	f := cfg.ProxyFunc()
+	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// proxiedAuth is buildkit's auth provider with FetchToken done by archc's own client.
+type proxiedAuth struct {
+	auth.AuthServer
+	provider authprovider.AuthConfigProvider
+	client   *http.Client
+}
+
+func (a *proxiedAuth) Register(server *grpc.Server) { auth.RegisterAuthServer(server, a) }
+
+// FetchToken mirrors buildkit's authProvider.FetchToken (OAuth POST with credentials,
+// falling back to GET; anonymous GET otherwise) over the spec's proxy.
+func (a *proxiedAuth) FetchToken(ctx context.Context, req *auth.FetchTokenRequest) (*auth.FetchTokenResponse, error) {
+	ac, err := a.provider(ctx, req.Host, req.Scopes, nil)
+	if err != nil {
+		return nil, fmt.Errorf("load credentials for %s: %w", req.Host, err)
+	}
+	if ac.RegistryToken != "" {
+		return tokenResponse(ac.RegistryToken, time.Time{}, 0), nil
+	}
+	to := authutil.TokenOptions{Realm: req.Realm, Service: req.Service, Scopes: req.Scopes, Username: ac.Username, Secret: ac.Password}
+	if ac.IdentityToken != "" {
+		to.Username, to.Secret = "", ac.IdentityToken
+	}
+	realm := realmHost(req.Realm)
+	if to.Secret != "" {
+		resp, err := authutil.FetchTokenWithOAuth(ctx, a.client, nil, "archc", to)
+		if err == nil {
+			return tokenResponse(resp.AccessToken, resp.IssuedAt, resp.ExpiresInSeconds), nil
+		}
+		var st remoteserrors.ErrUnexpectedStatus
+		if !asStatus(err, &st) || (st.StatusCode != http.StatusMethodNotAllowed && st.StatusCode != http.StatusNotFound && st.StatusCode != http.StatusUnauthorized) {
+			return nil, fmt.Errorf("fetch oauth token for %s from %s (through the spec's proxy when set): %w", req.Host, realm, err)
+		}
+	}
+	resp, err := authutil.FetchToken(ctx, a.client, nil, to)
+	if err != nil {
+		return nil, fmt.Errorf("fetch token for %s from %s (through the spec's proxy when set; check proxy.no_proxy and the proxy's reachability): %w", req.Host, realm, err)
+	}
+	return tokenResponse(resp.Token, resp.IssuedAt, resp.ExpiresInSeconds), nil
+}
+
+func asStatus(err error, st *remoteserrors.ErrUnexpectedStatus) bool { return errors.As(err, st) }
+
+func realmHost(realm string) string {
+	if u, err := url.Parse(realm); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "the token realm"
+}
+
+func tokenResponse(token string, issuedAt time.Time, expires int) *auth.FetchTokenResponse {
+	if expires == 0 {
+		expires = 60
+	}
+	r := &auth.FetchTokenResponse{Token: token, ExpiresIn: int64(expires)}
+	if !issuedAt.IsZero() {
+		r.IssuedAt = issuedAt.Unix()
+	}
+	return r
+}

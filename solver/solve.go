@@ -1,0 +1,230 @@
+package solver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// buildFunc is the gateway callback: one Solve per platform, refs keyed by platform, the
+// compiler's image config per platform and the refs.platforms metadata, as buildkit's
+// dockerui does, so the exporter writes one index whose manifests carry ENTRYPOINT, ENV...
+func buildFunc(builds []PlatformBuild) gateway.BuildFunc {
+	return func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
+		res := gateway.NewResult()
+		multi := len(builds) > 1
+		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(builds))}
+		var mu sync.Mutex
+		eg, ctx := errgroup.WithContext(ctx)
+		for i, b := range builds {
+			eg.Go(func() error {
+				r, err := c.Solve(ctx, gateway.SolveRequest{Definition: b.Def, Evaluate: true})
+				if err != nil {
+					return &PlatformError{Platform: b.Platform, Err: err}
+				}
+				ref, err := r.SingleRef()
+				if err != nil {
+					return &PlatformError{Platform: b.Platform, Err: err}
+				}
+				p, err := platforms.Parse(b.Platform)
+				if err != nil {
+					return fmt.Errorf("parse platform %q: %w", b.Platform, err)
+				}
+				p = platforms.Normalize(p)
+				id := platforms.FormatAll(p)
+				mu.Lock()
+				defer mu.Unlock()
+				exp.Platforms[i] = exptypes.Platform{ID: id, Platform: p}
+				if multi {
+					res.AddRef(id, ref)
+					if b.ImageConfig != nil {
+						res.AddMeta(exptypes.ExporterImageConfigKey+"/"+id, b.ImageConfig)
+					}
+					return nil
+				}
+				res.SetRef(ref)
+				if b.ImageConfig != nil {
+					res.AddMeta(exptypes.ExporterImageConfigKey, b.ImageConfig)
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return nil, err
+		}
+		if multi {
+			dt, err := json.Marshal(exp)
+			if err != nil {
+				return nil, err
+			}
+			res.AddMeta(exptypes.ExporterPlatformsKey, dt)
+		}
+		return res, nil
+	}
+}
+
+// PlatformError says which platform's solve failed.
+type PlatformError struct {
+	Platform string
+	Err      error
+}
+
+func (e *PlatformError) Error() string { return e.Platform + ": " + e.Err.Error() }
+func (e *PlatformError) Unwrap() error { return e.Err }
+
+// exports turns a job's output into exporter entries.
+func exports(job *Job) ([]client.ExportEntry, error) {
+	switch job.Output {
+	case spec.OutputRegistry:
+		if len(job.Tags) == 0 {
+			return nil, fmt.Errorf("component %s: output registry needs tags", job.Component)
+		}
+		attrs := map[string]string{"name": strings.Join(job.Tags, ","), "push": "true"}
+		if job.Insecure {
+			attrs["registry.insecure"] = "true"
+		}
+		return []client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}, nil
+	case spec.OutputOCI:
+		if job.OutputPath == "" {
+			return nil, fmt.Errorf("component %s: output oci needs output_path", job.Component)
+		}
+		attrs := map[string]string{}
+		if len(job.Tags) > 0 {
+			attrs["name"] = strings.Join(job.Tags, ",")
+		}
+		path := job.OutputPath
+		return []client.ExportEntry{{Type: client.ExporterOCI, Attrs: attrs, Output: func(map[string]string) (io.WriteCloser, error) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, err
+			}
+			return os.Create(path)
+		}}}, nil
+	case spec.OutputLocal:
+		if job.OutputPath == "" {
+			return nil, fmt.Errorf("component %s: output local needs output_path", job.Component)
+		}
+		return []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: job.OutputPath}}, nil
+	case spec.OutputCacheOnly, "":
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("component %s: unknown output %q", job.Component, job.Output)
+	}
+}
+
+// localMounts opens the job's local directories for the filesync session.
+func localMounts(job *Job) (map[string]fsutil.FS, error) {
+	m := make(map[string]fsutil.FS, len(job.LocalDirs))
+	for name, dir := range job.LocalDirs {
+		fs, err := fsutil.NewFS(dir)
+		if err != nil {
+			return nil, fmt.Errorf("component %s: open context %s: %w", job.Component, dir, err)
+		}
+		m[name] = fs
+	}
+	return m, nil
+}
+
+// solveOn runs builds of job on b in one client.Build and returns the exported digest.
+func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, ex []client.ExportEntry, attach []session.Attachable, t *tracker, p *Progress) (string, error) {
+	mounts, err := localMounts(job)
+	if err != nil {
+		return "", err
+	}
+	opt := client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: attach}
+	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(p))
+	if err != nil {
+		return "", err
+	}
+	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], nil
+}
+
+// BuildError is a failed component: where it failed and the last lines of its log.
+type BuildError struct {
+	Component string
+	Platform  string
+	Builder   string
+	// Step is the failing vertex's name ("[web linux/arm64] RUN make").
+	Step string
+	// Source is the Dockerfile excerpt with the failing line, when the definition has a
+	// source map.
+	Source string
+	// Logs are the failing step's last output lines.
+	Logs []string
+	Err  error
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+func (e *BuildError) Error() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "component %s", e.Component)
+	if e.Platform != "" {
+		fmt.Fprintf(&sb, " (%s)", e.Platform)
+	}
+	fmt.Fprintf(&sb, " on builder %s failed", e.Builder)
+	if e.Step != "" {
+		fmt.Fprintf(&sb, " at %s", e.Step)
+	}
+	fmt.Fprintf(&sb, ": %v", e.Err)
+	if e.Source != "" {
+		fmt.Fprintf(&sb, "\n%s", strings.TrimRight(e.Source, "\n"))
+	}
+	if len(e.Logs) > 0 {
+		fmt.Fprintf(&sb, "\nlast log lines:\n  %s", strings.Join(e.Logs, "\n  "))
+	}
+	return sb.String()
+}
+
+// buildError collects what is known about a failed solve.
+func buildError(job *Job, b *Builder, t *tracker, err error) *BuildError {
+	be := &BuildError{Component: job.Component, Builder: b.Name, Err: err}
+	be.Step, be.Logs, be.Platform = t.failure()
+	var pe *PlatformError
+	if errors.As(err, &pe) {
+		be.Platform = pe.Platform
+	}
+	for _, src := range errdefs.Sources(err) {
+		var buf bytes.Buffer
+		if src.Info != nil {
+			fmt.Fprintf(&buf, "%s:%d\n", relName(src.Info.Filename), firstLine(src))
+		}
+		_ = src.Print(&buf)
+		be.Source = buf.String()
+	}
+	return be
+}
+
+func firstLine(src *errdefs.Source) int32 {
+	if len(src.Ranges) == 0 || src.Ranges[0].Start == nil {
+		return 0
+	}
+	return src.Ranges[0].Start.Line
+}
+
+// relName keeps error text free of absolute paths.
+func relName(name string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, name); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+	}
+	return name
+}

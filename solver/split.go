@@ -1,0 +1,178 @@
+package solver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/util/resolver"
+	"github.com/moby/buildkit/util/resolver/config"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// IndexPusher pushes an index of manifests already pushed by digest under every tag.
+type IndexPusher func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error)
+
+// solveSplit builds a component whose platforms live on different builders. BuildKit
+// cannot write one index across daemons, so each platform is solved on its own builder
+// (registry outputs: pushed by digest), then archc pushes the index itself under every
+// tag. local and oci outputs get one subdirectory / tarball per platform.
+func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild, order []*Builder, opts RunOptions, t *tracker) (string, error) {
+	if j.Output == spec.OutputRegistry && opts.PushIndex == nil {
+		return "", fmt.Errorf("component %s: platforms span builders but no index pusher is configured", j.Component)
+	}
+	var (
+		mu    sync.Mutex
+		descs = make([]ocispecs.Descriptor, len(j.Builds))
+	)
+	pos := map[string]int{}
+	for i, b := range j.Builds {
+		pos[b.Platform] = i
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	for _, b := range order {
+		for _, pb := range groups[b] {
+			eg.Go(func() error {
+				ex, err := splitExports(j, pb.Platform)
+				if err != nil {
+					return err
+				}
+				resp, err := b.Client.Build(ctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session},
+					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
+				if err != nil {
+					return failure(ctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
+				}
+				if j.Output != spec.OutputRegistry {
+					return nil
+				}
+				d, err := exportedDescriptor(resp.ExporterResponse, pb.Platform)
+				if err != nil {
+					return fmt.Errorf("component %s (%s): %w", j.Component, pb.Platform, err)
+				}
+				mu.Lock()
+				descs[pos[pb.Platform]] = d
+				mu.Unlock()
+				return nil
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return "", err
+	}
+	if j.Output != spec.OutputRegistry {
+		return "", nil
+	}
+	d, err := opts.PushIndex(ctx, j.Tags, descs)
+	if err != nil {
+		return "", fmt.Errorf("component %s: push index: %w", j.Component, err)
+	}
+	return d.String(), nil
+}
+
+func mustMounts(j *Job) map[string]fsutil.FS {
+	m, _ := localMounts(j)
+	return m
+}
+
+// splitExports is the export of one platform of a split job.
+func splitExports(j *Job, platform string) ([]client.ExportEntry, error) {
+	sub := *j
+	dir := strings.ReplaceAll(platform, "/", "_")
+	switch j.Output {
+	case spec.OutputRegistry:
+		ex, err := exports(&sub)
+		if err != nil {
+			return nil, err
+		}
+		ex[0].Attrs["push-by-digest"] = "true"
+		return ex, nil
+	case spec.OutputLocal:
+		sub.OutputPath = filepath.Join(j.OutputPath, dir)
+	case spec.OutputOCI:
+		sub.OutputPath = strings.TrimSuffix(j.OutputPath, ".tar") + "-" + dir + ".tar"
+	}
+	return exports(&sub)
+}
+
+func exportedDescriptor(resp map[string]string, platform string) (ocispecs.Descriptor, error) {
+	var d ocispecs.Descriptor
+	raw, ok := resp[exptypes.ExporterImageDescriptorKey]
+	if !ok {
+		return d, fmt.Errorf("exporter returned no descriptor")
+	}
+	dt, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return d, fmt.Errorf("decode exporter descriptor: %w", err)
+	}
+	if err := json.Unmarshal(dt, &d); err != nil {
+		return d, fmt.Errorf("decode exporter descriptor: %w", err)
+	}
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return d, err
+	}
+	p = platforms.Normalize(p)
+	d.Platform = &p
+	d.Annotations = nil
+	return d, nil
+}
+
+// NewIndexPusher pushes indexes with archc's own client: the spec's registry config
+// (http, insecure, CA), credentials from the auth provider, the spec's proxy.
+func NewIndexPusher(regs map[string]config.RegistryConfig, creds func(host string) (string, string, error)) IndexPusher {
+	hosts := resolver.NewRegistryConfig(regs)
+	withAuth := func(host string) ([]docker.RegistryHost, error) {
+		hs, err := hosts(host)
+		if err != nil {
+			return nil, err
+		}
+		for i := range hs {
+			hs[i].Authorizer = docker.NewDockerAuthorizer(docker.WithAuthClient(hs[i].Client), docker.WithAuthCreds(creds))
+		}
+		return hs, nil
+	}
+	return func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error) {
+		idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: manifests}
+		idx.SchemaVersion = 2
+		dt, err := json.MarshalIndent(idx, "", "  ")
+		if err != nil {
+			return "", err
+		}
+		desc := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
+		r := docker.NewResolver(docker.ResolverOptions{Hosts: withAuth})
+		for _, tag := range tags {
+			p, err := r.Pusher(ctx, tag)
+			if err != nil {
+				return "", fmt.Errorf("push %s: %w", tag, err)
+			}
+			w, err := p.Push(ctx, desc)
+			if err != nil {
+				if strings.Contains(err.Error(), "already exists") {
+					continue
+				}
+				return "", fmt.Errorf("push %s: %w", tag, err)
+			}
+			if _, err := w.Write(dt); err != nil {
+				w.Close()
+				return "", fmt.Errorf("push %s: %w", tag, err)
+			}
+			if err := w.Commit(ctx, desc.Size, desc.Digest); err != nil {
+				return "", fmt.Errorf("push %s: %w", tag, err)
+			}
+		}
+		return desc.Digest, nil
+	}
+}
