@@ -1,0 +1,99 @@
+package solver
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
+	"github.com/moby/buildkit/util/resolver/config"
+	toml "github.com/pelletier/go-toml/v2"
+)
+
+// buildkitdRegistry is config.RegistryConfig with empty fields left out of the file.
+type buildkitdRegistry struct {
+	Mirrors      []string            `toml:"mirrors,omitempty"`
+	PlainHTTP    *bool               `toml:"http,omitempty"`
+	Insecure     *bool               `toml:"insecure,omitempty"`
+	RootCAs      []string            `toml:"ca,omitempty"`
+	KeyPairs     []config.TLSKeyPair `toml:"keypair,omitempty"`
+	TLSConfigDir []string            `toml:"tlsconfigdir,omitempty"`
+}
+
+// RenderBuildkitdConfig renders buildkitd.toml from the spec: the [registry."host"]
+// blocks of registry.RegistryConfig (so the daemon and archc's own resolver agree on
+// mirrors, http, insecure and CA), preceded by comments saying how the daemon gets the
+// proxy (its environment; see DaemonProxyEnv). The output is deterministic: sorted hosts,
+// no timestamps; proxy credentials are redacted.
+func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
+	reg, err := registry.RegistryConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	return RenderBuildkitdRegistries(reg, s.Proxy)
+}
+
+// RenderBuildkitdRegistries renders buildkitd.toml from a registry configuration, e.g.
+// one with dead mirrors removed by registry.WithoutMirrors.
+func RenderBuildkitdRegistries(reg map[string]config.RegistryConfig, proxy *spec.Proxy) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("# buildkitd.toml rendered by `archc builder config` from the spec. Do not edit:\n")
+	b.WriteString("# archc re-renders it and restarts its local builder when the spec changes.\n#\n")
+	writeProxyComment(&b, proxy)
+	if len(reg) == 0 {
+		b.WriteString("\n# No registry blocks in the spec: BuildKit's defaults apply.\n")
+		return b.Bytes(), nil
+	}
+	out := struct {
+		Registry map[string]buildkitdRegistry `toml:"registry"`
+	}{Registry: map[string]buildkitdRegistry{}}
+	for host, c := range reg {
+		out.Registry[host] = buildkitdRegistry(c)
+	}
+	var body bytes.Buffer
+	enc := toml.NewEncoder(&body)
+	enc.SetIndentTables(true)
+	if err := enc.Encode(out); err != nil {
+		return nil, fmt.Errorf("render buildkitd.toml: %w", err)
+	}
+	b.WriteString("\n")
+	b.Write(body.Bytes())
+	return b.Bytes(), nil
+}
+
+func writeProxyComment(b *bytes.Buffer, proxy *spec.Proxy) {
+	env := DaemonProxyEnv(proxy)
+	if len(env) == 0 {
+		b.WriteString("# Proxy: the spec has no proxy block, so archc starts buildkitd without proxy\n")
+		b.WriteString("# variables and the daemon connects to registries directly.\n")
+		return
+	}
+	b.WriteString("# Proxy: buildkitd has no proxy setting in this file; it reads HTTP_PROXY, HTTPS_PROXY\n")
+	b.WriteString("# and NO_PROXY from its environment. archc sets them from the spec's proxy block when\n")
+	b.WriteString("# it starts the local daemon; a daemon you run yourself needs them in its environment:\n")
+	for _, kv := range env {
+		b.WriteString("#   " + registry.Redact(kv) + "\n")
+	}
+	b.WriteString("# Loopback mirrors are never proxied (Go's proxy rules), whatever NO_PROXY says.\n")
+}
+
+// DaemonProxyEnv is the environment ("NAME=value", sorted, credentials intact) that gives
+// buildkitd the spec's proxy; nil without a proxy block. Both spellings are set because
+// tools run by the daemon differ in which they read.
+func DaemonProxyEnv(p *spec.Proxy) []string {
+	if p == nil {
+		return nil
+	}
+	var env []string
+	add := func(name, v string) {
+		if v != "" {
+			env = append(env, name+"="+v, strings.ToLower(name)+"="+v)
+		}
+	}
+	add("ALL_PROXY", p.AllProxy)
+	add("HTTPS_PROXY", p.HTTPSProxy)
+	add("HTTP_PROXY", p.HTTPProxy)
+	add("NO_PROXY", strings.Join(p.NoProxy, ","))
+	return env
+}
