@@ -22,7 +22,10 @@ const (
 type cli struct {
 	Globals
 
-	Version versionCmd `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
+	Version  versionCmd  `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
+	Validate validateCmd `cmd:"" help:"Check a spec and print it normalized."`
+	Lock     lockCmd     `cmd:"" help:"Resolve base images and write archbuild.lock.hcl."`
+	Builder  builderCmd  `cmd:"" help:"Manage the BuildKit daemon archc builds on."`
 }
 
 // Globals are the flags every command accepts.

@@ -1,0 +1,28 @@
+package main
+
+import (
+	"github.com/archc-dev/archc/solver"
+)
+
+// builderCmd groups the builder subcommands. The solver's up/down/status join it here.
+type builderCmd struct {
+	Config builderConfigCmd `cmd:"" help:"Print the buildkitd.toml archc renders from the spec."`
+}
+
+// builderConfigCmd is `archc builder config [SPEC]`.
+type builderConfigCmd struct {
+	specArgs `embed:""`
+}
+
+func (c *builderConfigCmd) Run(g *Globals) error {
+	s, err := c.load(g)
+	if err != nil {
+		return err
+	}
+	out, err := solver.RenderBuildkitdConfig(s)
+	if err != nil {
+		return err
+	}
+	_, err = g.Stdout.Write(out)
+	return err
+}
