@@ -22,7 +22,9 @@ type fakeImages struct {
 	missing map[string]bool // refs the "lock" lacks: served with Resolved
 }
 
-func newFakeImages() *fakeImages { return &fakeImages{calls: map[string]int{}, missing: map[string]bool{}} }
+func newFakeImages() *fakeImages {
+	return &fakeImages{calls: map[string]int{}, missing: map[string]bool{}}
+}
 
 func (f *fakeImages) Image(_ context.Context, ref string, p ocispecs.Platform) (Image, error) {
 	f.mu.Lock()

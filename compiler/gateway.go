@@ -13,7 +13,6 @@ import (
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/util/apicaps"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -101,6 +100,3 @@ func (g *offlineGateway) NewContainer(context.Context, gwclient.NewContainerRequ
 func (g *offlineGateway) Warn(context.Context, digest.Digest, string, gwclient.WarnOpts) error {
 	return nil
 }
-
-// ensure apicaps stays the type LLBCaps has (documentation for readers of ConvertOpt).
-var _ apicaps.CapSet = LLBCaps

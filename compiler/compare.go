@@ -1,0 +1,80 @@
+package compiler
+
+import (
+	"reflect"
+	"sort"
+)
+
+// Diff is what changed between two plans, by build ID. A build is changed when what it
+// builds (llb_digest, bases, contexts, dependencies) or where the result goes (outputs)
+// differs; proxy settings and warnings never count.
+type Diff struct {
+	Added     []string `json:"added"`
+	Removed   []string `json:"removed"`
+	Changed   []string `json:"changed"`
+	Unchanged []string `json:"unchanged"`
+	// Reasons lists, per changed build, which fields differ.
+	Reasons map[string][]string `json:"reasons,omitempty"`
+}
+
+// Empty reports whether nothing was added, removed or changed.
+func (d *Diff) Empty() bool {
+	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0
+}
+
+// Compare returns the changes from old to new.
+func Compare(old, new *JSONPlan) *Diff {
+	d := &Diff{Added: []string{}, Removed: []string{}, Changed: []string{}, Unchanged: []string{}}
+	olds := map[string]JSONBuild{}
+	for _, b := range old.Builds {
+		olds[b.ID] = b
+	}
+	seen := map[string]bool{}
+	for _, nb := range new.Builds {
+		seen[nb.ID] = true
+		ob, ok := olds[nb.ID]
+		if !ok {
+			d.Added = append(d.Added, nb.ID)
+			continue
+		}
+		if reasons := buildChanges(ob, nb); len(reasons) > 0 {
+			d.Changed = append(d.Changed, nb.ID)
+			if d.Reasons == nil {
+				d.Reasons = map[string][]string{}
+			}
+			d.Reasons[nb.ID] = reasons
+		} else {
+			d.Unchanged = append(d.Unchanged, nb.ID)
+		}
+	}
+	for id := range olds {
+		if !seen[id] {
+			d.Removed = append(d.Removed, id)
+		}
+	}
+	for _, l := range [][]string{d.Added, d.Removed, d.Changed, d.Unchanged} {
+		sort.Strings(l)
+	}
+	return d
+}
+
+// buildChanges names the fields of a build that differ, in a fixed order.
+func buildChanges(a, b JSONBuild) []string {
+	var out []string
+	if a.LLBDigest != b.LLBDigest {
+		out = append(out, "llb_digest")
+	}
+	if !reflect.DeepEqual(a.Bases, b.Bases) {
+		out = append(out, "bases")
+	}
+	if !reflect.DeepEqual(a.Contexts, b.Contexts) {
+		out = append(out, "contexts")
+	}
+	if !reflect.DeepEqual(a.DependsOn, b.DependsOn) {
+		out = append(out, "depends_on")
+	}
+	if !reflect.DeepEqual(a.Outputs, b.Outputs) {
+		out = append(out, "outputs")
+	}
+	return out
+}

@@ -1,0 +1,99 @@
+package compiler
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/archc-dev/archc/spec"
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func mustPlatform(t testing.TB, s string) ocispecs.Platform {
+	p, err := platforms.Parse(s)
+	require.NoError(t, err)
+	return platforms.Normalize(p)
+}
+
+// copyProject copies testdata/compiler/project into a temp dir a test may edit.
+func copyProject(t testing.TB) string {
+	t.Helper()
+	dst := t.TempDir()
+	require.NoError(t, os.CopyFS(dst, os.DirFS(projectDir)))
+	return dst
+}
+
+func TestCompare(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		edit    func(t *testing.T, dir string, s *spec.Spec)
+		changed []string
+	}{
+		{"nothing", func(*testing.T, string, *spec.Spec) {}, nil},
+		{"proxy changed", func(_ *testing.T, _ string, s *spec.Spec) {
+			s.Proxy = &spec.Proxy{HTTPProxy: "http://bob:other@10.0.0.1:3128", NoProxy: []string{".internal"}}
+		}, nil},
+		{"proxy removed", func(_ *testing.T, _ string, s *spec.Spec) { s.Proxy = nil }, nil},
+		{"ignored file edited", func(t *testing.T, dir string, _ *spec.Spec) {
+			write(t, filepath.Join(dir, "base", "notes.bak"), "changed")
+			write(t, filepath.Join(dir, "base", "secret", "new"), "also ignored")
+		}, nil},
+		{"sent file edited", func(t *testing.T, dir string, _ *spec.Spec) {
+			write(t, filepath.Join(dir, "base", "hello.go"), "package main\n\nfunc main() {}\n")
+		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}},
+		{"named local context edited", func(t *testing.T, dir string, _ *spec.Spec) {
+			write(t, filepath.Join(dir, "assets", "index.html"), "<h1>new</h1>")
+		}, []string{"app/linux/amd64", "app/linux/arm64"}},
+		{"file mode changed", func(t *testing.T, dir string, _ *spec.Spec) {
+			require.NoError(t, os.Chmod(filepath.Join(dir, "static", "site", "index.txt"), 0o600))
+		}, []string{"static/linux/amd64"}},
+		{"tag added", func(_ *testing.T, _ string, s *spec.Spec) {
+			s.Components[2].Tags = append(s.Components[2].Tags, "registry.invalid/app:v2")
+		}, []string{"app/linux/amd64", "app/linux/arm64"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := copyProject(t)
+			old := compileProject(t, dir)
+			s := projectSpec(t, dir)
+			tc.edit(t, dir, s)
+			plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
+			require.NoError(t, err)
+			d := Compare(old.JSON(), plan.JSON())
+			assert.Empty(t, d.Added)
+			assert.Empty(t, d.Removed)
+			if tc.changed == nil {
+				assert.True(t, d.Empty(), "%+v", d)
+				assert.Len(t, d.Unchanged, 5)
+			} else {
+				assert.Equal(t, tc.changed, d.Changed)
+				assert.Len(t, d.Unchanged, 5-len(tc.changed))
+			}
+		})
+	}
+}
+
+func TestCompareAddedRemoved(t *testing.T) {
+	t.Parallel()
+	old := compileProject(t, projectDir)
+	s := projectSpec(t, projectDir)
+	s.Components[1].Platforms = []string{"linux/arm64"}
+	plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
+	require.NoError(t, err)
+	d := Compare(old.JSON(), plan.JSON())
+	assert.Equal(t, []string{"static/linux/arm64"}, d.Added)
+	assert.Equal(t, []string{"static/linux/amd64"}, d.Removed)
+	assert.False(t, d.Empty())
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, []byte(content), fs.FileMode(0o644)))
+}

@@ -1,0 +1,100 @@
+package compiler
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/compiler/golden")
+
+const projectDir = "../testdata/compiler/project"
+
+// golden compares got with testdata/compiler/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "compiler", "golden", name)
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./compiler -update")
+	assert.Equal(t, string(want), string(got), "golden %s differs; if intended, run go test ./compiler -update", name)
+}
+
+func render(t testing.TB, p *Plan, format string) []byte {
+	t.Helper()
+	v, err := NewView(format)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, v.Plan(&buf, p))
+	return buf.Bytes()
+}
+
+func TestGoldenViews(t *testing.T) {
+	t.Parallel()
+	plan := compileProject(t, projectDir)
+	for _, tc := range []struct{ format, file string }{
+		{"text", "plan.txt"},
+		{"json", "plan.json"},
+		{"dot", "plan.dot"},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			golden(t, tc.file, render(t, plan, tc.format))
+		})
+	}
+}
+
+func TestSameInputsSameBytes(t *testing.T) {
+	t.Parallel()
+	a := compileProject(t, projectDir)
+	b := compileProject(t, projectDir)
+	for _, f := range Formats {
+		assert.Equal(t, string(render(t, a, f)), string(render(t, b, f)), f)
+	}
+	for i := range a.Builds {
+		assert.Equal(t, a.Builds[i].Definition.Def, b.Builds[i].Definition.Def, a.Builds[i].ID)
+	}
+}
+
+func TestNoSecretInAnyOutput(t *testing.T) {
+	t.Parallel()
+	plan := compileProject(t, projectDir)
+	pf := filepath.Join(t.TempDir(), "plan.archc")
+	require.NoError(t, NewPlanFile(plan, projectSpec(t, projectDir).Files).Save(pf))
+	saved, err := os.ReadFile(pf)
+	require.NoError(t, err)
+	var diff bytes.Buffer
+	require.NoError(t, textView{}.Diff(&diff, Compare(plan.JSON(), plan.JSON())))
+	outputs := map[string][]byte{"plan file": saved, "diff": diff.Bytes()}
+	for _, f := range Formats {
+		outputs[f] = render(t, plan, f)
+	}
+	for name, out := range outputs {
+		assert.NotContains(t, string(out), "s3cr3t-pw", name)
+		assert.NotContains(t, string(out), "alice", name)
+	}
+	assert.Contains(t, string(outputs["text"]), "http://redacted@127.0.0.1:7890")
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                                "",
+		"http://127.0.0.1:3128":           "http://127.0.0.1:3128",
+		"http://u:p@proxy:3128":           "http://redacted@proxy:3128",
+		"http://ghp_token@proxy:3128":     "http://redacted@proxy:3128",
+		"u:p@proxy:3128":                  "redacted@proxy:3128",
+		"http://u:p%zz@proxy:3128":        "<redacted: not a URL>",
+		"socks5://u:p@proxy.example:1080": "socks5://redacted@proxy.example:1080",
+	} {
+		assert.Equal(t, want, RedactURL(in), in)
+	}
+}

@@ -1,0 +1,265 @@
+package compiler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/archc-dev/archc/spec"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
+)
+
+// planFileVersion marks the plan file format; Load refuses others.
+const planFileVersion = "archc-plan-file/1"
+
+// PlanFile is what `archc plan -out FILE` saves and `archc apply FILE` builds: the plan
+// with every marshalled definition (without proxy settings: no secret is ever written),
+// image configs, context digests, the lock entries used and the spec's digest.
+type PlanFile struct {
+	// Plan is the plan as compiled.
+	Plan *Plan
+	// SpecFiles are the spec files, relative to the plan file's directory, so apply can
+	// load and check the spec the plan came from.
+	SpecFiles []string
+	// Lock are the pins the plan uses, one per reference and platform, sorted.
+	Lock []LockEntry
+}
+
+// LockEntry is one pin the plan relies on.
+type LockEntry struct {
+	Ref      string        `json:"ref"`
+	Platform string        `json:"platform"`
+	Digest   digest.Digest `json:"digest"`
+	Host     string        `json:"host"`
+}
+
+// NewPlanFile wraps p for saving; specFiles are absolute paths of the spec files.
+func NewPlanFile(p *Plan, specFiles []string) *PlanFile {
+	f := &PlanFile{Plan: p}
+	seen := map[string]bool{}
+	for _, b := range p.Builds {
+		for _, x := range b.Bases {
+			k := x.Ref + " " + x.Platform
+			if !seen[k] {
+				seen[k] = true
+				f.Lock = append(f.Lock, LockEntry{Ref: x.Ref, Platform: x.Platform, Digest: x.Digest, Host: x.Host})
+			}
+		}
+	}
+	sort.Slice(f.Lock, func(i, j int) bool {
+		if f.Lock[i].Ref != f.Lock[j].Ref {
+			return f.Lock[i].Ref < f.Lock[j].Ref
+		}
+		return f.Lock[i].Platform < f.Lock[j].Platform
+	})
+	f.SpecFiles = append([]string(nil), specFiles...)
+	return f
+}
+
+// fileForm is the on-disk JSON.
+type fileForm struct {
+	Version       string        `json:"archc_plan_file"`
+	SpecFiles     []string      `json:"spec_files"`
+	SpecDigest    digest.Digest `json:"spec_digest"`
+	BuildPlatform string        `json:"build_platform"`
+	Proxy         *JSONProxy    `json:"proxy,omitempty"`
+	Warnings      []string      `json:"warnings"`
+	Lock          []LockEntry   `json:"lock"`
+	Builds        []fileBuild   `json:"builds"`
+}
+
+type fileBuild struct {
+	JSONBuild
+	LocalContexts []Context     `json:"local_contexts"`
+	Definition    []byte        `json:"definition"` // pb.Definition, deterministic protobuf
+	ImageConfig   []byte        `json:"image_config"`
+	Bases         []Base        `json:"pinned_bases"`
+	Digest        digest.Digest `json:"check"` // re-derived on load: guards against edits
+}
+
+// Save writes the plan file atomically (temp file + rename) at path.
+func (f *PlanFile) Save(path string) error {
+	dir := filepath.Dir(path)
+	ff := fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform, Warnings: f.Plan.Warnings, Lock: f.Lock}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	for _, s := range f.SpecFiles {
+		ff.SpecFiles = append(ff.SpecFiles, relPath(abs, s))
+	}
+	ff.Proxy = f.Plan.JSON().Proxy
+	jp := f.Plan.JSON()
+	for i, b := range f.Plan.Builds {
+		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
+		if err != nil {
+			return fmt.Errorf("save plan %s: encode %s: %w", path, b.ID, err)
+		}
+		ff.Builds = append(ff.Builds, fileBuild{JSONBuild: jp.Builds[i], LocalContexts: b.Contexts, Definition: dt, ImageConfig: b.ImageConfig, Bases: b.Bases, Digest: digest.FromBytes(dt)})
+	}
+	tmp, err := os.CreateTemp(dir, ".archc-plan-*")
+	if err != nil {
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	enc := json.NewEncoder(tmp)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(ff); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadPlanFile reads a plan file written by Save. SpecFiles come back absolute.
+func LoadPlanFile(path string) (*PlanFile, error) {
+	dt, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load plan %s: %w", path, err)
+	}
+	var ff fileForm
+	if err := json.Unmarshal(dt, &ff); err != nil {
+		return nil, fmt.Errorf("load plan %s: %w (expected a file written by `archc plan -out`)", path, err)
+	}
+	if ff.Version != planFileVersion {
+		return nil, fmt.Errorf("load plan %s: format %q, this archc reads %q: run archc plan -out again", path, ff.Version, planFileVersion)
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("load plan %s: %w", path, err)
+	}
+	p := &Plan{BuildPlatform: ff.BuildPlatform, SpecDigest: ff.SpecDigest, Warnings: ff.Warnings}
+	if ff.Proxy != nil {
+		p.Proxy = &RedactedProxy{HTTPProxy: ff.Proxy.HTTPProxy, HTTPSProxy: ff.Proxy.HTTPSProxy, AllProxy: ff.Proxy.AllProxy, NoProxy: ff.Proxy.NoProxy}
+	}
+	for _, fb := range ff.Builds {
+		b, err := fb.build()
+		if err != nil {
+			return nil, fmt.Errorf("load plan %s: %w", path, err)
+		}
+		p.Builds = append(p.Builds, b)
+	}
+	f := &PlanFile{Plan: p, Lock: ff.Lock}
+	for _, s := range ff.SpecFiles {
+		f.SpecFiles = append(f.SpecFiles, filepath.Join(abs, filepath.FromSlash(s)))
+	}
+	return f, nil
+}
+
+func (fb fileBuild) build() (Build, error) {
+	if digest.FromBytes(fb.Definition) != fb.Digest {
+		return Build{}, fmt.Errorf("%s: definition does not match its checksum (file edited?)", fb.ID)
+	}
+	var pdef pb.Definition
+	if err := proto.Unmarshal(fb.Definition, &pdef); err != nil {
+		return Build{}, fmt.Errorf("%s: decode definition: %w", fb.ID, err)
+	}
+	def := &llb.Definition{}
+	def.FromPB(&pdef)
+	if len(def.Def) == 0 || digest.FromBytes(def.Def[len(def.Def)-1]).String() != fb.LLBDigest {
+		return Build{}, fmt.Errorf("%s: definition does not match llb_digest %s", fb.ID, fb.LLBDigest)
+	}
+	b := Build{
+		ID: fb.ID, Component: fb.Component, Platform: fb.Platform, Dockerfile: fb.Dockerfile,
+		Target: fb.Target, Args: fb.Args, Labels: fb.Labels,
+		LLBDigest: digest.Digest(fb.LLBDigest), Ops: fb.Ops,
+		Bases: fb.Bases, Contexts: fb.LocalContexts, DependsOn: fb.JSONBuild.DependsOn,
+		Definition: def, ImageConfig: fb.ImageConfig,
+	}
+	for _, o := range fb.Outputs {
+		b.Outputs = append(b.Outputs, Output(o))
+	}
+	return b, nil
+}
+
+// ErrStale is wrapped by Verify's error when the plan no longer matches its inputs.
+var ErrStale = errors.New("plan is stale")
+
+// Verify checks that the plan still describes what would be built now: the spec's digest,
+// every local context's content digest (with the current .dockerignore) and, when images
+// is not nil, every pin. The error names everything that changed and wraps ErrStale.
+func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, images Images) error {
+	var problems []string
+	sd, err := SpecDigest(s)
+	if err != nil {
+		return err
+	}
+	if sd != f.Plan.SpecDigest {
+		problems = append(problems, "the spec changed")
+	}
+	problems = append(problems, f.verifyContexts(ctx, s.Dir)...)
+	if images != nil {
+		for _, e := range f.Lock {
+			p, err := platforms.Parse(e.Platform)
+			if err != nil {
+				return fmt.Errorf("verify plan: lock entry %s: %w", e.Ref, err)
+			}
+			img, err := images.Image(ctx, e.Ref, p)
+			switch {
+			case err != nil:
+				problems = append(problems, fmt.Sprintf("pin %s (%s) cannot be checked: %v", e.Ref, e.Platform, err))
+			case img.Digest != e.Digest:
+				problems = append(problems, fmt.Sprintf("pin %s (%s) moved from %s to %s", e.Ref, e.Platform, e.Digest, img.Digest))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s since it was saved; run `archc plan -out` again and review it", ErrStale, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// verifyContexts recomputes each distinct local context once.
+func (f *PlanFile) verifyContexts(ctx context.Context, specDir string) []string {
+	users := map[string][]string{}
+	want := map[string]digest.Digest{}
+	for _, b := range f.Plan.Builds {
+		for _, c := range b.Contexts {
+			users[c.Path] = append(users[c.Path], b.ID)
+			want[c.Path] = c.Digest
+		}
+	}
+	paths := make([]string, 0, len(want))
+	for p := range want {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var problems []string
+	for _, p := range paths {
+		lc, err := loadLocalContext(ctx, specDir, filepath.Join(specDir, filepath.FromSlash(p)))
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("context %s cannot be read: %v", p, err))
+		case lc.digest != want[p]:
+			problems = append(problems, fmt.Sprintf("context %s changed (used by %s)", p, strings.Join(users[p], ", ")))
+		}
+	}
+	return problems
+}
+
+// LocalDirs maps each llb.Local name the plan's definitions use to its absolute directory
+// under specDir; the solver attaches these to its session.
+func (p *Plan) LocalDirs(specDir string) map[string]string {
+	out := map[string]string{}
+	for _, b := range p.Builds {
+		for _, c := range b.Contexts {
+			out[c.LocalName] = filepath.Join(specDir, filepath.FromSlash(c.Path))
+		}
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package compiler
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// FormatVersion is the JSON plan's format_version. Only additive changes are made without
+// bumping it.
+const FormatVersion = "1"
+
+// JSONPlan is the machine-readable plan (`archc plan --format json`), documented in README.
+type JSONPlan struct {
+	FormatVersion string      `json:"format_version"`
+	BuildPlatform string      `json:"build_platform"`
+	SpecDigest    string      `json:"spec_digest"`
+	Builds        []JSONBuild `json:"builds"`
+	Proxy         *JSONProxy  `json:"proxy,omitempty"`
+	Warnings      []string    `json:"warnings"`
+}
+
+// JSONBuild is one component × platform.
+type JSONBuild struct {
+	ID         string            `json:"id"`
+	Component  string            `json:"component"`
+	Platform   string            `json:"platform"`
+	Dockerfile string            `json:"dockerfile"`
+	Target     string            `json:"target,omitempty"`
+	Args       map[string]string `json:"args,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	LLBDigest  string            `json:"llb_digest"`
+	Ops        int               `json:"ops"`
+	Bases      []JSONBase        `json:"bases"`
+	Contexts   []JSONContext     `json:"contexts"`
+	DependsOn  []string          `json:"depends_on"`
+	Outputs    []JSONOutput      `json:"outputs"`
+}
+
+// JSONBase is one pinned base image.
+type JSONBase struct {
+	Ref      string `json:"ref"`
+	Digest   string `json:"digest"`
+	Platform string `json:"platform"`
+	Host     string `json:"host"`
+	Resolved bool   `json:"resolved,omitempty"`
+}
+
+// JSONContext is one local directory sent to the builder.
+type JSONContext struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	Digest string `json:"digest"`
+}
+
+// JSONOutput is one output of a build.
+type JSONOutput struct {
+	Type string `json:"type"`
+	Name string `json:"name,omitempty"`
+	Path string `json:"path,omitempty"`
+}
+
+// JSONProxy is the proxy with credentials redacted.
+type JSONProxy struct {
+	HTTPProxy  string   `json:"http_proxy,omitempty"`
+	HTTPSProxy string   `json:"https_proxy,omitempty"`
+	AllProxy   string   `json:"all_proxy,omitempty"`
+	NoProxy    []string `json:"no_proxy,omitempty"`
+}
+
+// JSON returns the plan's JSON form. Slices are never nil, so they encode as [].
+func (p *Plan) JSON() *JSONPlan {
+	out := &JSONPlan{
+		FormatVersion: FormatVersion,
+		BuildPlatform: p.BuildPlatform,
+		SpecDigest:    p.SpecDigest.String(),
+		Builds:        make([]JSONBuild, 0, len(p.Builds)),
+		Warnings:      append([]string{}, p.Warnings...),
+	}
+	if p.Proxy != nil {
+		out.Proxy = &JSONProxy{HTTPProxy: p.Proxy.HTTPProxy, HTTPSProxy: p.Proxy.HTTPSProxy, AllProxy: p.Proxy.AllProxy, NoProxy: p.Proxy.NoProxy}
+	}
+	for _, b := range p.Builds {
+		jb := JSONBuild{
+			ID: b.ID, Component: b.Component, Platform: b.Platform, Dockerfile: b.Dockerfile,
+			Target: b.Target, Args: b.Args, Labels: b.Labels,
+			LLBDigest: b.LLBDigest.String(), Ops: b.Ops,
+			Bases:     make([]JSONBase, 0, len(b.Bases)),
+			Contexts:  make([]JSONContext, 0, len(b.Contexts)),
+			DependsOn: append([]string{}, b.DependsOn...),
+			Outputs:   make([]JSONOutput, 0, len(b.Outputs)),
+		}
+		for _, x := range b.Bases {
+			jb.Bases = append(jb.Bases, JSONBase{Ref: x.Ref, Digest: x.Digest.String(), Platform: x.Platform, Host: x.Host, Resolved: x.Resolved})
+		}
+		for _, x := range b.Contexts {
+			jb.Contexts = append(jb.Contexts, JSONContext{Name: x.Name, Path: x.Path, Digest: x.Digest.String()})
+		}
+		for _, x := range b.Outputs {
+			jb.Outputs = append(jb.Outputs, JSONOutput(x))
+		}
+		out.Builds = append(out.Builds, jb)
+	}
+	return out
+}
+
+// ReadJSON decodes a plan saved with --format json and checks its format version.
+func ReadJSON(r io.Reader, name string) (*JSONPlan, error) {
+	var p JSONPlan
+	if err := json.NewDecoder(r).Decode(&p); err != nil {
+		return nil, fmt.Errorf("read plan %s: %w (expected the output of `archc plan --format json`)", name, err)
+	}
+	if p.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("read plan %s: format_version %q, this archc reads %q", name, p.FormatVersion, FormatVersion)
+	}
+	return &p, nil
+}
+
+type jsonView struct{}
+
+func (jsonView) Plan(w io.Writer, p *Plan) error { return writeJSON(w, p.JSON()) }
+func (jsonView) Diff(w io.Writer, d *Diff) error { return writeJSON(w, d) }
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,134 @@
+package compiler
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// textView is for people: a block per build, then warnings and a summary line.
+type textView struct{}
+
+func (textView) Plan(w io.Writer, p *Plan) error {
+	tw := &textWriter{w: w}
+	tw.printf("Build platform: %s\n", p.BuildPlatform)
+	if p.Proxy != nil {
+		tw.printf("Proxy: %s (given to RUN steps at solve time; not part of any build's identity)\n", proxySummary(p.Proxy))
+	}
+	for _, b := range p.Builds {
+		tw.printf("\n%s\n", b.ID)
+		tw.field("dockerfile", b.Dockerfile)
+		tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
+		if b.Target != "" {
+			tw.field("target", b.Target)
+		}
+		for _, kv := range sortedPairs(b.Args) {
+			tw.field("arg", kv)
+		}
+		for _, kv := range sortedPairs(b.Labels) {
+			tw.field("label", kv)
+		}
+		for _, x := range b.Bases {
+			note := ""
+			if x.Resolved {
+				note = " (resolved now: not in the lock)"
+			}
+			tw.field("base", fmt.Sprintf("%s@%s %s via %s%s", x.Ref, x.Digest, x.Platform, x.Host, note))
+		}
+		for _, x := range b.Contexts {
+			tw.field("context", fmt.Sprintf("%s=%s %s", x.Name, x.Path, x.Digest))
+		}
+		for _, id := range b.DependsOn {
+			tw.field("depends on", id)
+		}
+		for _, o := range b.Outputs {
+			tw.field("output", strings.TrimSpace(o.Type+" "+o.Name+o.Path))
+		}
+	}
+	if len(p.Warnings) > 0 {
+		tw.printf("\nWarnings:\n")
+		for _, x := range p.Warnings {
+			tw.printf("  - %s\n", x)
+		}
+	}
+	tw.printf("\n%s\n", summary(p))
+	return tw.err
+}
+
+func (textView) Diff(w io.Writer, d *Diff) error {
+	tw := &textWriter{w: w}
+	if d.Empty() {
+		tw.printf("No changes: %d builds unchanged.\n", len(d.Unchanged))
+		return tw.err
+	}
+	for _, id := range d.Added {
+		tw.printf("  + %s (new)\n", id)
+	}
+	for _, id := range d.Removed {
+		tw.printf("  - %s (removed)\n", id)
+	}
+	for _, id := range d.Changed {
+		tw.printf("  ~ %s (%s)\n", id, strings.Join(d.Reasons[id], ", "))
+	}
+	tw.printf("Compare: %d to add, %d to remove, %d to rebuild, %d unchanged.\n", len(d.Added), len(d.Removed), len(d.Changed), len(d.Unchanged))
+	return tw.err
+}
+
+// summary is the plan's last line: counts a reviewer can check at a glance.
+func summary(p *Plan) string {
+	comps, plats, bases, resolved := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, b := range p.Builds {
+		comps[b.Component], plats[b.Platform] = true, true
+		for _, x := range b.Bases {
+			k := x.Ref + "@" + x.Digest.String()
+			bases[k] = true
+			if x.Resolved {
+				resolved[k] = true
+			}
+		}
+	}
+	s := fmt.Sprintf("Plan: %d builds (%d components, %d platforms), %d pinned base images", len(p.Builds), len(comps), len(plats), len(bases))
+	if len(resolved) > 0 {
+		s += fmt.Sprintf(", %d resolved now and not in the lock", len(resolved))
+	}
+	return s + "."
+}
+
+func proxySummary(p *RedactedProxy) string {
+	var parts []string
+	for _, kv := range [][2]string{{"http", p.HTTPProxy}, {"https", p.HTTPSProxy}, {"all", p.AllProxy}} {
+		if kv[1] != "" {
+			parts = append(parts, kv[0]+"="+kv[1])
+		}
+	}
+	if len(p.NoProxy) > 0 {
+		parts = append(parts, "no_proxy="+strings.Join(p.NoProxy, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedPairs(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// textWriter keeps the first write error so views read straight.
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) printf(format string, a ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, a...)
+	}
+}
+
+func (t *textWriter) field(name, value string) {
+	t.printf("  %-11s %s\n", name, value)
+}
