@@ -67,7 +67,13 @@ func normalizePlatforms(list []string, expr hcl.Expression) ([]string, hcl.Diagn
 				"Cannot parse platform %q: %v. Write os/arch[/variant], e.g. \"linux/arm64\" or \"linux/arm/v7\".", s, err))
 			continue
 		}
-		norm := platforms.Format(platforms.Normalize(p))
+		p = platforms.Normalize(p)
+		if !knownOS[p.OS] || !knownArch[p.Architecture] {
+			diags = append(diags, errorAt(elemRange(expr, i), "Invalid platform",
+				"Unknown OS or architecture in %q (e.g. linux, windows; amd64, arm64, arm, riscv64, s390x, ppc64le).", s))
+			continue
+		}
+		norm := platforms.Format(p)
 		if !seen[norm] {
 			seen[norm] = true
 			out = append(out, norm)
@@ -75,6 +81,16 @@ func normalizePlatforms(list []string, expr hcl.Expression) ([]string, hcl.Diagn
 	}
 	return out, diags
 }
+
+// knownOS and knownArch are the OS and architecture names (after containerd's
+// normalization: x86_64 is amd64, aarch64 is arm64) that image indexes use.
+var (
+	knownOS = map[string]bool{"linux": true, "windows": true, "darwin": true, "freebsd": true,
+		"netbsd": true, "openbsd": true, "solaris": true, "illumos": true, "aix": true, "plan9": true}
+	knownArch = map[string]bool{"amd64": true, "386": true, "arm": true, "arm64": true, "ppc64le": true,
+		"ppc64": true, "s390x": true, "riscv64": true, "mips": true, "mipsle": true, "mips64": true,
+		"mips64le": true, "loong64": true, "wasm": true}
+)
 
 // checkHost validates a registry host name: "host[:port]", no scheme, no path.
 func checkHost(host string) error {

@@ -95,7 +95,7 @@ func (e *evaluator) componentPaths(b *mergedBlock, raw componentBody, c *Compone
 	if ctxDiag != nil {
 		diags = append(diags, ctxDiag)
 	}
-	dfRange := b.DefRange
+	dfRange := ctxRange
 	c.Dockerfile = filepath.Join(c.Context, "Dockerfile")
 	if a := attr(b, "dockerfile"); a != nil && raw.Dockerfile != "" {
 		c.Dockerfile = filepath.Join(c.Context, raw.Dockerfile)

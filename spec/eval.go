@@ -173,9 +173,16 @@ func (e *evaluator) decode(b *mergedBlock, out any, componentAttrs ...string) hc
 		for _, c := range componentAttrs {
 			allowed = allowed || c == name
 		}
-		if e.refsOK(attr.Expr, &diags, allowed) {
-			body.Attributes[name] = attr
+		if !e.refsOK(attr.Expr, &diags, allowed) {
+			continue
 		}
+		// Evaluate once here so a failing expression is reported once, not again by gohcl
+		// as an unsuitable (unknown) value.
+		if _, d := attr.Expr.Value(e.ctx); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
+		body.Attributes[name] = attr
 	}
 	diags = append(diags, gohcl.DecodeBody(body, e.ctx, out)...)
 	return diags

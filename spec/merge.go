@@ -39,7 +39,9 @@ type mergedBlock struct {
 	Type     string
 	Labels   []string
 	DefRange hcl.Range // the first declaration's header
-	Body     *hclsyntax.Body
+	// LabelRange is the first label's range (the name), or DefRange for unlabeled blocks.
+	LabelRange hcl.Range
+	Body       *hclsyntax.Body
 }
 
 // Name is the block's first label, or "" for unlabeled blocks.
@@ -109,14 +111,18 @@ func (d *document) add(key string, blk *hcl.Block, body *hclsyntax.Body) {
 	mb, ok := d.index[key]
 	if !ok {
 		mb = &mergedBlock{
-			Type:     blk.Type,
-			Labels:   blk.Labels,
-			DefRange: blk.DefRange,
+			Type:       blk.Type,
+			Labels:     blk.Labels,
+			DefRange:   blk.DefRange,
+			LabelRange: blk.DefRange,
 			Body: &hclsyntax.Body{
 				Attributes: hclsyntax.Attributes{},
 				SrcRange:   body.SrcRange,
 				EndRange:   body.EndRange,
 			},
+		}
+		if len(blk.LabelRanges) > 0 {
+			mb.LabelRange = blk.LabelRanges[0]
 		}
 		d.index[key] = mb
 		d.blocks = append(d.blocks, mb)

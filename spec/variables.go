@@ -156,21 +156,28 @@ func parseVarValue(s, origin string, ty cty.Type, typed bool) (cty.Value, string
 	if !typed || ty == cty.String {
 		return cty.StringVal(s), src, nil
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(s), origin, hcl.InitialPos)
-	if diags.HasErrors() {
-		return cty.NilVal, "", diags
+	invalid := func(why string) hcl.Diagnostics {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail:   fmt.Sprintf("%s=%s is not a %s: %s.", origin, s, typeexpr.TypeString(ty), why),
+		}}
 	}
-	val, diags := expr.Value(nil)
-	if diags.HasErrors() {
-		return cty.NilVal, "", diags
+	val := cty.StringVal(s) // bool and number convert from their string form
+	if !ty.IsPrimitiveType() {
+		expr, diags := hclsyntax.ParseExpression([]byte(s), origin, hcl.InitialPos)
+		if diags.HasErrors() {
+			return cty.NilVal, "", invalid(diags[0].Summary)
+		}
+		v, diags := expr.Value(nil)
+		if diags.HasErrors() {
+			return cty.NilVal, "", invalid(diags[0].Summary)
+		}
+		val = v
 	}
 	val, err := convert.Convert(val, ty)
 	if err != nil {
-		return cty.NilVal, "", hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid value for variable",
-			Detail:   fmt.Sprintf("%s=%s is not a %s: %v.", origin, s, typeexpr.TypeString(ty), err),
-		}}
+		return cty.NilVal, "", invalid(err.Error())
 	}
 	return val, src, nil
 }
@@ -196,6 +203,7 @@ func (e *evaluator) checkValidations(name string, rules []validationBlock) hcl.D
 			continue
 		}
 		if val.False() {
+			e.poisoned["var."+name] = true // its users would only repeat the error
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",

@@ -1,0 +1,3 @@
+registry "docker.io" {
+  mirrors = ["http:///path"]
+}

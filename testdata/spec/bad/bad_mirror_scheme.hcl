@@ -1,0 +1,3 @@
+registry "docker.io" {
+  mirrors = ["https://ok.invalid", "ftp://mirror.invalid"]
+}

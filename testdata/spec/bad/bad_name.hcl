@@ -1,0 +1,3 @@
+component "my app" {
+  context = "../ctx/app"
+}

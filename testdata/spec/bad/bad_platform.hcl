@@ -1,0 +1,1 @@
+platforms = ["linux/amd64", "linux/sparc99"]

@@ -1,0 +1,1 @@
+registry "r_1.invalid/path" {}

@@ -1,0 +1,1 @@
+registry "r.invalid:99999" {}

@@ -1,0 +1,7 @@
+component "a" {
+  context = "../ctx/app"
+}
+
+component "a" {
+  context = "../ctx/lib"
+}

@@ -1,0 +1,4 @@
+locals { x = 1 }
+locals {
+  x = 2
+}

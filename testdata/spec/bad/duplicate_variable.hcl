@@ -1,0 +1,2 @@
+variable "X" { default = "1" }
+variable "X" { default = "2" }

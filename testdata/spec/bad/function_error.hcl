@@ -1,0 +1,4 @@
+component "a" {
+  context = "../ctx/app"
+  target  = upper(1, 2)
+}

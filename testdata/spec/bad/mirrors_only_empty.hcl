@@ -1,0 +1,3 @@
+registry "r.invalid" {
+  mirrors_only = true
+}

@@ -1,0 +1,3 @@
+registry "r.invalid" {
+  ca = "../certs/missing.pem"
+}

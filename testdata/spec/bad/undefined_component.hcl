@@ -1,0 +1,4 @@
+component "a" {
+  context    = "../ctx/app"
+  depends_on = [component.nope]
+}

@@ -1,0 +1,7 @@
+component "a" {
+  context  = "../ctx/app"
+  contexts = { base = component.bsae }
+}
+component "base" {
+  context = "../ctx/lib"
+}

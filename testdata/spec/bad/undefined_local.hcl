@@ -1,0 +1,5 @@
+locals { x = "a" }
+component "a" {
+  context = "../ctx/app"
+  target  = local.y
+}

@@ -1,0 +1,1 @@
+platform = ["linux/amd64"]

@@ -1,0 +1,4 @@
+variable "N" {
+  type    = integer
+  default = 1
+}

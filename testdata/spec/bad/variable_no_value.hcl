@@ -1,0 +1,3 @@
+variable "TAG" {
+  description = "required"
+}

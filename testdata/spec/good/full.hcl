@@ -1,0 +1,84 @@
+# Every block and attribute of the language, with non-default values.
+variable "TAG" {
+  description = "image tag"
+  default     = "1.2.3"
+  validation {
+    condition     = strlen(var.TAG) > 0
+    error_message = "TAG must not be empty."
+  }
+}
+
+variable "PLATFORMS" {
+  type    = list(string)
+  default = ["linux/amd64", "linux/arm/v7", "linux/aarch64"]
+}
+
+variable "DEBUG" {
+  type    = bool
+  default = false
+}
+
+locals {
+  repo   = "r.invalid:5000/team"
+  suffix = var.DEBUG ? "-debug" : ""
+  tag    = "${var.TAG}${local.suffix}"
+}
+
+platforms = var.PLATFORMS
+
+proxy {
+  http_proxy  = "http://alice:s3cret@127.0.0.1:8888"
+  https_proxy = "http://127.0.0.1:8888"
+  all_proxy   = "socks5://bob:hunter2@127.0.0.1:1080"
+  no_proxy    = ["localhost", ".internal"]
+}
+
+registry "docker.io" {
+  mirrors      = ["http://127.0.0.1:5000/", "https://mirror.invalid/cache"]
+  mirrors_only = true
+}
+
+registry "r.invalid:5000" {
+  http     = true
+  insecure = false
+  ca       = "../certs/ca.pem"
+}
+
+builder "local" {}
+
+builder "arm" {
+  address     = "tcp://127.0.0.1:1234"
+  platforms   = ["linux/arm64"]
+  ca_cert     = "../certs/ca.pem"
+  cert        = "../certs/ca.pem"
+  key         = "../certs/ca.pem"
+  server_name = "buildkitd.internal"
+}
+
+component "lib" {
+  context = "../ctx/lib"
+  output  = "cache-only"
+}
+
+component "app" {
+  context    = "../ctx/app"
+  dockerfile = "Dockerfile.alt"
+  target     = "runtime"
+  args       = { VERSION = var.TAG, JOBS = 4 }
+  labels     = { "org.opencontainers.image.version" = local.tag }
+  tags       = ["${local.repo}/app:${local.tag}", "${local.repo}/app:latest"]
+  platforms  = ["linux/amd64"]
+  contexts = {
+    lib    = component.lib
+    assets = "../ctx/lib"
+    alpine = "docker-image://docker.io/library/busybox:1.36"
+  }
+  depends_on = ["lib", component.export]
+}
+
+component "export" {
+  context     = "../ctx/lib"
+  output      = "oci"
+  output_path = "../out/export.tar"
+  args        = { SHA = sha256("x"), B64 = base64encode("hi"), UP = upper(join("-", ["a", "b"])) }
+}

@@ -1,0 +1,3 @@
+component "only" {
+  context = "../ctx/app"
+}
