@@ -31,7 +31,22 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return RenderBuildkitdRegistries(reg, s.Proxy)
+	out, err := RenderBuildkitdRegistries(reg, s.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	var note bytes.Buffer
+	for _, r := range s.Registries {
+		if r.MirrorsOnly {
+			fmt.Fprintf(&note, "# %s is mirrors_only: BuildKit has no such setting, so the daemon may still fall\n", r.Host)
+			fmt.Fprintf(&note, "# back to it; archc resolves and pins through the mirrors only.\n")
+		}
+	}
+	if note.Len() == 0 {
+		return out, nil
+	}
+	i := bytes.Index(out, []byte("\n\n"))
+	return append(append(append([]byte{}, out[:i+1]...), note.Bytes()...), out[i+1:]...), nil
 }
 
 // RenderBuildkitdRegistries renders buildkitd.toml from a registry configuration, e.g.
