@@ -64,22 +64,6 @@ func ConfigDigest(config []byte, env []string) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// ProxyEnv is the environment that carries proxy settings, upper and lower case, as
-// buildkitd's Go HTTP clients read it.
-func ProxyEnv(httpProxy, httpsProxy, allProxy string, noProxy []string) []string {
-	var env []string
-	add := func(k, v string) {
-		if v != "" {
-			env = append(env, k+"="+v, strings.ToLower(k)+"="+v)
-		}
-	}
-	add("HTTP_PROXY", httpProxy)
-	add("HTTPS_PROXY", httpsProxy)
-	add("ALL_PROXY", allProxy)
-	add("NO_PROXY", strings.Join(noProxy, ","))
-	return env
-}
-
 // FindBuildkitd returns the buildkitd next to the running archc executable, else the one
 // on PATH.
 func FindBuildkitd() (string, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/archc-dev/archc/internal/testenv"
+	"github.com/archc-dev/archc/spec"
 )
 
 // TestLocalBuilderLifecycle starts a real buildkitd: up, reuse, restart on a config
@@ -53,7 +54,7 @@ func TestLocalBuilderLifecycle(t *testing.T) {
 	assert.True(t, *st.ConfigMatches)
 	assert.NotEmpty(t, st.Version)
 
-	opts.Env = ProxyEnv("http://127.0.0.1:9", "", "", nil)
+	opts.Env = DaemonProxyEnv(&spec.Proxy{HTTPProxy: "http://127.0.0.1:9"})
 	st = LocalStatus(ctx, "t", ConfigDigest(opts.Config, opts.Env))
 	require.NotNil(t, st.ConfigMatches)
 	assert.False(t, *st.ConfigMatches, "a proxy change is drift")

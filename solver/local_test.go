@@ -17,15 +17,6 @@ func TestConfigDigest(t *testing.T) {
 	assert.True(t, strings.HasPrefix(base, "sha256:"))
 }
 
-func TestProxyEnv(t *testing.T) {
-	t.Parallel()
-	got := ProxyEnv("http://p:1", "", "", []string{"localhost", ".internal"})
-	assert.Equal(t, []string{
-		"HTTP_PROXY=http://p:1", "http_proxy=http://p:1",
-		"NO_PROXY=localhost,.internal", "no_proxy=localhost,.internal",
-	}, got)
-}
-
 func TestStateDirFor(t *testing.T) {
 	short := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", short)

@@ -16,7 +16,6 @@ import (
 	authutil "github.com/containerd/containerd/v2/core/remotes/docker/auth"
 	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
 	dockerconfig "github.com/docker/cli/cli/config"
-	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"golang.org/x/net/http/httpproxy"
@@ -30,7 +29,7 @@ import (
 // logs). Registry tokens are fetched by archc too, so FetchToken goes through the spec's
 // proxy (honouring no_proxy) and trusts the spec's registry CAs, instead of the
 // environment-only HTTP client buildkit's provider uses.
-func NewAuth(s *spec.Spec, stderr io.Writer) (session.Attachable, error) {
+func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
@@ -46,7 +45,7 @@ func NewAuth(s *spec.Spec, stderr io.Writer) (session.Attachable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxiedAuth{AuthServer: inner, provider: provider, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
+	return &Auth{AuthServer: inner, provider: provider, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
 }
 
 // tokenTransport is an HTTP transport using the spec's proxy and registry CAs.
@@ -96,18 +95,33 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// proxiedAuth is buildkit's auth provider with FetchToken done by archc's own client.
-type proxiedAuth struct {
+// Auth is the registry auth session: buildkit's auth provider with FetchToken done by
+// archc's own client.
+type Auth struct {
 	auth.AuthServer
 	provider authprovider.AuthConfigProvider
 	client   *http.Client
 }
 
-func (a *proxiedAuth) Register(server *grpc.Server) { auth.RegisterAuthServer(server, a) }
+// Register implements session.Attachable.
+func (a *Auth) Register(server *grpc.Server) { auth.RegisterAuthServer(server, a) }
+
+// HostCredentials returns the Docker config's credentials for host (for archc's own
+// pushes); empty when there are none.
+func (a *Auth) HostCredentials(host string) (string, string, error) {
+	ac, err := a.provider(context.Background(), host, nil, nil)
+	if err != nil {
+		return "", "", err
+	}
+	if ac.IdentityToken != "" {
+		return "", ac.IdentityToken, nil
+	}
+	return ac.Username, ac.Password, nil
+}
 
 // FetchToken mirrors buildkit's authProvider.FetchToken (OAuth POST with credentials,
 // falling back to GET; anonymous GET otherwise) over the spec's proxy.
-func (a *proxiedAuth) FetchToken(ctx context.Context, req *auth.FetchTokenRequest) (*auth.FetchTokenResponse, error) {
+func (a *Auth) FetchToken(ctx context.Context, req *auth.FetchTokenRequest) (*auth.FetchTokenResponse, error) {
 	ac, err := a.provider(ctx, req.Host, req.Scopes, nil)
 	if err != nil {
 		return nil, fmt.Errorf("load credentials for %s: %w", req.Host, err)

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/archc-dev/archc/solver"
+)
+
+// builderUpCmd is `archc builder up [SPEC]`: start (or reuse) the spec's local builders
+// with the config rendered from the spec, and connect the remote ones.
+type builderUpCmd struct {
+	specArgs `embed:""`
+}
+
+func (c *builderUpCmd) Run(g *Globals) error {
+	s, err := c.load(g)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	builders, err := solver.Connect(ctx, s, solver.ConnectOptions{Out: g.Stderr, SkipMirrorCheck: true})
+	if err != nil {
+		return err
+	}
+	for _, b := range builders {
+		fmt.Fprintf(g.Stdout, "builder %s: up at %s (%s)\n", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
+		b.Close()
+	}
+	return nil
+}
+
+// builderDownCmd is `archc builder down [SPEC]`: stop the local builders (their cache stays).
+type builderDownCmd struct {
+	specArgs `embed:""`
+}
+
+func (c *builderDownCmd) Run(g *Globals) error {
+	s, err := c.load(g)
+	if err != nil {
+		return err
+	}
+	for _, lb := range solver.LocalBuilders(s) {
+		was, err := solver.StopLocal(lb.Name)
+		if err != nil {
+			return err
+		}
+		if was {
+			fmt.Fprintf(g.Stdout, "builder %s: stopped\n", lb.Name)
+		} else {
+			fmt.Fprintf(g.Stdout, "builder %s: not running\n", lb.Name)
+		}
+	}
+	return nil
+}
+
+// builderStatusCmd is `archc builder status [SPEC]`: address, version, worker platforms and,
+// for local builders, whether the running config matches the spec.
+type builderStatusCmd struct {
+	specArgs `embed:""`
+}
+
+func (c *builderStatusCmd) Run(g *Globals) error {
+	s, err := c.load(g)
+	if err != nil {
+		return err
+	}
+	want, err := solver.SpecDigest(s)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var sts []solver.Status
+	for _, lb := range solver.LocalBuilders(s) {
+		sts = append(sts, solver.LocalStatus(ctx, lb.Name, want))
+	}
+	for _, sb := range s.Builders {
+		if sb.Address != "" {
+			sts = append(sts, solver.RemoteStatus(ctx, sb))
+		}
+	}
+	failed := false
+	for _, st := range sts {
+		failed = printStatus(g, st) || failed
+	}
+	if failed {
+		return &exitError{code: exitFailure}
+	}
+	return nil
+}
+
+// printStatus prints one builder; it reports whether the builder is unusable.
+func printStatus(g *Globals, st solver.Status) bool {
+	kind := "remote"
+	if st.Local {
+		kind = "local"
+	}
+	fmt.Fprintf(g.Stdout, "builder %s (%s)\n  address:   %s\n", st.Name, kind, st.Address)
+	if !st.Running {
+		if st.Err != nil {
+			fmt.Fprintf(g.Stdout, "  state:     unreachable: %v\n", st.Err)
+			return true
+		}
+		fmt.Fprintf(g.Stdout, "  state:     not running (`archc builder up` or `archc apply` starts it)\n")
+		return false
+	}
+	state := "running"
+	if st.PID > 0 {
+		state = fmt.Sprintf("running (pid %d)", st.PID)
+	}
+	fmt.Fprintf(g.Stdout, "  state:     %s\n", state)
+	if st.Version != "" {
+		fmt.Fprintf(g.Stdout, "  version:   buildkit %s\n", st.Version)
+	}
+	if len(st.Platforms) > 0 {
+		fmt.Fprintf(g.Stdout, "  platforms: %s\n", strings.Join(st.Platforms, ", "))
+	}
+	if st.ConfigMatches != nil {
+		if *st.ConfigMatches {
+			fmt.Fprintf(g.Stdout, "  config:    matches the spec\n")
+		} else {
+			fmt.Fprintf(g.Stdout, "  config:    differs from the spec (registry/proxy settings changed, or a dead mirror was left out); the next apply or `archc builder up` restarts it\n")
+		}
+	}
+	if st.Err != nil {
+		fmt.Fprintf(g.Stdout, "  error:     %v\n", st.Err)
+		return true
+	}
+	return false
+}

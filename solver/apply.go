@@ -1,0 +1,95 @@
+package solver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/moby/buildkit/session"
+
+	"github.com/archc-dev/archc/compiler"
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
+)
+
+// ApplyOptions control Apply.
+type ApplyOptions struct {
+	// Parallel bounds concurrent component solves (0: 4).
+	Parallel int
+	// KeepGoing lets independent components finish after a failure.
+	KeepGoing bool
+	// ProgressMode is "auto", "tty", "plain", "rawjson" or "quiet".
+	ProgressMode string
+	// ProgressOut receives the progress display (stderr).
+	ProgressOut io.Writer
+	// Out receives messages (dead mirrors, daemon restarts).
+	Out io.Writer
+	// AllowUnhealthyMirrors lets remote builders run with a dead mirror.
+	AllowUnhealthyMirrors bool
+	// MirrorCheckTimeout bounds each mirror check (0: registry.DefaultCheckTimeout).
+	MirrorCheckTimeout time.Duration
+}
+
+// Apply builds a plan: mirror checks and builders (Connect), platforms routed to builders
+// (no build starts when one cannot run), phase 1 pulls every distinct base once, phase 2
+// solves the component DAG. It returns one Result per component.
+func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
+	jobs, err := JobsFromPlan(p, s)
+	if err != nil {
+		return nil, err
+	}
+	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out, AllowUnhealthyMirrors: o.AllowUnhealthyMirrors, CheckTimeout: o.MirrorCheckTimeout})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, b := range builders {
+			b.Close()
+		}
+	}()
+	var plats []string
+	for _, j := range jobs {
+		for _, pl := range j.Platforms() {
+			if !slices.Contains(plats, pl) {
+				plats = append(plats, pl)
+			}
+		}
+	}
+	route, err := Route(builders, plats)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := NewAuth(s, o.Out)
+	if err != nil {
+		return nil, err
+	}
+	attach := []session.Attachable{auth}
+	prog, err := NewProgress(ctx, o.ProgressOut, o.ProgressMode)
+	if err != nil {
+		return nil, err
+	}
+	bases, err := BasesByBuilder(p, route)
+	if err != nil {
+		prog.Close()
+		return nil, err
+	}
+	if err := Prefetch(ctx, bases, PrefetchOptions{Session: attach, Progress: prog}); err != nil {
+		prog.Close()
+		return nil, fmt.Errorf("phase 1 (pull bases): %w", err)
+	}
+	regs, err := registry.RegistryConfig(s)
+	if err != nil {
+		prog.Close()
+		return nil, err
+	}
+	results, runErr := Run(ctx, route, jobs, RunOptions{
+		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
+		PushIndex: NewIndexPusher(regs, auth.HostCredentials),
+	})
+	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
+		runErr = fmt.Errorf("progress display: %w", err)
+	}
+	return results, runErr
+}
