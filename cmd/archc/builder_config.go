@@ -7,6 +7,9 @@ import (
 // builderCmd groups the builder subcommands. The solver's up/down/status join it here.
 type builderCmd struct {
 	Config builderConfigCmd `cmd:"" help:"Print the buildkitd.toml archc renders from the spec."`
+	Up     builderUpCmd     `cmd:"" help:"Start (or reuse) the local builder with the spec's config."`
+	Down   builderDownCmd   `cmd:"" help:"Stop the local builder; its cache is kept."`
+	Status builderStatusCmd `cmd:"" help:"Show each builder's address, version, platforms and config drift."`
 }
 
 // builderConfigCmd is `archc builder config [SPEC]`.
