@@ -25,6 +25,7 @@ type cli struct {
 	Version  versionCmd  `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
 	Validate validateCmd `cmd:"" help:"Check a spec and print it normalized."`
 	Lock     lockCmd     `cmd:"" help:"Resolve base images and write archbuild.lock.hcl."`
+	Plan     planCmd     `cmd:"" help:"Compile the spec and show exactly what would be built."`
 	Builder  builderCmd  `cmd:"" help:"Manage the BuildKit daemon archc builds on."`
 }
 

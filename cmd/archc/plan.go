@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/archc-dev/archc/compiler"
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
+)
+
+// planCmd is `archc plan`: compile the spec and show exactly what would be built.
+type planCmd struct {
+	specArgs `embed:""`
+
+	Format           string `enum:"text,json,dot" default:"text" help:"Output format: text, json or dot."`
+	Out              string `name:"out" short:"o" type:"path" placeholder:"FILE" help:"Save the plan (definitions, context digests, pins) for archc apply FILE."`
+	Compare          string `name:"compare" type:"existingfile" placeholder:"OLD.json" help:"Show what changed against a plan saved with --format json."`
+	DetailedExitcode bool   `name:"detailed-exitcode" help:"With --compare: exit 2 when something changed, 0 when nothing did."`
+	Locked           bool   `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it (for CI)."`
+	BuildPlatform    string `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's)."`
+	CacheDir         string `name:"cache-dir" type:"path" placeholder:"DIR" help:"Registry content cache (default $XDG_CACHE_HOME/archc)."`
+}
+
+func (c *planCmd) Run(g *Globals) error {
+	if c.DetailedExitcode && c.Compare == "" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--detailed-exitcode needs --compare OLD.json")}
+	}
+	if c.Compare != "" && c.Format == "dot" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text or json, not dot")}
+	}
+	view, err := compiler.NewView(c.Format)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	s, err := c.load(g)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	images, err := pinImages(ctx, g, s, c.BuildPlatform, c.CacheDir, c.Locked)
+	if err != nil {
+		return err
+	}
+	plan, err := compiler.Compile(ctx, s, images, compiler.WithBuildPlatform(c.BuildPlatform))
+	if err != nil {
+		return err
+	}
+	if c.Out != "" {
+		if err := compiler.NewPlanFile(plan, s.Files).Save(c.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.Stderr, "Saved the plan to %s: run `archc apply %s` to build exactly this.\n", c.Out, c.Out)
+	}
+	if c.Compare == "" {
+		return view.Plan(g.Stdout, plan)
+	}
+	f, err := os.Open(c.Compare)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	old, err := compiler.ReadJSON(f, c.Compare)
+	if err != nil {
+		return err
+	}
+	diff := compiler.Compare(old, plan.JSON())
+	if err := view.Diff(g.Stdout, diff); err != nil {
+		return err
+	}
+	if c.DetailedExitcode && !diff.Empty() {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// pinImages makes sure the lock next to the spec covers every base image (resolving and
+// recording missing pins unless locked) and returns the images the compiler reads.
+func pinImages(ctx context.Context, g *Globals, s *spec.Spec, buildPlatform, cacheDir string, locked bool) (*compiler.LockImages, error) {
+	reqs, err := registry.BaseImages(s, buildPlatform)
+	if err != nil {
+		return nil, err
+	}
+	lockPath := filepath.Join(s.Dir, registry.LockFileName)
+	lock, err := registry.ReadLock(lockPath)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := registry.OpenCache(cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	res, err := registry.NewResolver(s, cache, registry.WithCredentials(registry.DockerCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	images, changes, err := compiler.Pin(ctx, lock, cache, reqs, res, locked)
+	if err != nil {
+		return nil, err
+	}
+	if len(changes) > 0 {
+		printChanges(g.Stderr, changes)
+		if err := registry.WriteLock(lockPath, images.Lock()); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(g.Stderr, "Resolved pins missing from %s and wrote it; review and commit it.\n", registry.LockFileName)
+	}
+	return images, nil
+}
