@@ -47,7 +47,7 @@ func TestComponentBases(t *testing.T) {
 			dockerfile: "FROM alpine:3.20 AS a\nFROM debian:12 AS b\nFROM a AS c\nRUN --mount=from=ubuntu:24.04,target=/u true\n",
 			target:     "c",
 			want: map[string][]string{
-				"docker.io/library/alpine:3.20": both,
+				"docker.io/library/alpine:3.20":  both,
 				"docker.io/library/ubuntu:24.04": both,
 			},
 		},
@@ -59,7 +59,7 @@ func TestComponentBases(t *testing.T) {
 				{Name: "tools", Image: "busybox:1.36"},
 			},
 			want: map[string][]string{
-				"docker.io/library/busybox:1.36":         both,
+				"docker.io/library/busybox:1.36":       both,
 				"registry.internal:5000/app/runtime:1": both,
 			},
 		},

@@ -108,6 +108,9 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 	case errors.As(err, &te):
 		o = classifyNet(te.err)
 		o.err = err
+		if o.class == ClassTimeout {
+			o.msg = strings.Replace(o.msg, "timed out", fmt.Sprintf("timed out after %s", attemptTimeout), 1)
+		}
 	case errors.As(err, &ue):
 		o.status = ue.StatusCode
 		o.msg = "HTTP " + ue.Status

@@ -126,7 +126,6 @@ type hostEntry struct {
 type transportConfig struct {
 	proxy   func(*http.Request) (*url.URL, error)
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
-	timeout time.Duration // response header timeout, as a backstop to the attempt deadline
 }
 
 // proxyFunc builds a proxy selector from the spec's proxy block with no_proxy honoured.
@@ -156,7 +155,6 @@ func (tc transportConfig) newTransport(tlsConf *tls.Config) *http.Transport {
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       120 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: tc.timeout,
 		ExpectContinueTimeout: 5 * time.Second,
 		TLSClientConfig:       tlsConf,
 		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -13,10 +14,12 @@ import (
 
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/log"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/util/resolver/config"
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 )
@@ -56,7 +59,7 @@ func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) 
 	for _, reg := range s.Registries {
 		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
 	}
-	r.tc = transportConfig{proxy: proxyFunc(s.Proxy), dial: o.dial, timeout: o.attemptTimeout}
+	r.tc = transportConfig{proxy: proxyFunc(s.Proxy), dial: o.dial}
 	return r, nil
 }
 
@@ -162,6 +165,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
 	defer cancel()
 	results := make([]*HostError, len(hosts))
@@ -181,6 +185,11 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 				he.Class, he.msg = ClassSkipped, "skipped: "+why
 				continue
 			}
+			var prev *HostError
+			if he.Attempts > 0 {
+				cp := *he
+				prev = &cp
+			}
 			im, o := r.attempt(ctx, h, ref, platforms, st)
 			he.Attempts++
 			if o == nil {
@@ -193,6 +202,10 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 				r.markDown(h.label, "timed out earlier in this run")
 			}
 			if o.class == ClassCanceled {
+				if prev != nil && ctx.Err() != nil && parent.Err() == nil {
+					// The overall deadline ran out mid-attempt: the previous cause says more.
+					he.Class, he.Status, he.RetryAfter, he.msg, he.Err = prev.Class, prev.Status, prev.RetryAfter, prev.msg, prev.Err
+				}
 				return nil, r.fail(ref, results)
 			}
 			if o.class.Retryable() {
@@ -215,6 +228,14 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 		}
 	}
 }
+
+// quietLog discards containerd's log lines: they repeat what the final error says, and
+// name URLs archc prefers to redact itself.
+var quietLog = func() *log.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
+}()
 
 // backoff is the capped exponential delay before round+1, with jitter in [d/2, d].
 func (r *Resolver) backoff(round int) time.Duration {
@@ -273,6 +294,7 @@ func hintFor(ref string, results []*HostError) string {
 func (r *Resolver) attempt(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, *outcome) {
 	actx, cancel := context.WithTimeout(ctx, r.opts.attemptTimeout)
 	defer cancel()
+	actx = log.WithLogger(actx, quietLog) // containerd's own per-host chatter; archc reports
 	im, err := r.fetchImage(actx, h, ref, platforms, st)
 	if err == nil {
 		return im, nil

@@ -1,0 +1,238 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archc-dev/archc/internal/testenv"
+	"github.com/archc-dev/archc/spec"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var both = []string{"linux/amd64", "linux/arm64"}
+
+// loopbackOnly dials loopback addresses and answers every other name as a DNS miss, so no
+// test ever leaves 127.0.0.0/8 or waits on real DNS.
+func loopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
+	}
+	return (&net.Dialer{}).DialContext(ctx, network, addr)
+}
+
+// seeded is a loopback docker-registry holding library/busybox:1.36 (amd64 + arm64).
+type seeded struct {
+	reg *testenv.Registry
+	img testenv.Image
+}
+
+func seedRegistry(t *testing.T, repos ...string) *seeded {
+	t.Helper()
+	reg := testenv.StartRegistry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s := &seeded{reg: reg}
+	for i, repo := range append([]string{"library/busybox"}, repos...) {
+		content, err := testenv.TinyContent(repo, both...)
+		require.NoError(t, err)
+		img, err := content.Push(ctx, reg.URL, repo, "1.36")
+		require.NoError(t, err)
+		if i == 0 {
+			s.img = img
+		}
+	}
+	return s
+}
+
+// mirrorSpec names mirror URLs as docker.io mirrors.
+func mirrorSpec(mirrorsOnly bool, mirrors ...string) *spec.Spec {
+	return &spec.Spec{Registries: []spec.Registry{{Host: "docker.io", Mirrors: mirrors, MirrorsOnly: mirrorsOnly}}}
+}
+
+func newTestResolver(t *testing.T, s *spec.Spec, opts ...Option) *Resolver {
+	t.Helper()
+	cache, err := OpenCache(t.TempDir())
+	require.NoError(t, err)
+	opts = append([]Option{WithDialContext(loopbackOnly), WithBackoff(20*time.Millisecond, 200*time.Millisecond)}, opts...)
+	r, err := NewResolver(s, cache, opts...)
+	require.NoError(t, err)
+	return r
+}
+
+func TestResolveThroughMirror(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	fp := testenv.StartFaultProxy(t, sd.reg.URL)
+	s := mirrorSpec(true, fp.URL)
+	r := newTestResolver(t, s)
+
+	im, err := r.Resolve(context.Background(), "busybox:1.36", both)
+	require.NoError(t, err)
+	assert.Equal(t, "docker.io/library/busybox:1.36", im.Ref)
+	assert.Equal(t, sd.img.Index, im.Digest)
+	assert.Equal(t, fp.Host, im.Host)
+	require.Len(t, im.Platforms, 2)
+	for _, p := range im.Platforms {
+		want := sd.img.Platforms[p.Platform]
+		assert.Equal(t, want.Manifest, p.Manifest, p.Platform)
+		assert.Equal(t, want.Config, p.Config, p.Platform)
+		cfg, err := r.Cache().Get(p.Config)
+		require.NoError(t, err, "config is cached for the compiler")
+		assert.Contains(t, string(cfg), strings.TrimPrefix(p.Platform, "linux/"))
+	}
+	// HEAD tag, GET index, then a manifest and a config per platform.
+	assert.Equal(t, 6, fp.Count("/v2/"))
+	assert.EqualValues(t, 6, r.Requests())
+
+	// Same cache, new run: only the tag is asked again.
+	fp.ResetLog()
+	r2, err := NewResolver(s, r.Cache(), WithDialContext(loopbackOnly))
+	require.NoError(t, err)
+	again, err := r2.Resolve(context.Background(), "docker.io/library/busybox:1.36", both)
+	require.NoError(t, err)
+	assert.Equal(t, im, again)
+	assert.Equal(t, 1, fp.Count("/v2/"))
+
+	// A platform the image does not have is not found, and not retried.
+	_, err = r2.Resolve(context.Background(), "busybox:1.36", []string{"linux/s390x"})
+	var re *ResolveError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, ClassNotFound, re.Class())
+	assert.Contains(t, err.Error(), "no linux/s390x image")
+	assert.Equal(t, 1, re.Hosts[0].Attempts)
+}
+
+func TestResolveFaults(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	tests := []struct {
+		name        string
+		fault       testenv.Fault
+		mirrorsOnly bool
+		opts        []Option
+		wantErr     bool
+		class       Class
+		text        []string // substrings of the error
+		minAttempts int
+		maxAttempts int
+		maxTime     time.Duration
+	}{
+		{name: "503 every 3rd request is retried", fault: testenv.FailEveryN(3, http.StatusServiceUnavailable), mirrorsOnly: true},
+		{name: "one 429 with Retry-After is waited out", fault: testenv.TooMany(time.Second).FirstK(1), mirrorsOnly: true},
+		{name: "429 for ever gives up in time", fault: testenv.TooMany(time.Second), mirrorsOnly: true,
+			opts: []Option{WithTimeout(3 * time.Second)}, wantErr: true, class: ClassTransient,
+			text: []string{"HTTP 429 Too Many Requests (retry after 1s)", "attempts"}, minAttempts: 2, maxAttempts: 4, maxTime: 20 * time.Second},
+		{name: "reset is transient", fault: testenv.Reset(), mirrorsOnly: true, opts: []Option{WithTimeout(2 * time.Second)},
+			wantErr: true, class: ClassTransient, text: []string{"connection reset"}, minAttempts: 2, maxAttempts: 100, maxTime: 20 * time.Second},
+		{name: "blackhole times out per attempt", fault: testenv.Blackhole(), mirrorsOnly: true,
+			opts:    []Option{WithAttemptTimeout(300 * time.Millisecond), WithTimeout(2 * time.Second)},
+			wantErr: true, class: ClassTimeout, text: []string{"timed out after 300ms"}, minAttempts: 1, maxAttempts: 10, maxTime: 20 * time.Second},
+		{name: "401 is not retried", fault: testenv.Status(http.StatusUnauthorized, nil), mirrorsOnly: true,
+			wantErr: true, class: ClassAuth, text: []string{"401", "hint: log in"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
+		{name: "403 is not retried", fault: testenv.Status(http.StatusForbidden, nil), mirrorsOnly: true,
+			wantErr: true, class: ClassAuth, text: []string{"403"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
+		{name: "404 is not retried", fault: testenv.Status(http.StatusNotFound, nil), mirrorsOnly: true,
+			wantErr: true, class: ClassNotFound, text: []string{"not found"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
+		{name: "fallback to docker.io fails cleanly", fault: testenv.Status(http.StatusNotFound, nil),
+			wantErr: true, class: ClassNotFound, text: []string{"; registry-1.docker.io: no such host (DNS)", "hint: "},
+			minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fp := testenv.StartFaultProxy(t, sd.reg.URL)
+			fp.Set(tt.fault)
+			r := newTestResolver(t, mirrorSpec(tt.mirrorsOnly, fp.URL), tt.opts...)
+			start := time.Now()
+			im, err := r.Resolve(context.Background(), "busybox:1.36", both)
+			took := time.Since(start)
+			if !tt.wantErr {
+				require.NoError(t, err)
+				assert.Equal(t, sd.img.Index, im.Digest)
+				assert.Greater(t, fp.Count("/v2/"), 6, "faults forced retries")
+				return
+			}
+			require.Error(t, err)
+			assert.Less(t, took, tt.maxTime, "bounded")
+			var re *ResolveError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, "docker.io/library/busybox:1.36", re.Ref)
+			assert.Equal(t, tt.class, re.Class())
+			mirror := re.Hosts[0]
+			assert.True(t, mirror.Mirror)
+			assert.Equal(t, fp.URL, mirror.Host)
+			assert.GreaterOrEqual(t, mirror.Attempts, tt.minAttempts)
+			assert.LessOrEqual(t, mirror.Attempts, tt.maxAttempts)
+			assert.True(t, strings.HasPrefix(err.Error(), "docker.io/library/busybox:1.36: mirror "+fp.URL+": "), err.Error())
+			for _, s := range tt.text {
+				assert.Contains(t, err.Error(), s)
+			}
+			var he *HostError
+			require.True(t, errors.As(err, &he))
+			if !tt.mirrorsOnly {
+				require.Len(t, re.Hosts, 2)
+				assert.Equal(t, ClassDNS, re.Hosts[1].Class)
+			}
+		})
+	}
+}
+
+func TestResolveBlackholedMirrorFallsThrough(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	dead := testenv.StartFaultProxy(t, sd.reg.URL)
+	dead.Set(testenv.Blackhole())
+	good := testenv.StartFaultProxy(t, sd.reg.URL)
+	r := newTestResolver(t, mirrorSpec(true, dead.URL, good.URL), WithAttemptTimeout(300*time.Millisecond))
+	im, err := r.Resolve(context.Background(), "busybox:1.36", both)
+	require.NoError(t, err)
+	assert.Equal(t, good.Host, im.Host)
+	assert.Equal(t, 1, dead.Count("/v2/"), "one attempt, then the next mirror")
+
+	// Later references skip the mirror that hung instead of waiting on it again.
+	_, err = r.Resolve(context.Background(), "busybox:1.36", []string{"linux/amd64"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, dead.Count("/v2/"))
+}
+
+func TestResolveThroughAuthenticatedProxy(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	const secret = "pr0xy-s3cret"
+	px := testenv.StartHTTPProxy(t, testenv.WithProxyAuth("alice", secret), testenv.WithHostOverride("registry.invalid:80", sd.reg.Host))
+	s := &spec.Spec{
+		Proxy:      &spec.Proxy{HTTPProxy: px.URLWithAuth(), HTTPSProxy: px.URLWithAuth(), NoProxy: []string{"localhost"}},
+		Registries: []spec.Registry{{Host: "registry.invalid", HTTP: true}},
+	}
+	var logged strings.Builder
+	r := newTestResolver(t, s, WithLogf(func(f string, a ...any) { logged.WriteString(f) }))
+	im, err := r.Resolve(context.Background(), "registry.invalid/library/busybox:1.36", both)
+	require.NoError(t, err)
+	assert.Equal(t, sd.img.Index, im.Digest)
+	assert.Equal(t, "registry.invalid", im.Host)
+	assert.Positive(t, px.Forwarded("registry.invalid:80"), "went through the proxy")
+	lock := &Lock{}
+	lock.Set(*im)
+	assert.NotContains(t, string(lock.Bytes()), secret)
+
+	// Wrong password: the error says so without the password.
+	s.Proxy.HTTPProxy = strings.Replace(px.URLWithAuth(), secret, secret+"-wrong", 1)
+	r = newTestResolver(t, s, WithLogf(func(f string, a ...any) {
+		logged.WriteString(Redact(strings.Join([]string{f}, "")))
+	}))
+	_, err = r.Resolve(context.Background(), "registry.invalid/library/busybox:1.37", both)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "407")
+	assert.NotContains(t, err.Error(), secret)
+	assert.NotContains(t, logged.String(), secret)
+}
