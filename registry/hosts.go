@@ -124,8 +124,8 @@ type hostEntry struct {
 
 // transportConfig is what every client transport shares: the proxy and the dialer.
 type transportConfig struct {
-	proxy   func(*http.Request) (*url.URL, error)
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	proxy func(*http.Request) (*url.URL, error)
+	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // proxyFunc builds a proxy selector from the spec's proxy block with no_proxy honoured.
