@@ -54,7 +54,17 @@ install_packages() {
 	log "apt-get install ${missing[*]}"
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
 		|| die "apt-get install ${missing[*]} failed"
-	# qemu-user-static may have been registered from its postinst; binfmt is checked below anyway.
+	# Debian starts docker-registry on :5000 (all interfaces, htpasswd auth) and tinyproxy on
+	# :8888 right after installing them: the demo needs those ports on 127.0.0.1, so stop and
+	# disable the system services we just installed.
+	for p in docker-registry tinyproxy; do
+		[[ " ${missing[*]} " == *" $p "* ]] || continue
+		if [[ -d /run/systemd/system ]]; then
+			$SUDO systemctl disable --now "$p" >/dev/null 2>&1 || true
+		elif command -v service >/dev/null; then
+			$SUDO service "$p" stop >/dev/null 2>&1 || true
+		fi
+	done
 }
 
 # fetch_busybox ARCH: extract busybox-static for ARCH into $CACHE_DIR/ARCH/bin/busybox.
