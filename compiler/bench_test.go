@@ -1,0 +1,43 @@
+package compiler
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/archc-dev/archc/compiler/compilertest"
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkCompile compiles generated specs of 20 and 200 components × 2 platforms from a
+// warm lock and cache (what `archc plan` does after loading the spec) and reports the cost
+// per build, which should stay flat as the spec grows.
+//
+//	go test ./compiler -run '^$' -bench Compile -benchmem
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range []int{20, 200} {
+		b.Run(fmt.Sprintf("components=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			require.NoError(b, compilertest.Generate(dir, n))
+			s, diags := spec.Load(spec.LoadOptions{Files: []string{filepath.Join(dir, "archbuild.hcl")}})
+			require.False(b, diags.HasErrors(), diags.Error())
+			cacheDir := filepath.Join(dir, ".cache")
+			lock, err := compilertest.WarmLock(s, cacheDir, "linux/amd64")
+			require.NoError(b, err)
+			cache, err := registry.OpenCache(cacheDir)
+			require.NoError(b, err)
+			images := NewLockImages(lock, cache)
+			builds := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				plan, err := Compile(context.Background(), s, images, WithBuildPlatform("linux/amd64"))
+				require.NoError(b, err)
+				builds = len(plan.Builds)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*builds), "ns/build")
+		})
+	}
+}

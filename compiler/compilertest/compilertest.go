@@ -1,0 +1,62 @@
+// Package compilertest prepares what compiler and `archc plan` tests and benchmarks need
+// without a network: a lock and a warm content cache of synthetic images for every base a
+// spec uses, and generated projects of any size. Not for production use.
+package compilertest
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// Host is the registry host every synthetic pin claims to come from.
+const Host = "127.0.0.1:5000"
+
+// Config returns the synthetic image config of ref for platform ("linux/arm64"): one layer,
+// so it is never mistaken for scratch, and an ENV naming the image.
+func Config(ref, platform string) []byte {
+	os, arch, _ := strings.Cut(platform, "/")
+	arch, _, _ = strings.Cut(arch, "/")
+	return fmt.Appendf(nil, `{"architecture":%q,"os":%q,"config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_IMAGE=%s"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":[%q]}}`,
+		arch, os, ref, digest.FromString("layer "+ref+" "+platform))
+}
+
+// Manifest returns the synthetic manifest digest of ref for platform.
+func Manifest(ref, platform string) digest.Digest {
+	return digest.FromString("manifest " + ref + " " + platform)
+}
+
+// WarmLock writes archbuild.lock.hcl next to s (in s.Dir) pinning every base image s needs
+// to synthetic digests, and puts their configs into the cache at cacheDir.
+func WarmLock(s *spec.Spec, cacheDir, buildPlatform string) (*registry.Lock, error) {
+	reqs, err := registry.BaseImages(s, buildPlatform)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := registry.OpenCache(cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	lock := &registry.Lock{}
+	for _, r := range reqs {
+		im := registry.Image{Ref: r.Ref, Digest: digest.FromString("index " + r.Ref), Host: Host}
+		for _, p := range r.Platforms {
+			cfg := Config(r.Ref, p)
+			cd := digest.FromBytes(cfg)
+			if err := cache.Put(cd, cfg); err != nil {
+				return nil, err
+			}
+			im.Platforms = append(im.Platforms, registry.PlatformImage{Platform: p, Manifest: Manifest(r.Ref, p), Config: cd})
+		}
+		lock.Set(im)
+	}
+	if err := registry.WriteLock(filepath.Join(s.Dir, registry.LockFileName), lock); err != nil {
+		return nil, err
+	}
+	return lock, nil
+}
+
