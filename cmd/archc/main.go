@@ -51,25 +51,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.Description("archc compiles archbuild.hcl into exact, reviewable BuildKit builds."),
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) {}),
+		kong.Exit(func(code int) { panic(kongExit{code}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitFailure
 	}
-	kctx, err := parser.Parse(args)
-	if err != nil {
-		var perr *kong.ParseError
-		if errors.As(err, &perr) {
-			fmt.Fprintf(stderr, "archc: %v\n", err)
-			return exitUsage
-		}
+	kctx, code, err := parse(parser, args)
+	if code >= 0 { // --help or a version flag: kong printed and asked to exit
+		return code
+	}
+	if err != nil { // kong.ParseError and friends: the command line is wrong
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitUsage
-	}
-	if kctx == nil || kctx.Command() == "" { // --help
-		return exitOK
 	}
 	if c.Chdir != "" {
 		if err := os.Chdir(c.Chdir); err != nil {
@@ -109,4 +104,23 @@ func reportError(stderr io.Writer, err error) int {
 	}
 	fmt.Fprintf(stderr, "archc: %v\n", err)
 	return exitFailure
+}
+
+// kongExit carries the exit code kong asks for after printing help.
+type kongExit struct{ code int }
+
+// parse runs kong's parser, turning its request to exit (after --help) into a code instead of
+// letting parsing carry on. code is -1 when the command should run.
+func parse(parser *kong.Kong, args []string) (kctx *kong.Context, code int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ke, ok := r.(kongExit)
+			if !ok {
+				panic(r)
+			}
+			kctx, code, err = nil, ke.code, nil
+		}
+	}()
+	kctx, err = parser.Parse(args)
+	return kctx, -1, err
 }
