@@ -59,4 +59,3 @@ func WarmLock(s *spec.Spec, cacheDir, buildPlatform string) (*registry.Lock, err
 	}
 	return lock, nil
 }
-
