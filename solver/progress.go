@@ -8,8 +8,10 @@ import (
 	"sync"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/progress/progressui"
 	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
 )
 
 // Progress merges the status streams of every solve into one progressui display.
@@ -54,6 +56,9 @@ type tracker struct {
 	component string
 	// plats maps op digests to the platforms whose definition holds them.
 	plats map[digest.Digest][]string
+	// steps are the exec and file ops: the work a cache hit saves (sources are loaded,
+	// never "cached").
+	steps map[digest.Digest]bool
 
 	mu     sync.Mutex
 	names  map[digest.Digest]string
@@ -69,6 +74,7 @@ func newTracker(job *Job, builds []PlatformBuild) *tracker {
 	t := &tracker{
 		component: job.Component,
 		plats:     map[digest.Digest][]string{},
+		steps:     map[digest.Digest]bool{},
 		names:     map[digest.Digest]string{},
 		done:      map[digest.Digest]bool{},
 		cached:    map[digest.Digest]bool{},
@@ -81,6 +87,10 @@ func newTracker(job *Job, builds []PlatformBuild) *tracker {
 		for _, dt := range b.Def.Def {
 			d := digest.FromBytes(dt)
 			t.plats[d] = append(t.plats[d], b.Platform)
+			var op pb.Op
+			if proto.Unmarshal(dt, &op) == nil && (op.GetExec() != nil || op.GetFile() != nil) {
+				t.steps[d] = true
+			}
 		}
 	}
 	return t
@@ -136,11 +146,15 @@ func (t *tracker) observe(st *client.SolveStatus) {
 	}
 }
 
-// counts returns completed steps and those served from cache.
+// counts returns the completed exec and file steps of the definitions (not sources,
+// exporter or session vertices, which are never "cached") and those served from cache.
 func (t *tracker) counts() (steps, cached int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for d := range t.done {
+		if !t.steps[d] {
+			continue
+		}
 		steps++
 		if t.cached[d] {
 			cached++

@@ -148,7 +148,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
-	opt := client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: attach}
+	opt := client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: attach, FrontendAttrs: platformAttrs(builds)}
 	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(p))
 	if err != nil {
 		return "", err
@@ -227,4 +227,14 @@ func relName(name string) string {
 		}
 	}
 	return name
+}
+
+// platformAttrs tells the exporter's platform check which platforms were asked for (it
+// warns about a mismatch otherwise, and defaults to the daemon's own platform).
+func platformAttrs(builds []PlatformBuild) map[string]string {
+	ps := make([]string, len(builds))
+	for i, b := range builds {
+		ps[i] = b.Platform
+	}
+	return map[string]string{"platform": strings.Join(ps, ",")}
 }

@@ -50,7 +50,7 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				if err != nil {
 					return err
 				}
-				resp, err := b.Client.Build(ctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session},
+				resp, err := b.Client.Build(ctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
 					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 				if err != nil {
 					return failure(ctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
