@@ -26,6 +26,7 @@ type cli struct {
 	Validate validateCmd `cmd:"" help:"Check a spec and print it normalized."`
 	Lock     lockCmd     `cmd:"" help:"Resolve base images and write archbuild.lock.hcl."`
 	Plan     planCmd     `cmd:"" help:"Compile the spec and show exactly what would be built."`
+	Apply    applyCmd    `cmd:"" help:"Build the spec (or a saved plan) on its builders."`
 	Builder  builderCmd  `cmd:"" help:"Manage the BuildKit daemon archc builds on."`
 }
 
