@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 )
 
 // Image is what a push left in a registry, so tests can assert pins.
@@ -42,20 +43,24 @@ func (c *Content) Image(ref string) Image {
 }
 
 // Push uploads the content to the plain-HTTP registry at baseURL ("http://127.0.0.1:5000")
-// as repo:tag: blobs (skipping those present), platform manifests by digest, then the index by
-// tag. The caller's context bounds the whole push.
+// as repo:tag: per platform (concurrently) blobs, skipping those present, and the manifest by
+// digest; then the index by tag. The caller's context bounds the whole push.
 func (c *Content) Push(ctx context.Context, baseURL, repo, tag string) (Image, error) {
-	p := pusher{base: strings.TrimSuffix(baseURL, "/"), repo: repo,
-		client: &http.Client{Transport: &http.Transport{Proxy: nil}}}
+	p := pusher{base: strings.TrimSuffix(baseURL, "/"), repo: repo, client: pushClient}
+	// Platforms upload concurrently; within one, blobs precede the manifest that names them.
+	g, gctx := errgroup.WithContext(ctx)
 	for _, pc := range c.Platforms {
-		for _, b := range append([]Blob{pc.Config}, pc.Layers...) {
-			if err := p.blob(ctx, b); err != nil {
-				return Image{}, err
+		g.Go(func() error {
+			for _, b := range append([]Blob{pc.Config}, pc.Layers...) {
+				if err := p.blob(gctx, b); err != nil {
+					return err
+				}
 			}
-		}
-		if err := p.manifest(ctx, pc.Manifest.Digest().String(), pc.Manifest); err != nil {
-			return Image{}, err
-		}
+			return p.manifest(gctx, pc.Manifest.Digest().String(), pc.Manifest)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Image{}, err
 	}
 	if err := p.manifest(ctx, tag, c.Index); err != nil {
 		return Image{}, err
@@ -63,6 +68,9 @@ func (c *Content) Push(ctx context.Context, baseURL, repo, tag string) (Image, e
 	host := strings.TrimPrefix(strings.TrimPrefix(p.base, "http://"), "https://")
 	return c.Image(host + "/" + repo + ":" + tag), nil
 }
+
+// pushClient never uses a proxy from the environment: pushes go straight to loopback.
+var pushClient = &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}}
 
 type pusher struct {
 	base, repo string
