@@ -3,9 +3,11 @@ package compiler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/archc-dev/archc/spec"
@@ -151,7 +153,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		Platform:   platforms.Format(p),
 		Dockerfile: relPath(c.spec.Dir, comp.Dockerfile),
 		Target:     comp.Target,
-		Args:       cloneMap(comp.Args),
+		Args:       c.buildArgs(comp),
 		Labels:     cloneMap(comp.Labels),
 		Outputs:    outputs(c.spec.Dir, comp),
 	}
@@ -192,7 +194,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	caps := LLBCaps
 	res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, dockerfile2llb.ConvertOpt{
 		Config: dockerui.Config{
-			BuildArgs:      cloneMap(comp.Args),
+			BuildArgs:      cloneMap(b.Args),
 			Labels:         cloneMap(comp.Labels),
 			Target:         comp.Target,
 			BuildPlatforms: []ocispecs.Platform{c.opt.buildPlatform},
@@ -210,7 +212,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		},
 	})
 	if err != nil {
-		return nil, none, fmt.Errorf("%s: %w", b.Dockerfile, err)
+		return nil, none, fmt.Errorf("%s: %w", dockerfileLocation(b.Dockerfile, err), err)
 	}
 	def, err := res.State.Marshal(ctx)
 	if err != nil {
@@ -275,6 +277,21 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 	return named, images, nil
 }
 
+// buildArgs are the component's args without the predefined proxy args: dockerfile2llb
+// would turn those into ProxyEnv inside the compiled definition — credentials in the plan
+// file and a proxy in the build's identity. The spec's proxy block is the way to set them.
+func (c *compilation) buildArgs(comp *spec.Component) map[string]string {
+	args := cloneMap(comp.Args)
+	for k := range args {
+		switch strings.ToLower(k) {
+		case "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy":
+			delete(args, k)
+			c.warnf("%s: build arg %s ignored: set proxies in the spec's proxy block (they reach RUN steps without entering the build's identity)", comp.Name, k)
+		}
+	}
+	return args
+}
+
 // outputs lists what apply does with comp's result, paths relative to the spec directory.
 func outputs(dir string, comp *spec.Component) []Output {
 	switch comp.Output {
@@ -304,4 +321,13 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// dockerfileLocation is "path:line" when err carries a Dockerfile location, else path.
+func dockerfileLocation(path string, err error) string {
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		return fmt.Sprintf("%s:%d", path, le.Locations[0][0].Start.Line)
+	}
+	return path
 }

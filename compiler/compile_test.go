@@ -188,10 +188,10 @@ func TestMissingPinIsReported(t *testing.T) {
 func TestCompileErrorsNameWhatFailed(t *testing.T) {
 	t.Parallel()
 	dir := copyProject(t)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "static", "Dockerfile"), []byte("FROM nosuch:1\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "static", "Dockerfile"), []byte("# a comment\nFROM nosuch:1\n"), 0o644))
 	_, err := Compile(context.Background(), projectSpec(t, dir), newFakeImages())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "static/linux/amd64")
+	assert.Contains(t, err.Error(), "compile static/linux/amd64: static/Dockerfile:2: ")
 	assert.Contains(t, err.Error(), "docker.io/library/nosuch:1")
 
 	s := projectSpec(t, projectDir)
@@ -215,4 +215,21 @@ func TestOutputs(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, outputs(dir, &tc.comp))
 	}
+}
+
+func TestProxyBuildArgsAreDropped(t *testing.T) {
+	t.Parallel()
+	s := projectSpec(t, projectDir)
+	s.Components[0].Args["HTTPS_PROXY"] = "http://carol:pw-in-args@10.0.0.1:3128"
+	plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
+	require.NoError(t, err)
+	b := plan.Build("base/linux/amd64")
+	assert.NotContains(t, b.Args, "HTTPS_PROXY")
+	for _, e := range execs(t, b.Definition) {
+		assert.Nil(t, e.Meta.ProxyEnv)
+	}
+	for _, f := range Formats {
+		assert.NotContains(t, string(render(t, plan, f)), "pw-in-args", f)
+	}
+	assert.Contains(t, plan.Warnings, "base: build arg HTTPS_PROXY ignored: set proxies in the spec's proxy block (they reach RUN steps without entering the build's identity)")
 }
