@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/containerd/platforms"
@@ -93,10 +92,4 @@ func (r *metaResolver) list() []Base {
 		return out[i].Platform < out[j].Platform
 	})
 	return out
-}
-
-// isImageRef reports whether s looks like a registry reference rather than a stage name.
-func isImageRef(s string) bool {
-	_, err := reference.ParseNormalizedNamed(s)
-	return err == nil && !strings.EqualFold(s, "scratch")
 }

@@ -83,7 +83,7 @@ type fileBuild struct {
 	Definition    []byte        `json:"definition"` // pb.Definition, deterministic protobuf
 	ImageConfig   []byte        `json:"image_config"`
 	Bases         []Base        `json:"pinned_bases"`
-	Digest        digest.Digest `json:"check"` // re-derived on load: guards against edits
+	Digest        digest.Digest `json:"definition_digest"` // re-derived on load: guards against edits
 }
 
 // Save writes the plan file atomically (temp file + rename) at path.
