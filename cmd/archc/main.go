@@ -28,6 +28,7 @@ type cli struct {
 	Plan     planCmd     `cmd:"" help:"Compile the spec and show exactly what would be built."`
 	Apply    applyCmd    `cmd:"" help:"Build the spec (or a saved plan) on its builders."`
 	Builder  builderCmd  `cmd:"" help:"Manage the BuildKit daemon archc builds on."`
+	Doctor   doctorCmd   `cmd:"" help:"Check what would break a build: spec, lock, DNS, mirrors, proxy, builders, clock."`
 }
 
 // Globals are the flags every command accepts.

@@ -1,0 +1,198 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/solver"
+	"github.com/archc-dev/archc/spec"
+	"github.com/containerd/platforms"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// probeTimeout bounds asking every builder for its status (solver's own calls have 5 s
+// deadlines each).
+const probeTimeout = 12 * time.Second
+
+// builderProbe is what one builder said.
+type builderProbe struct {
+	spec   spec.Builder
+	local  bool
+	status solver.Status
+	// wantDigest is the config digest of the spec's rendering (local builders).
+	wantDigest string
+	digestErr  error
+}
+
+// up reports whether the builder answered.
+func (p builderProbe) up() bool { return p.status.Running && p.status.Err == nil }
+
+// onceProbe asks every builder once, whichever check needs it first; doctor never starts
+// or restarts a daemon.
+func onceProbe(e *env) func() []builderProbe {
+	return sync.OnceValue(func() []builderProbe {
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		defer cancel()
+		want, derr := solver.SpecDigest(e.s)
+		var probes []builderProbe
+		for _, b := range solver.LocalBuilders(e.s) {
+			probes = append(probes, builderProbe{spec: b, local: true, wantDigest: want, digestErr: derr})
+		}
+		for _, b := range e.s.Builders {
+			if b.Address != "" {
+				probes = append(probes, builderProbe{spec: b})
+			}
+		}
+		var wg sync.WaitGroup
+		for i := range probes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := &probes[i]
+				if p.local {
+					p.status = solver.LocalStatus(ctx, p.spec.Name, p.wantDigest)
+				} else {
+					p.status = solver.RemoteStatus(ctx, p.spec)
+				}
+			}()
+		}
+		wg.Wait()
+		return probes
+	})
+}
+
+// builderChecks returns, per builder, whether it answers (and its version), then whether
+// the workers cover the spec's platforms, then per local builder whether its running
+// config is what the spec renders.
+func (e *env) builderChecks() []Check {
+	var checks []Check
+	for _, b := range solver.LocalBuilders(e.s) {
+		checks = append(checks, e.builderCheck(b.Name))
+	}
+	for _, b := range e.s.Builders {
+		if b.Address != "" {
+			checks = append(checks, e.builderCheck(b.Name))
+		}
+	}
+	checks = append(checks, Check{Name: "platforms", Timeout: probeTimeout + time.Second, Run: e.platformsFinding})
+	for _, b := range solver.LocalBuilders(e.s) {
+		checks = append(checks, e.configCheck(b.Name))
+	}
+	return checks
+}
+
+func (e *env) findProbe(ctx context.Context, name string) (builderProbe, bool) {
+	done := make(chan []builderProbe, 1)
+	go func() { done <- e.probe() }()
+	select {
+	case ps := <-done:
+		for _, p := range ps {
+			if p.spec.Name == name {
+				return p, true
+			}
+		}
+	case <-ctx.Done():
+	}
+	return builderProbe{}, false
+}
+
+func (e *env) builderCheck(name string) Check {
+	return Check{Name: "builder " + name, Timeout: probeTimeout + time.Second, Run: func(ctx context.Context) Finding {
+		p, ok := e.findProbe(ctx, name)
+		if !ok {
+			return Finding{Verdict: Fail, Checked: "builder " + name, Cause: "no status before the deadline", Fix: "`archc builder status` shows what answers"}
+		}
+		st := p.status
+		switch {
+		case p.local && !st.Running:
+			return Finding{Verdict: OK, Checked: fmt.Sprintf("local buildkitd not running: `archc apply` (or `archc builder up`) starts it with the spec's config at %s", st.Address)}
+		case st.Err != nil && p.local:
+			return Finding{Verdict: Fail, Checked: fmt.Sprintf("local buildkitd (pid %d) at %s", st.PID, st.Address), Cause: registry.Redact(st.Err.Error()),
+				Fix: "restart it: `archc builder down && archc builder up` (its log is buildkitd.log in the builder's state directory)"}
+		case st.Err != nil:
+			return Finding{Verdict: Fail, Checked: fmt.Sprintf("builder %q at %s", name, st.Address), Cause: registry.Redact(st.Err.Error()),
+				Fix: fmt.Sprintf("start buildkitd there, or fix builder %q { address } in the spec", name)}
+		}
+		return Finding{Verdict: OK, Checked: fmt.Sprintf("%s answers: buildkitd %s, workers %s", st.Address, st.Version, strings.Join(st.Platforms, ", "))}
+	}}
+}
+
+// neededPlatforms is every platform a component is built for, sorted.
+func (e *env) neededPlatforms() []string {
+	var out []string
+	for _, c := range e.s.Components {
+		for _, p := range c.Platforms {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// platformsFinding routes the spec's platforms to the builders as apply would
+// (solver.Route). A local builder that is not running is judged by what its workers will
+// report: this machine's platform and the emulators registered in binfmt_misc.
+func (e *env) platformsFinding(ctx context.Context) Finding {
+	need := e.neededPlatforms()
+	done := make(chan []builderProbe, 1)
+	go func() { done <- e.probe() }()
+	var probes []builderProbe
+	select {
+	case probes = <-done:
+	case <-ctx.Done():
+		return Finding{Verdict: Warn, Checked: "platforms " + strings.Join(need, ", "), Cause: "not checked: the builders did not answer in time", Fix: "see the builder checks"}
+	}
+	var builders []*solver.Builder
+	var notes []string
+	for _, p := range probes {
+		b := &solver.Builder{Name: p.spec.Name, Address: p.status.Address, Local: p.local, Declared: p.spec.Platforms}
+		switch {
+		case p.up():
+			b.Workers = parsePlatforms(p.status.Platforms)
+		case p.local && !p.status.Running:
+			ws := e.hostPlatforms()
+			b.Workers = parsePlatforms(ws)
+			notes = append(notes, fmt.Sprintf("builder %s not running: expecting %s (this machine and binfmt_misc)", p.spec.Name, strings.Join(ws, ", ")))
+		default:
+			continue // the builder check reports it
+		}
+		builders = append(builders, b)
+	}
+	checked := "platforms " + strings.Join(need, ", ")
+	if len(notes) > 0 {
+		checked += "; " + strings.Join(notes, "; ")
+	}
+	if len(builders) == 0 {
+		return Finding{Verdict: Fail, Checked: checked, Cause: "no builder answers", Fix: "see the builder checks"}
+	}
+	route, err := solver.Route(builders, need)
+	if err != nil {
+		cause, fix, ok := strings.Cut(err.Error(), "\nfix, either:")
+		if !ok {
+			fix = "enable emulation (binfmt_misc + qemu-user-static) or add a native builder for the platform"
+		}
+		return Finding{Verdict: Fail, Checked: checked, Cause: cause, Fix: "either" + strings.ReplaceAll(fix, "\n  - ", "\n- ")}
+	}
+	var parts []string
+	for _, p := range need {
+		parts = append(parts, p+" → "+route[p].Name)
+	}
+	return Finding{Verdict: OK, Checked: checked + ": " + strings.Join(parts, ", ")}
+}
+
+func parsePlatforms(ps []string) []ocispecs.Platform {
+	var out []ocispecs.Platform
+	for _, s := range ps {
+		if p, err := platforms.Parse(s); err == nil {
+			out = append(out, platforms.Normalize(p))
+		}
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/archc-dev/archc/registry"
+)
+
+// client returns an HTTP client for host with the spec's TLS settings for it (CA,
+// insecure), the spec's proxy and the options' dialer. It never follows the environment's
+// proxy variables: the spec decides, as it does for archc's resolver.
+func (e *env) client(host string) (*http.Client, error) {
+	tc := &tls.Config{}
+	c := e.conf[host]
+	if c.Insecure != nil && *c.Insecure {
+		tc.InsecureSkipVerify = true
+	}
+	if len(c.RootCAs) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		for _, p := range c.RootCAs {
+			pem, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("registry %s: read CA: %w", host, err)
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("registry %s: CA %s has no PEM certificate", host, e.relPath(p))
+			}
+		}
+		tc.RootCAs = pool
+	}
+	return &http.Client{
+		Transport: &http.Transport{Proxy: e.proxy, DialContext: e.o.Dial, TLSClientConfig: tc,
+			TLSHandshakeTimeout: 5 * time.Second, DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// get does one request and drains the answer; the caller's ctx bounds it.
+func get(ctx context.Context, c *http.Client, method, target string, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp, nil
+}
+
+// netCause names a transport error for people: which certificate problem, refused,
+// timeout, no such host. It never includes credentials.
+func netCause(err error, ctx context.Context) string {
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var rec tls.RecordHeaderError
+	switch {
+	case errors.As(err, &unknownCA):
+		who := "an unknown authority"
+		if unknownCA.Cert != nil && unknownCA.Cert.Issuer.CommonName != "" {
+			who = fmt.Sprintf("%q, an authority this machine does not trust", unknownCA.Cert.Issuer.CommonName)
+		}
+		return "TLS: the certificate is signed by " + who
+	case errors.As(err, &hostErr):
+		return "TLS: the certificate is not valid for this name (" + hostErr.Error() + ")"
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "TLS: the certificate has expired or is not yet valid (" + invalid.Detail + "; check this machine's clock)"
+	case errors.As(err, &invalid):
+		return "TLS: invalid certificate (" + invalid.Error() + ")"
+	case errors.As(err, &rec), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "TLS handshake failed: the server speaks plain HTTP"
+	case ctx.Err() != nil:
+		return "no answer before the deadline (it accepts connections and never answers, or packets are dropped)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens there)"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF):
+		return "connection reset"
+	}
+	return registry.Redact(err.Error())
+}
+
+// tlsFix is the fix for a certificate problem with host, written for the spec.
+func tlsFix(regHost, cause string) string {
+	if strings.Contains(cause, "plain HTTP") {
+		return fmt.Sprintf("the server speaks plain HTTP: write it as http://%s in the spec (a mirror URL), or set http = true in registry %q", regHost, regHost)
+	}
+	return fmt.Sprintf("give the spec the CA that signed it: ca = \"certs/ca.pem\" in registry %q (or insecure = true to skip verification; for a mirror, in a registry block named after the mirror's host)", regHost)
+}

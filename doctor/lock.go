@@ -1,0 +1,113 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/distribution/reference"
+)
+
+// lockTimeout bounds the lock check: reading the lock, then resolving each tag once.
+const lockTimeout = 20 * time.Second
+
+// lockCheck checks that the lock pins every base image of the spec for every platform it
+// is needed on (complete) and, where a registry answers, that each pinned tag still
+// resolves to the pinned digest (current). Unreachable registries leave a pin unchecked,
+// not wrong: offline, only completeness is checked.
+func (e *env) lockCheck() Check {
+	name := e.relPath(e.o.LockPath)
+	return Check{Name: "lock", Timeout: lockTimeout, Run: func(ctx context.Context) Finding {
+		if e.basesErr != nil {
+			return Finding{Verdict: Fail, Checked: "the base images of the spec's Dockerfiles", Cause: e.basesErr.Error(),
+				Fix: "fix the Dockerfile or the component's args; `archc lock` reports the same"}
+		}
+		lock, err := registry.ReadLock(e.o.LockPath)
+		if err != nil {
+			return Finding{Verdict: Fail, Checked: name, Cause: err.Error(),
+				Fix: fmt.Sprintf("fix %s, or delete it and run `archc lock` (every pin is resolved again)", name)}
+		}
+		if len(e.bases) == 0 {
+			return Finding{Verdict: OK, Checked: name + ": the spec uses no base image"}
+		}
+		if _, err := os.Stat(e.o.LockPath); err != nil {
+			return Finding{Verdict: Fail, Checked: name, Cause: "there is no lock: every plan would resolve tags again",
+				Fix: "run `archc lock` and commit " + name}
+		}
+		var missing []string
+		pins := 0
+		for _, b := range e.bases {
+			pin := lock.Find(b.Ref)
+			if pin == nil {
+				missing = append(missing, b.Ref)
+				continue
+			}
+			for _, p := range b.Platforms {
+				if pin.Platform(p) == nil {
+					missing = append(missing, b.Ref+" for "+p)
+					continue
+				}
+				pins++
+			}
+		}
+		if len(missing) > 0 {
+			return Finding{Verdict: Fail, Checked: name, Cause: "not pinned: " + strings.Join(missing, ", "),
+				Fix: "run `archc lock` (it adds the missing pins and moves none) and commit " + name}
+		}
+		checked := fmt.Sprintf("%s pins all %d base images for their platforms (%d manifests)", name, len(e.bases), pins)
+		return e.lockCurrent(ctx, lock, checked)
+	}}
+}
+
+// lockCurrent resolves every pinned tag and reports those that moved.
+func (e *env) lockCurrent(ctx context.Context, lock *registry.Lock, checked string) Finding {
+	cache := e.o.Cache
+	if cache == nil {
+		dir, err := os.MkdirTemp("", "archc-doctor-")
+		if err != nil {
+			return Finding{Verdict: OK, Checked: checked + "; currency not checked: " + err.Error()}
+		}
+		defer os.RemoveAll(dir)
+		if cache, err = registry.OpenCache(dir); err != nil {
+			return Finding{Verdict: OK, Checked: checked + "; currency not checked: " + err.Error()}
+		}
+	}
+	deadline, _ := ctx.Deadline()
+	timeout := max(time.Until(deadline)-time.Second, time.Second)
+	res, err := registry.NewResolver(e.s, cache, registry.WithDialContext(e.o.Dial), registry.WithTimeout(timeout),
+		registry.WithAttemptTimeout(min(timeout, registry.DefaultCheckTimeout)), registry.WithCredentials(e.creds))
+	if err != nil {
+		return Finding{Verdict: OK, Checked: checked + "; currency not checked: " + err.Error()}
+	}
+	var moved, unchecked []string
+	current := 0
+	for _, b := range e.bases {
+		n, err := reference.ParseNormalizedNamed(b.Ref)
+		if _, digested := n.(reference.Digested); err != nil || digested {
+			current++ // a digest reference cannot move
+			continue
+		}
+		pin := lock.Find(b.Ref)
+		im, err := res.Resolve(ctx, b.Ref, b.Platforms[:1])
+		switch {
+		case err != nil:
+			unchecked = append(unchecked, b.Ref)
+		case im.Digest != pin.Digest:
+			moved = append(moved, fmt.Sprintf("%s now points to %s, the lock pins %s", b.Ref, short(im.Digest.String()), short(pin.Digest.String())))
+		default:
+			current++
+		}
+	}
+	if len(moved) > 0 {
+		return Finding{Verdict: Warn, Checked: checked, Cause: "tags moved: " + strings.Join(moved, "; "),
+			Fix: "builds keep using the pins; to take the new images, review them and run `archc lock --update --image REF`"}
+	}
+	checked += fmt.Sprintf("; %d current", current)
+	if len(unchecked) > 0 {
+		checked += fmt.Sprintf(", %d not checked (registry unreachable: %s)", len(unchecked), strings.Join(unchecked, ", "))
+	}
+	return Finding{Verdict: OK, Checked: checked}
+}
