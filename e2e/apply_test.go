@@ -110,6 +110,12 @@ func TestApply(t *testing.T) {
 		img := reg.image(t, "hole/app", "v1")
 		assert.Len(t, img.Manifests, 2)
 	})
+
+	t.Run("token auth through the spec's proxy", func(t *testing.T) { testTokenAuthViaProxy(t, e, reg) })
+	t.Run("failures", func(t *testing.T) { testFailure(t, e, reg) })
+	t.Run("missing emulation fails before building", func(t *testing.T) { testMissingEmulation(t, e, reg) })
+	t.Run("Ctrl-C cancels and leaves the builder healthy", func(t *testing.T) { testInterrupt(t, e) })
+	t.Run("platforms split across two builders", func(t *testing.T) { testTwoBuilders(t, e, reg) })
 }
 
 // assertAllCached checks a rawjson progress stream: every RUN and COPY step of every

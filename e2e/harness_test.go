@@ -65,9 +65,7 @@ func (e *env) run(t *testing.T, dir string, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, e.bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"XDG_STATE_HOME="+e.state, "XDG_CACHE_HOME="+e.cache, "DOCKER_CONFIG="+e.docker,
-		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=", "NO_COLOR=1")
+	cmd.Env = e.environ()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
@@ -177,4 +175,11 @@ func write(t *testing.T, dir string, files map[string]string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
+}
+
+// environ is archc's environment: private state, cache and Docker config, no proxy.
+func (e *env) environ() []string {
+	return append(os.Environ(),
+		"XDG_STATE_HOME="+e.state, "XDG_CACHE_HOME="+e.cache, "DOCKER_CONFIG="+e.docker,
+		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=", "NO_COLOR=1")
 }

@@ -127,3 +127,15 @@ func fileInLayer(blob []byte, name string) (string, bool, error) {
 		}
 	}
 }
+
+// exists reports whether repo:ref was pushed.
+func (c registryClient) exists(t *testing.T, repo, ref string) bool {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodHead, c.base+"/v2/"+repo+"/manifests/"+ref, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", acceptManifests)
+	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

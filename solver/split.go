@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	"github.com/moby/buildkit/util/resolver"
@@ -42,7 +44,7 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 	for i, b := range j.Builds {
 		pos[b.Platform] = i
 	}
-	eg, ctx := errgroup.WithContext(ctx)
+	eg, gctx := errgroup.WithContext(ctx)
 	for _, b := range order {
 		for _, pb := range groups[b] {
 			eg.Go(func() error {
@@ -50,10 +52,10 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				if err != nil {
 					return err
 				}
-				resp, err := b.Client.Build(ctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
+				resp, err := b.Client.Build(gctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
 					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 				if err != nil {
-					return failure(ctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
+					return failure(gctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
 				}
 				if j.Output != spec.OutputRegistry {
 					return nil
@@ -97,6 +99,18 @@ func splitExports(j *Job, platform string) ([]client.ExportEntry, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Pushed by digest under each tag's repository; the tags go on the index.
+		var repos []string
+		for _, tag := range j.Tags {
+			named, err := reference.ParseNormalizedNamed(tag)
+			if err != nil {
+				return nil, fmt.Errorf("component %s: tag %q: %w", j.Component, tag, err)
+			}
+			if r := named.Name(); !slices.Contains(repos, r) {
+				repos = append(repos, r)
+			}
+		}
+		ex[0].Attrs["name"] = strings.Join(repos, ",")
 		ex[0].Attrs["push-by-digest"] = "true"
 		return ex, nil
 	case spec.OutputLocal:
