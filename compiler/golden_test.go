@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -97,4 +98,18 @@ func TestRedactURL(t *testing.T) {
 	} {
 		assert.Equal(t, want, RedactURL(in), in)
 	}
+}
+
+// TestDOTRenders checks that Graphviz accepts the DOT view.
+func TestDOTRenders(t *testing.T) {
+	t.Parallel()
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("graphviz dot not installed")
+	}
+	cmd := exec.Command(dot, "-Tsvg")
+	cmd.Stdin = bytes.NewReader(render(t, compileProject(t, projectDir), "dot"))
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "<svg")
 }
