@@ -31,8 +31,11 @@ func (f *fakeImages) Image(_ context.Context, ref string, p ocispecs.Platform) (
 	f.calls[ref+" "+platforms.Format(p)]++
 	missing := f.missing[ref]
 	f.mu.Unlock()
-	if ref == "docker.io/library/nosuch:1" {
+	switch ref {
+	case "docker.io/library/nosuch:1":
 		return Image{}, fmt.Errorf("not found in lock")
+	case "docker.io/library/base:latest", "docker.io/library/assets:latest", "docker.io/library/tools:latest":
+		return Image{}, fmt.Errorf("%s is a named context, not an image: it must never reach the resolver", ref)
 	}
 	cfg := fmt.Sprintf(`{"architecture":%q,"os":%q,"config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","FROM_IMAGE=%s"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":[%q]}}`,
 		p.Architecture, p.OS, ref, digest.FromString("layer "+ref+platforms.Format(p)))
