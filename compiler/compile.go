@@ -183,13 +183,37 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	sort.Slice(b.Contexts, func(i, k int) bool { return b.Contexts[i].Name < b.Contexts[k].Name })
 
 	resolver := newMetaResolver(c.images)
-	gw, err := newOfflineGateway(main.state(), named, imageCtx, resolver)
+	res, err := c.convert(ctx, comp, p, dt, b, main.state(), named, imageCtx, resolver)
 	if err != nil {
 		return nil, none, err
 	}
+	def, err := res.State.Marshal(ctx)
+	if err != nil {
+		return nil, none, fmt.Errorf("marshal LLB: %w", err)
+	}
+	if len(def.Def) == 0 {
+		return nil, none, fmt.Errorf("%s: empty LLB definition", b.Dockerfile)
+	}
+	b.Definition = def
+	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
+	b.Ops = len(def.Def) - 1
+	b.Bases = resolver.list()
+	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
+		return nil, none, fmt.Errorf("encode image config: %w", err)
+	}
+	return b, res.State, nil
+}
+
+// convert runs buildkit's Dockerfile frontend for one target platform, with archc's main
+// context and named contexts served through the offline gateway.
+func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main llb.State, named map[string]input, imageCtx map[string]string, resolver *metaResolver) (*dockerfile2llb.Result, error) {
+	gw, err := newOfflineGateway(main, named, imageCtx, resolver)
+	if err != nil {
+		return nil, err
+	}
 	client, err := dockerui.NewClient(gw)
 	if err != nil {
-		return nil, none, fmt.Errorf("set up the Dockerfile frontend: %w", err)
+		return nil, fmt.Errorf("set up the Dockerfile frontend: %w", err)
 	}
 	caps := LLBCaps
 	res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, dockerfile2llb.ConvertOpt{
@@ -212,23 +236,9 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		},
 	})
 	if err != nil {
-		return nil, none, fmt.Errorf("%s: %w", dockerfileLocation(b.Dockerfile, err), err)
+		return nil, fmt.Errorf("%s: %w", dockerfileLocation(b.Dockerfile, err), err)
 	}
-	def, err := res.State.Marshal(ctx)
-	if err != nil {
-		return nil, none, fmt.Errorf("marshal LLB: %w", err)
-	}
-	if len(def.Def) == 0 {
-		return nil, none, fmt.Errorf("%s: empty LLB definition", b.Dockerfile)
-	}
-	b.Definition = def
-	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
-	b.Ops = len(def.Def) - 1
-	b.Bases = resolver.list()
-	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
-		return nil, none, fmt.Errorf("encode image config: %w", err)
-	}
-	return b, res.State, nil
+	return res, nil
 }
 
 // namedContexts turns the component's contexts into dockerui inputs (other components'
