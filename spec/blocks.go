@@ -80,7 +80,7 @@ func (e *evaluator) registry(b *mergedBlock) (Registry, hcl.Diagnostics) {
 	for i, m := range raw.Mirrors {
 		norm, err := checkMirror(m)
 		if err != nil {
-			diags = append(diags, errorAt(elemRange(attr(b, "mirrors").Expr, i), "Invalid mirror URL", "%q: %v.", m, err))
+			diags = append(diags, errorAt(elemRange(attr(b, "mirrors").Expr, i), "Invalid mirror URL", "%q: %v.", RedactURL(m), err))
 			continue
 		}
 		r.Mirrors = append(r.Mirrors, norm)

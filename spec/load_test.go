@@ -30,6 +30,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"bad_builder_address.hcl", []string{"2:13: error: Invalid builder address"}, "scheme://"},
 		{"bad_image_context.hcl", []string{"3:23: error: Invalid image reference"}, ""},
+		{"bad_mirror_credentials.hcl", []string{"2:14: error: Invalid mirror URL"}, "user:xxxxx@"},
 		{"bad_mirror_nohost.hcl", []string{"2:14: error: Invalid mirror URL"}, "no host"},
 		{"bad_mirror_query.hcl", []string{"2:14: error: Invalid mirror URL"}, "no query or fragment"},
 		{"bad_mirror_scheme.hcl", []string{"2:36: error: Invalid mirror URL"}, "http or https"},
@@ -105,14 +106,16 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// TestProxyPasswordNotInErrors: a bad proxy URL is named by attribute, never echoed.
-func TestProxyPasswordNotInErrors(t *testing.T) {
+// TestPasswordsNotInErrors: a bad proxy URL is named by attribute, a bad mirror URL is redacted.
+func TestPasswordsNotInErrors(t *testing.T) {
 	t.Parallel()
-	_, diags := Load(LoadOptions{Files: []string{filepath.Join(testdata, "bad", "bad_proxy_url.hcl")}})
-	require.True(t, diags.HasErrors())
-	for _, d := range diags {
-		assert.NotContains(t, d.Detail, "s3cret")
-		assert.NotContains(t, d.Summary, "s3cret")
+	for _, f := range []string{"bad_proxy_url.hcl", "bad_mirror_credentials.hcl"} {
+		_, diags := Load(LoadOptions{Files: []string{filepath.Join(testdata, "bad", f)}})
+		require.True(t, diags.HasErrors())
+		for _, d := range diags {
+			assert.NotContains(t, d.Detail, "s3cret", f)
+			assert.NotContains(t, d.Summary, "s3cret", f)
+		}
 	}
 }
 

@@ -1,0 +1,3 @@
+registry "docker.io" {
+  mirrors = ["https://user:s3cret@mirror.invalid"]
+}
