@@ -69,8 +69,10 @@ func (r *Resolver) Requests() int64 { return r.requests.Load() }
 // Cache is the content cache the resolver fills.
 func (r *Resolver) Cache() *Cache { return r.cache }
 
+// wrap is every client's transport: HEADs of manifests become GETs whose bodies go to the
+// cache (see manifestGetTransport), and each request on the wire is counted.
 func (r *Resolver) wrap(rt http.RoundTripper, _ string) http.RoundTripper {
-	return &countingTransport{next: rt, count: &r.requests}
+	return &manifestGetTransport{next: &countingTransport{next: rt, count: &r.requests}, cache: r.cache}
 }
 
 // hostsFor returns the hosts to try for a registry, building their clients once.
@@ -303,8 +305,8 @@ func (r *Resolver) attempt(ctx context.Context, h *hostEntry, ref string, platfo
 	return nil, &o
 }
 
-// fetchImage resolves ref on one host: HEAD the tag (unless the digest is known), fetch the
-// index once, then each platform's manifest and config, all through the cache.
+// fetchImage resolves ref on one host: GET the tag (unless the digest is known), which
+// caches the index, then each platform's manifest and config, all through the cache.
 func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, error) {
 	res := docker.NewResolver(docker.ResolverOptions{
 		Hosts: func(string) ([]docker.RegistryHost, error) { return []docker.RegistryHost{h.host}, nil },
