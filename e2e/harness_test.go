@@ -181,5 +181,5 @@ func write(t *testing.T, dir string, files map[string]string) {
 func (e *env) environ() []string {
 	return append(os.Environ(),
 		"XDG_STATE_HOME="+e.state, "XDG_CACHE_HOME="+e.cache, "DOCKER_CONFIG="+e.docker,
-		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=", "NO_COLOR=1")
+		"HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=", "NO_COLOR=1", "ARCHC_TIMING=1")
 }

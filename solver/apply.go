@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -75,10 +76,17 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		prog.Close()
 		return nil, err
 	}
+	start := time.Now()
 	if err := Prefetch(ctx, bases, PrefetchOptions{Session: attach, Progress: prog}); err != nil {
 		prog.Close()
 		return nil, fmt.Errorf("phase 1 (pull bases): %w", err)
 	}
+	n := 0
+	for _, list := range bases {
+		n += len(list)
+	}
+	timing(o.Out, "phase 1: %d base images ready on %d builders in %s", n, len(bases), time.Since(start))
+	start = time.Now()
 	regs, err := registry.RegistryConfig(s)
 	if err != nil {
 		prog.Close()
@@ -91,5 +99,13 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
 		runErr = fmt.Errorf("progress display: %w", err)
 	}
+	timing(o.Out, "phase 2: %d components in %s", len(jobs), time.Since(start))
 	return results, runErr
+}
+
+// timing prints a phase's duration when ARCHC_TIMING is set (bench-apply sets it).
+func timing(w io.Writer, format string, args ...any) {
+	if os.Getenv("ARCHC_TIMING") != "" {
+		fmt.Fprintf(w, "timing: "+format+"\n", args...)
+	}
 }

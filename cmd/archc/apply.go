@@ -23,7 +23,7 @@ type applyCmd struct {
 	specArgs `embed:""`
 
 	DryRun                bool          `name:"dry-run" help:"Stop after the plan."`
-	Parallel              int           `default:"4" help:"Components solved at once."`
+	Parallel              int           `default:"8" help:"Components solved at once."`
 	KeepGoing             bool          `name:"keep-going" help:"After a failure, let independent components finish instead of cancelling them."`
 	Progress              string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
 	AllowUnhealthyMirrors bool          `name:"allow-unhealthy-mirrors" help:"Use a remote builder although a mirror failed its health check."`
