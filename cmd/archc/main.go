@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 )
@@ -60,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitFailure
 	}
-	kctx, code, err := parse(parser, args)
+	kctx, code, err := parse(parser, singleDashLong(args))
 	if code >= 0 { // --help or a version flag: kong printed and asked to exit
 		return code
 	}
@@ -125,4 +126,20 @@ func parse(parser *kong.Kong, args []string) (kctx *kong.Context, code int, err 
 	}()
 	kctx, err = parser.Parse(args)
 	return kctx, -1, err
+}
+
+// singleDashLong accepts the Terraform-style spelling `-out FILE` / `-out=FILE` that DESIGN.md
+// documents for `plan`, which kong would otherwise read as the short flags -o -u -t.
+func singleDashLong(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if a == "--" {
+			return append(out, args[len(out):]...)
+		}
+		if a == "-out" || strings.HasPrefix(a, "-out=") {
+			a = "-" + a
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -39,3 +39,16 @@ func TestHelpAndUsageExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestSingleDashLong(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want []string }{
+		{[]string{"plan", "-out", "p.json"}, []string{"plan", "--out", "p.json"}},
+		{[]string{"plan", "-out=p.json", "-o", "x"}, []string{"plan", "--out=p.json", "-o", "x"}},
+		{[]string{"plan", "--", "-out"}, []string{"plan", "--", "-out"}},
+		{[]string{"plan", "-outx"}, []string{"plan", "-outx"}},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, singleDashLong(tt.in))
+	}
+}
