@@ -47,6 +47,7 @@ type env struct {
 	basesErr error
 	// used are the registry hosts some base image or tag names.
 	used  map[string]bool
+	// proxy selects the spec's proxy for a request; nil without a proxy block.
 	proxy func(*http.Request) (*url.URL, error)
 	// probe finds out once what the builders say (several checks use it).
 	probe func() []builderProbe
@@ -114,6 +115,9 @@ func (e *env) schemeOf(host string) string {
 func (e *env) proxyFor(scheme, host string) string {
 	req, err := http.NewRequest(http.MethodGet, scheme+"://"+host+"/v2/", nil)
 	if err != nil {
+		return ""
+	}
+	if e.proxy == nil {
 		return ""
 	}
 	u, err := e.proxy(req)

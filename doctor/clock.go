@@ -32,7 +32,8 @@ func (e *env) clockCheck() Check {
 				tried = append(tried, c.url+": "+err.Error())
 				continue
 			}
-			skew := e.o.Now().Sub(date)
+			// Date has whole seconds: compare whole seconds.
+			skew := e.o.Now().Truncate(time.Second).Sub(date)
 			checked := fmt.Sprintf("Date of %s vs this machine: %s", c.url, describeSkew(skew))
 			abs := skew.Abs()
 			switch {

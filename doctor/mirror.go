@@ -104,7 +104,7 @@ func (e *env) realmFinding(ctx context.Context, m mirrorOf, checked, realm strin
 		if _, err := e.o.Resolver.LookupHost(ctx, u.Hostname()); err != nil {
 			return Finding{Verdict: Warn, Checked: checked,
 				Cause: fmt.Sprintf("the mirror answers 401 and sends clients for tokens to %s, but %s does not resolve (%s: %s) and the spec has no proxy for it: pulls will fail with `failed to fetch oauth token`",
-					realm, u.Hostname(), e.o.Resolver.Name, netCause(err, ctx)),
+					realm, u.Hostname(), e.o.Resolver.Name, dnsCause(err, ctx)),
 				Fix: fix}
 		}
 	}

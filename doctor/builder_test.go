@@ -1,0 +1,112 @@
+package doctor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
+	"github.com/archc-dev/archc/solver"
+)
+
+// emulationFix is what a platform no builder serves must be told.
+var emulationFix = []string{"binfmt_misc", "qemu-user-static", "or add a native node to the spec"}
+
+// TestBuilderNotRunning: a local builder that is not running is fine (apply starts it);
+// its platforms are predicted from this machine and binfmt_misc (a fake one here, with
+// only aarch64 registered).
+func TestBuilderNotRunning(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	binfmt := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(binfmt, "qemu-aarch64"), []byte("enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: POF\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(binfmt, "qemu-s390x"), []byte("disabled\n"), 0o644))
+	tests := []struct {
+		platforms []string
+		verdict   Verdict
+		checked   string
+		cause     string
+	}{
+		{[]string{"linux/amd64", "linux/arm64"}, OK, "linux/amd64 → local, linux/arm64 → local", ""},
+		{[]string{"linux/amd64", "linux/s390x"}, Fail, "expecting linux/386, linux/amd64, linux/arm64 (this machine and binfmt_misc)", "no builder can run linux/s390x"},
+	}
+	for _, tt := range tests {
+		s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", tt.platforms...))
+		o := testOptions(t, s.Dir)
+		o.binfmtDir = binfmt
+		r := Run(context.Background(), Checks(s, o)[len(Checks(s, o))-4:])
+		assertFinding(t, *r.Find("builder local"), OK, "local buildkitd not running: `archc apply` (or `archc builder up`) starts it", "", "")
+		assertFinding(t, *r.Find("builder-config local"), OK, "not running: it will start with the spec's config", "", "")
+		f := r.Find("platforms")
+		assertFinding(t, *f, tt.verdict, tt.checked, tt.cause, "")
+		if tt.verdict == Fail {
+			for _, fix := range emulationFix {
+				assert.Contains(t, f.Fix, fix)
+			}
+		}
+	}
+}
+
+// TestRemoteBuilderUnreachable: a builder address nothing answers on fails, with a fix.
+func TestRemoteBuilderUnreachable(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	s := loadSpec(t, mirrorSpec("http://127.0.0.1:9")+"builder \"remote\" {\n  address = \"unix://"+sock+"\"\n}\n")
+	o := testOptions(t, s.Dir)
+	assertFinding(t, runOneNamed(t, s, o, "builder remote"), Fail, "builder \"remote\" at unix://"+sock, "builder \"remote\": list workers at unix://",
+		"start buildkitd there, or fix builder \"remote\" { address } in the spec")
+	assertFinding(t, runOneNamed(t, s, o, "platforms"), Fail, "platforms linux/amd64", "no builder answers", "see the builder checks")
+}
+
+// TestLocalBuilderRunning starts a real buildkitd the way apply does (solver.EnsureLocal
+// with the spec's rendering) and checks it: reachable with its version, workers without
+// s390x (this machine emulates only arm64), and config drift when the spec changes.
+func TestLocalBuilderRunning(t *testing.T) {
+	testenv.Require(t, testenv.PartRoot)
+	testenv.Require(t, testenv.PartRunc)
+	bin := testenv.Require(t, testenv.PartBuildkitd)
+	state, err := os.MkdirTemp("", "archc-doctor-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(state) })
+	t.Setenv("XDG_STATE_HOME", state)
+	t.Cleanup(func() { _, _ = solver.StopLocal(solver.DefaultLocalName) })
+
+	s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64"))
+	config, env, err := solver.LocalConfig(s, nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := solver.EnsureLocal(ctx, solver.LocalOptions{Config: config, Env: env, Binary: bin})
+	require.NoError(t, err)
+	b.Close()
+
+	o := testOptions(t, s.Dir)
+	r := Run(context.Background(), Checks(s, o)[len(Checks(s, o))-4:])
+	assertFinding(t, *r.Find("builder local"), OK, "answers: buildkitd v", "", "")
+	assertFinding(t, *r.Find("platforms"), OK, "linux/amd64 → local", "", "")
+	assertFinding(t, *r.Find("builder-config local"), OK, "identical (mirrors, http/insecure, CA, proxy)", "", "")
+
+	t.Run("platform no worker serves", func(t *testing.T) {
+		s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64", "linux/s390x"))
+		f := runOneNamed(t, s, testOptions(t, s.Dir), "platforms")
+		assertFinding(t, f, Fail, "platforms linux/amd64, linux/s390x", "no builder can run linux/s390x:\n  builder \"local\"", "qemu-s390x")
+		for _, fix := range emulationFix {
+			assert.Contains(t, f.Fix, fix)
+		}
+	})
+	t.Run("another mirror in the spec", func(t *testing.T) {
+		s := loadSpec(t, mirrorSpec("http://127.0.0.1:8", "linux/amd64"))
+		f := runOneNamed(t, s, testOptions(t, s.Dir), "builder-config local")
+		assertFinding(t, f, Warn, "", `daemon lacks [registry.'docker.io'] mirrors = ['127.0.0.1:8']`, "archc builder down && archc builder up")
+	})
+	t.Run("a proxy in the spec", func(t *testing.T) {
+		s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64")+"proxy {\n  https_proxy = \"http://u:s3cret@127.0.0.1:7\"\n}\n")
+		f := runOneNamed(t, s, testOptions(t, s.Dir), "builder-config local")
+		assertFinding(t, f, Warn, "", "proxy environment differs: HTTPS_PROXY, https_proxy", "archc builder down && archc builder up")
+		assert.NotContains(t, f.Cause, "s3cret")
+	})
+}
