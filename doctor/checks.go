@@ -46,7 +46,7 @@ type env struct {
 	bases    []registry.ImageRequest
 	basesErr error
 	// used are the registry hosts some base image or tag names.
-	used  map[string]bool
+	used map[string]bool
 	// proxy selects the spec's proxy for a request; nil without a proxy block.
 	proxy func(*http.Request) (*url.URL, error)
 	// probe finds out once what the builders say (several checks use it).
