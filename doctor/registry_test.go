@@ -1,6 +1,11 @@
 package doctor
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,4 +153,31 @@ func TestClockNoRegistry(t *testing.T) {
 	s := loadSpec(t, "component \"app\" {\n  context = \"./app\"\n}\n")
 	f := runOneNamed(t, s, testOptions(t, s.Dir), "clock")
 	assertFinding(t, f, OK, "no mirror or in-house registry to compare with", "", "")
+}
+
+// TestMirrorImagesNamespace: manifests are asked for by digest with ?ns=REGISTRY, as
+// containerd and BuildKit ask mirrors.
+func TestMirrorImagesNamespace(t *testing.T) {
+	t.Parallel()
+	sd := startSeeded(t)
+	up, err := url.Parse(sd.reg.URL)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var seen []string
+	rp := httputil.NewSingleHostReverseProxy(up)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.RequestURI())
+		mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+
+	s := loadSpec(t, mirrorSpec(front.URL))
+	writeLock(t, s, sd.img, sd.reg.Host)
+	assertFinding(t, runOneNamed(t, s, testOptions(t, s.Dir), "mirror-images "+front.URL), OK, "all 2 pinned manifests served", "", "")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, seen, "HEAD /v2/library/busybox/manifests/"+sd.img.Index.String()+"?ns=docker.io")
+	assert.Contains(t, seen, "HEAD /v2/library/busybox/manifests/"+sd.img.Platforms["linux/amd64"].Manifest.String()+"?ns=docker.io")
 }
