@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -27,13 +28,17 @@ type statusError struct {
 	code       int
 	status     string
 	retryAfter time.Duration
+	host       string // the request's host: a registry, or the token server it sent us to
 }
 
 func (e *statusError) Error() string { return "HTTP " + e.status }
 
 // transportError hides a network error from containerd's own retry logic (it retries
 // timeouts and EOF immediately, without backoff); classify looks inside.
-type transportError struct{ err error }
+type transportError struct {
+	err  error
+	host string // the request's host, as for statusError
+}
 
 func (e *transportError) Error() string { return e.err.Error() }
 
@@ -52,13 +57,13 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	t.count.Add(1)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		return nil, &transportError{err: err}
+		return nil, &transportError{err: err, host: req.URL.Host}
 	}
 	switch c := resp.StatusCode; {
 	case c == http.StatusTooManyRequests, c == http.StatusRequestTimeout, c >= 500:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), host: req.URL.Host}
 	}
 	return resp, nil
 }
@@ -84,6 +89,8 @@ type outcome struct {
 	retryAfter time.Duration
 	msg        string // short cause for the final error: "timed out after 10s"
 	err        error
+	// tokenServer is the token realm's host when fetching a token failed, else "".
+	tokenServer string
 }
 
 // classify decides what a failed attempt means. attemptCtx is the attempt's context,
@@ -135,6 +142,25 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 		o.err = err
 	}
 	return o
+}
+
+// failedHost is the host of the request that failed, when err says ("" otherwise): a
+// token server's differs from the registry's.
+func failedHost(err error) string {
+	var se *statusError
+	var te *transportError
+	var ue remoteserrors.ErrUnexpectedStatus
+	switch {
+	case errors.As(err, &se):
+		return se.host
+	case errors.As(err, &te):
+		return te.host
+	case errors.As(err, &ue):
+		if u, perr := url.Parse(ue.RequestURL); perr == nil {
+			return u.Host
+		}
+	}
+	return ""
 }
 
 // classifyNet classifies a transport-level error.

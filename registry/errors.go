@@ -52,6 +52,9 @@ type HostError struct {
 	RetryAfter time.Duration
 	// Err is the last underlying error (its text redacted).
 	Err error
+	// TokenServer is the host of the registry's token realm when the failure was fetching
+	// a token from it (the classic "failed to fetch oauth token"), else "".
+	TokenServer string
 
 	msg string
 }

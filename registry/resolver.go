@@ -197,7 +197,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 			if o == nil {
 				return im, nil
 			}
-			he.Class, he.Status, he.RetryAfter, he.msg = o.class, o.status, o.retryAfter, o.msg
+			he.Class, he.Status, he.RetryAfter, he.msg, he.TokenServer = o.class, o.status, o.retryAfter, o.msg, o.tokenServer
 			he.Err = redactedError{o.err}
 			r.opts.logf("%s: %s", ref, he.Error())
 			if o.class == ClassTimeout {
@@ -270,9 +270,13 @@ func (r *Resolver) fail(ref string, results []*HostError) error {
 func hintFor(ref string, results []*HostError) string {
 	classes := map[Class]bool{}
 	mirrors := false
+	tokenServer := ""
 	for _, h := range results {
 		classes[h.Class] = true
 		mirrors = mirrors || h.Mirror
+		if h.TokenServer != "" && h.Class != ClassAuth {
+			tokenServer = h.TokenServer
+		}
 	}
 	domain := ref
 	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
@@ -281,6 +285,8 @@ func hintFor(ref string, results []*HostError) string {
 	switch {
 	case classes[ClassAuth]:
 		return fmt.Sprintf("log in to the registry (docker login %s) or check that the repository exists and you may pull it", domain)
+	case tokenServer != "":
+		return fmt.Sprintf("the registry hands out pull tokens from %s, which must be reachable too: check the spec's proxy block and that no_proxy does not cover it", tokenServer)
 	case classes[ClassTLS]:
 		return fmt.Sprintf("set ca = \"...\" (or insecure/http = true) in registry %q of the spec", domain)
 	case classes[ClassNotFound] && len(classes) == 1:
@@ -302,6 +308,12 @@ func (r *Resolver) attempt(ctx context.Context, h *hostEntry, ref string, platfo
 		return im, nil
 	}
 	o := classify(err, actx, ctx, r.opts.attemptTimeout)
+	if fh := failedHost(err); fh != "" && fh != h.host.Host && o.class != ClassCanceled {
+		// The registry sent us to its token realm and that request failed: say so, since
+		// "no such host" for a mirror that answered is otherwise a riddle.
+		o.tokenServer = fh
+		o.msg = "token server " + fh + ": " + o.msg
+	}
 	return nil, &o
 }
 
