@@ -45,7 +45,8 @@ func (e *env) mirrorImagesCheck(m mirrorOf) Check {
 			return Finding{Verdict: Fail, Checked: checked, Cause: err.Error(), Fix: "fix the registry block's ca"}
 		}
 		auth := docker.NewDockerAuthorizer(docker.WithAuthClient(c), docker.WithAuthCreds(e.creds))
-		var missing []string
+		missing := map[string][]string{} // ref → what is missing
+		var refs []string
 		for _, p := range probes {
 			u := fmt.Sprintf("%s://%s/v2%s/%s/manifests/%s?ns=%s", m.Scheme, m.Host, m.Path, p.repo, p.ref2, m.Registry.Host)
 			status, err := headManifest(ctx, c, auth, u)
@@ -55,7 +56,10 @@ func (e *env) mirrorImagesCheck(m mirrorOf) Check {
 					Fix: fmt.Sprintf("make the mirror answer (see the mirror check), or remove %q from registry %q { mirrors }", m.Raw, m.Registry.Host)}
 			case status == http.StatusOK:
 			case status == http.StatusNotFound:
-				missing = append(missing, fmt.Sprintf("%s (%s)", p.ref, p.what))
+				if _, ok := missing[p.ref]; !ok {
+					refs = append(refs, p.ref)
+				}
+				missing[p.ref] = append(missing[p.ref], p.what)
 			default:
 				return Finding{Verdict: Fail, Checked: checked, Cause: fmt.Sprintf("HEAD %s (%s): HTTP %d", p.ref, p.what, status),
 					Fix: "check the mirror's logs and credentials (`docker login " + m.Host + "`)"}
@@ -64,15 +68,19 @@ func (e *env) mirrorImagesCheck(m mirrorOf) Check {
 		if len(missing) == 0 {
 			return Finding{Verdict: OK, Checked: fmt.Sprintf("%s → all %d pinned manifests served", checked, len(probes))}
 		}
-		return e.mirrorMissing(m, checked, missing)
+		var lacks []string
+		for _, r := range refs {
+			lacks = append(lacks, fmt.Sprintf("%s (%s)", r, strings.Join(missing[r], ", ")))
+		}
+		return e.mirrorMissing(m, checked, lacks, refs[0])
 	}}
 }
 
-func (e *env) mirrorMissing(m mirrorOf, checked string, missing []string) Finding {
+func (e *env) mirrorMissing(m mirrorOf, checked string, missing []string, first string) Finding {
 	f := Finding{Verdict: Warn, Checked: checked,
 		Cause: fmt.Sprintf("the mirror lacks %s: BuildKit falls back to %s for it", strings.Join(missing, ", "), upstreamOf(m.Registry.Host)),
 		Fix: fmt.Sprintf("put the images on the mirror (pull them through it once, or copy them: `skopeo copy --all docker://%s docker://%s/…`), or make sure %s is reachable (proxy)",
-			strings.SplitN(missing[0], " ", 2)[0], m.Host, upstreamOf(m.Registry.Host))}
+			first, m.Host, upstreamOf(m.Registry.Host))}
 	if m.Registry.MirrorsOnly {
 		f.Verdict = Fail
 		f.Cause = fmt.Sprintf("the mirror lacks %s, and registry %q is mirrors_only: resolving and pulling it will fail", strings.Join(missing, ", "), m.Registry.Host)
