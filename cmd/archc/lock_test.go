@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/archc-dev/archc/internal/testenv"
+	"github.com/archc-dev/archc/registry"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lockProject writes a spec whose docker.io images come only from mirror, with one
+// component using busybox:1.36 and alpine:3.20, and returns the spec path and a cache dir.
+func lockProject(t *testing.T, mirror string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "app"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "app", "Dockerfile"),
+		[]byte("FROM alpine:3.20 AS tools\nFROM busybox:1.36\nCOPY --from=tools /etc/os-release /\n"), 0o644))
+	spec := fmt.Sprintf(`platforms = ["linux/amd64", "linux/arm64"]
+
+registry "docker.io" {
+  mirrors      = [%q]
+  mirrors_only = true
+}
+
+component "app" {
+  context = "./app"
+}
+`, mirror)
+	specPath := filepath.Join(dir, "archbuild.hcl")
+	require.NoError(t, os.WriteFile(specPath, []byte(spec), 0o644))
+	return specPath, filepath.Join(t.TempDir(), "cache")
+}
+
+func lockArgs(specPath, cacheDir string, more ...string) []string {
+	return append([]string{"lock", specPath, "--cache-dir", cacheDir, "--build-platform", "linux/amd64"}, more...)
+}
+
+func readLock(t *testing.T, specPath string) (*registry.Lock, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(specPath), registry.LockFileName))
+	require.NoError(t, err)
+	l, err := registry.ParseLock(b, registry.LockFileName)
+	require.NoError(t, err)
+	return l, string(b)
+}
+
+func TestLockCommand(t *testing.T) {
+	t.Parallel()
+	reg := testenv.StartRegistry(t)
+	bb1 := testenv.PushTiny(t, reg, "library/busybox", "1.36")
+	al1 := testenv.PushTiny(t, reg, "library/alpine", "3.20")
+	fp := testenv.StartFaultProxy(t, reg.URL)
+	specPath, cacheDir := lockProject(t, fp.URL)
+	const bb, al = "docker.io/library/busybox:1.36", "docker.io/library/alpine:3.20"
+	moveTag := func(repo, tag string) testenv.Image {
+		c, err := testenv.TinyContent(repo+" moved "+time.Now().String(), "linux/amd64", "linux/arm64")
+		require.NoError(t, err)
+		img, err := c.Push(context.Background(), reg.URL, repo, tag)
+		require.NoError(t, err)
+		return img
+	}
+
+	code, out, errs := runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "+ "+al+" "+al1.Index.String()+"\n")
+	assert.Contains(t, out, "+ "+bb+" "+bb1.Index.String()+"\n")
+	assert.Contains(t, out, "Wrote archbuild.lock.hcl: 2 images.\n")
+	lock, first := readLock(t, specPath)
+	require.NotNil(t, lock.Find(bb))
+	assert.Equal(t, bb1.Index, lock.Find(bb).Digest)
+	assert.Equal(t, fp.Host, lock.Find(bb).Host)
+	assert.Len(t, lock.Find(bb).Platforms, 2)
+
+	// The tags move: lock reports it and keeps both pins.
+	bb2, al2 := moveTag("library/busybox", "1.36"), moveTag("library/alpine", "3.20")
+	code, out, errs = runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "! "+bb+": tag now points to "+bb2.Index.String()+"; kept the pin "+bb1.Index.String()+
+		" (move it: archc lock --update --image "+bb+")\n")
+	assert.Contains(t, out, "! "+al+": tag now points to "+al2.Index.String())
+	_, again := readLock(t, specPath)
+	assert.Equal(t, first, again, "no pin moved")
+
+	// --image without --update is a usage error.
+	code, _, errs = runArchc(lockArgs(specPath, cacheDir, "--image", "busybox:1.36")...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "--image needs --update")
+
+	// --update --image moves only that pin.
+	code, out, errs = runArchc(lockArgs(specPath, cacheDir, "--update", "--image", "busybox:1.36")...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "~ "+bb+" "+bb1.Index.String()+" -> "+bb2.Index.String()+"\n")
+	assert.Contains(t, out, "! "+al+": tag now points to "+al2.Index.String())
+	lock, _ = readLock(t, specPath)
+	assert.Equal(t, bb2.Index, lock.Find(bb).Digest)
+	assert.Equal(t, al1.Index, lock.Find(al).Digest)
+
+	// --update moves the rest.
+	code, out, errs = runArchc(lockArgs(specPath, cacheDir, "--update")...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "~ "+al+" "+al1.Index.String()+" -> "+al2.Index.String()+"\n")
+	assert.Contains(t, out, "  "+bb+" "+bb2.Index.String()+"\n")
+	lock, _ = readLock(t, specPath)
+	assert.Equal(t, al2.Index, lock.Find(al).Digest)
+}
+
+// TestLockFailureKeepsLock: a run that cannot resolve (the only mirror blackholed, short
+// --timeout) exits 1, names the mirror and its cause, and leaves the lock byte-identical.
+func TestLockFailureKeepsLock(t *testing.T) {
+	t.Parallel()
+	reg := testenv.StartRegistry(t)
+	testenv.PushTiny(t, reg, "library/busybox", "1.36")
+	testenv.PushTiny(t, reg, "library/alpine", "3.20")
+	fp := testenv.StartFaultProxy(t, reg.URL)
+	specPath, cacheDir := lockProject(t, fp.URL)
+	code, _, errs := runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	_, before := readLock(t, specPath)
+
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) (specPath string)
+		want  []string
+	}{
+		{name: "blackholed mirror", setup: func(*testing.T) string {
+			fp.Set(testenv.Blackhole())
+			return specPath
+		}, want: []string{"mirror " + fp.URL + ": timed out after 300ms"}},
+		{name: "dead mirror host", setup: func(t *testing.T) string {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			dead := "http://" + l.Addr().String()
+			require.NoError(t, l.Close())
+			src, err := os.ReadFile(specPath)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(specPath, []byte(strings.Replace(string(src), fp.URL, dead, 1)), 0o644))
+			return specPath
+		}, want: []string{"connection refused"}},
+	}
+	for _, tt := range tests {
+		// Sequential: both edit the one project.
+		p := tt.setup(t)
+		start := time.Now()
+		code, out, errs := runArchc(lockArgs(p, cacheDir, "--update", "--timeout", "1s", "--attempt-timeout", "300ms")...)
+		assert.Equal(t, exitFailure, code, tt.name)
+		assert.Less(t, time.Since(start), 15*time.Second, "%s: bounded by --timeout", tt.name)
+		assert.NotContains(t, out, "Wrote", tt.name)
+		assert.Contains(t, errs, "archbuild.lock.hcl left unchanged", tt.name)
+		assert.Contains(t, errs, "docker.io/library/busybox:1.36: mirror ", tt.name)
+		for _, w := range tt.want {
+			assert.Contains(t, errs, w, tt.name)
+		}
+		_, after := readLock(t, specPath)
+		assert.Equal(t, before, after, "%s: the lock is byte-identical", tt.name)
+		entries, err := os.ReadDir(filepath.Dir(specPath))
+		require.NoError(t, err)
+		for _, e := range entries {
+			assert.NotContains(t, e.Name(), ".tmp", "%s: no temporary file left", tt.name)
+		}
+	}
+}
