@@ -4,6 +4,14 @@
 // skew. Each check is a value (a name, a deadline and a run function); Run runs them all
 // concurrently and returns a Report, a plain value with text and JSON views.
 //
+// What is checked, and where it stops: the lock is always checked for completeness; a pinned
+// tag is checked for being current only where its registry answers (offline, it is counted
+// as "not checked", not as a problem). Names reached through the proxy are not looked up
+// locally (the proxy resolves them), nor are registries that are mirrors_only or that no
+// image or tag uses. The proxy's CONNECT is tried to the first https registry the spec
+// sends through it unless Options.ConnectTarget (--connect-target) names another. A
+// remote builder's config cannot be read, so drift is checked for local builders only.
+//
 // It sits to the right of registry and solver and reuses their exported APIs (CheckMirror,
 // RegistryConfig, BaseImages, the lock, LocalStatus, Route, the buildkitd.toml renderer);
 // neither may import it. It must not change anything it inspects: no lock writes, no
