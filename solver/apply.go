@@ -27,13 +27,16 @@ type ApplyOptions struct {
 	ProgressOut io.Writer
 	// Out receives messages (dead mirrors, daemon restarts).
 	Out io.Writer
-	// AllowUnhealthyMirrors lets remote builders run with a dead mirror.
+	// Mirrors is the run's mirror check (CheckSpecMirrors), done before planning so that
+	// planning skips dead mirrors too; nil makes Apply check them itself.
+	Mirrors *MirrorCheck
+	// AllowUnhealthyMirrors lets remote builders run with a dead mirror (when Apply checks).
 	AllowUnhealthyMirrors bool
 	// MirrorCheckTimeout bounds each mirror check (0: registry.DefaultCheckTimeout).
 	MirrorCheckTimeout time.Duration
 }
 
-// Apply builds a plan: mirror checks and builders (Connect), platforms routed to builders
+// Apply builds a plan: mirror checks (unless done) and builders (Connect), platforms routed to builders
 // (no build starts when one cannot run), phase 1 pulls every distinct base once, phase 2
 // solves the component DAG. It returns one Result per component.
 func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
@@ -41,7 +44,12 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out, AllowUnhealthyMirrors: o.AllowUnhealthyMirrors, CheckTimeout: o.MirrorCheckTimeout})
+	if o.Mirrors == nil {
+		if o.Mirrors, err = CheckSpecMirrors(ctx, s, o.MirrorCheckTimeout, o.AllowUnhealthyMirrors, o.Out); err != nil {
+			return nil, err
+		}
+	}
+	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out, Mirrors: o.Mirrors})
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,9 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 			fmt.Fprintf(&note, "# back to it; archc resolves and pins through the mirrors only.\n")
 		}
 	}
+	for _, n := range registry.MirrorSettingNotes(s) {
+		fmt.Fprintf(&note, "# Note: %s.\n", n)
+	}
 	if note.Len() == 0 {
 		return out, nil
 	}

@@ -29,6 +29,12 @@ func TestRenderBuildkitdConfigGolden(t *testing.T) {
 				{Host: "ghcr.io", Mirrors: []string{"https://127.0.0.1:5443"}, MirrorsOnly: true},
 			},
 		}},
+		// The mirror does not inherit docker.io's insecure: the file says so.
+		{"buildkitd-notes.golden.toml", &spec.Spec{
+			Registries: []spec.Registry{
+				{Host: "docker.io", Mirrors: []string{"https://mirror.example.net:5000"}, MirrorsOnly: true, Insecure: true},
+			},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,14 +16,10 @@ import (
 
 // ConnectOptions control Connect.
 type ConnectOptions struct {
-	// Out receives one line per dead mirror and per daemon start or restart.
+	// Out receives one line per daemon start or restart.
 	Out io.Writer
-	// AllowUnhealthyMirrors lets a remote builder be used although a mirror is dead.
-	AllowUnhealthyMirrors bool
-	// CheckTimeout bounds each mirror health check; registry.DefaultCheckTimeout when 0.
-	CheckTimeout time.Duration
-	// SkipMirrorCheck renders the spec's full config (builder up/status).
-	SkipMirrorCheck bool
+	// Mirrors is this run's mirror check; nil renders the spec's full config (builder up).
+	Mirrors *MirrorCheck
 	// Binary is the buildkitd executable for local builders ("" finds it).
 	Binary string
 }
@@ -69,26 +65,15 @@ func SpecDigest(s *spec.Spec) (string, error) {
 	return ConfigDigest(config, env), nil
 }
 
-// Connect checks the spec's mirrors, then starts or reuses its local builders (with dead
-// mirrors left out of this run's config) and connects its remote ones. A dead mirror with
-// a remote builder is an error unless AllowUnhealthyMirrors: BuildKit hangs on a mirror
-// that accepts connections and never answers, and archc cannot change a remote config.
+// Connect starts or reuses the spec's local builders (with this run's dead mirrors left
+// out of their config) and connects its remote ones.
 func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
 	var dead []string
-	if !o.SkipMirrorCheck {
-		var msgs []string
-		dead, msgs = CheckMirrors(ctx, s, o.CheckTimeout)
-		hasRemote := slices.ContainsFunc(s.Builders, func(b spec.Builder) bool { return b.Address != "" })
-		if len(dead) > 0 && hasRemote && !o.AllowUnhealthyMirrors {
-			return nil, fmt.Errorf("unhealthy mirrors:\n  %s\na remote builder keeps its own config and BuildKit hangs on a mirror that never answers; "+
-				"fix or remove the mirror in the spec, or pass --allow-unhealthy-mirrors", strings.Join(msgs, "\n  "))
-		}
-		for _, m := range msgs {
-			fmt.Fprintf(o.Out, "%s; leaving it out of this run's local builder config\n", m)
-		}
+	if o.Mirrors != nil {
+		dead = o.Mirrors.Dead
 	}
 	var builders []*Builder
 	closeAll := func() {
@@ -124,10 +109,57 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 	return builders, nil
 }
 
-// CheckMirrors checks every mirror of the spec concurrently, each with its own deadline.
-// It returns the dead ones (as written in the spec) and one message for each, naming the
-// host and the cause.
-func CheckMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration) (dead, msgs []string) {
+// MirrorCheck is what the health check before a run found.
+type MirrorCheck struct {
+	// Dead are the mirrors that failed, as written in the spec.
+	Dead []string
+	// Messages name each dead mirror's host and cause.
+	Messages []string
+}
+
+// CheckSpecMirrors checks every mirror of the spec's registries concurrently, each with
+// its own deadline (timeout; registry.DefaultCheckTimeout when 0), and says once on out
+// which are skipped in this run. A dead mirror with a remote builder is an error unless
+// allowUnhealthy: BuildKit hangs on a mirror that accepts connections and never answers,
+// and archc cannot change a remote daemon's config.
+func CheckSpecMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration, allowUnhealthy bool, out io.Writer) (*MirrorCheck, error) {
+	mc := &MirrorCheck{}
+	mc.Dead, mc.Messages = checkMirrors(ctx, s, timeout)
+	if len(mc.Dead) == 0 {
+		return mc, nil
+	}
+	hasRemote := slices.ContainsFunc(s.Builders, func(b spec.Builder) bool { return b.Address != "" })
+	if hasRemote && !allowUnhealthy {
+		return nil, fmt.Errorf("unhealthy mirrors:\n  %s\na remote builder keeps its own config and BuildKit hangs on a mirror that never answers; "+
+			"fix or remove the mirror in the spec, or pass --allow-unhealthy-mirrors", strings.Join(mc.Messages, "\n  "))
+	}
+	for _, m := range mc.Messages {
+		if hasRemote {
+			fmt.Fprintf(out, "%s; skipping it in archc's resolution and local builders (remote builders may still use it)\n", m)
+			continue
+		}
+		fmt.Fprintf(out, "%s; skipping it in this run (archc's resolution and the local builder's config)\n", m)
+	}
+	return mc, nil
+}
+
+// WithoutMirrors returns a copy of s whose registries no longer list the given mirrors,
+// so archc's own resolution does not wait on them either.
+func WithoutMirrors(s *spec.Spec, dead []string) *spec.Spec {
+	if len(dead) == 0 {
+		return s
+	}
+	c := *s
+	c.Registries = make([]spec.Registry, len(s.Registries))
+	for i, r := range s.Registries {
+		r.Mirrors = slices.DeleteFunc(slices.Clone(r.Mirrors), func(m string) bool { return slices.Contains(dead, m) })
+		c.Registries[i] = r
+	}
+	return &c
+}
+
+// checkMirrors returns the dead mirrors and one message for each.
+func checkMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration) (dead, msgs []string) {
 	var mirrors []string
 	for _, r := range s.Registries {
 		for _, m := range r.Mirrors {

@@ -25,6 +25,8 @@ type Job struct {
 	Insecure bool
 	// DependsOn are the components that must finish first.
 	DependsOn []string
+	// Dockerfile is the component's Dockerfile (absolute), for locating a failed step.
+	Dockerfile string
 }
 
 // PlatformBuild is one platform of a Job.

@@ -23,6 +23,9 @@ func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 		j, ok := byComp[b.Component]
 		if !ok {
 			j = &Job{Component: b.Component, LocalDirs: dirs, Output: spec.OutputCacheOnly}
+			if b.Dockerfile != "" {
+				j.Dockerfile = filepath.Join(s.Dir, filepath.FromSlash(b.Dockerfile))
+			}
 			byComp[b.Component] = j
 			order = append(order, b.Component)
 			if err := setOutputs(j, b, s); err != nil {

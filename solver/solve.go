@@ -209,6 +209,9 @@ func buildError(job *Job, b *Builder, t *tracker, err error) *BuildError {
 		_ = src.Print(&buf)
 		be.Source = buf.String()
 	}
+	if be.Source == "" && be.Step != "" {
+		be.Source = locateStep(job.Dockerfile, be.Step)
+	}
 	return be
 }
 

@@ -36,7 +36,7 @@ type applyCmd struct {
 func (c *applyCmd) Run(g *Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	s, plan, err := c.plan(ctx, g)
+	s, plan, mirrors, err := c.plan(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	results, err := solver.Apply(ctx, s, plan, solver.ApplyOptions{
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
-		Out: g.Stderr, AllowUnhealthyMirrors: c.AllowUnhealthyMirrors, MirrorCheckTimeout: c.MirrorCheckTimeout,
+		Out: g.Stderr, Mirrors: mirrors,
 	})
 	if len(results) > 0 {
 		fmt.Fprintln(g.Stdout)
@@ -66,61 +66,76 @@ func (c *applyCmd) Run(g *Globals) error {
 	return err
 }
 
-// plan returns the spec and the plan to build: compiled now from a spec (the code path of
-// `archc plan`), or loaded from a plan file and verified against the spec, the contexts
-// and the lock.
-func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, error) {
-	if c.Spec != "" && isPlanFile(c.Spec) {
-		return c.planFromFile(ctx, g)
+// plan returns the spec, the plan to build and the mirror check: the plan is compiled now
+// from a spec (the code path of `archc plan`, skipping mirrors that failed the check), or
+// loaded from a plan file and verified against the spec, the contexts and the lock.
+func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *solver.MirrorCheck, error) {
+	fromFile := c.Spec != "" && isPlanFile(c.Spec)
+	var pf *compiler.PlanFile
+	args := c.specArgs
+	if fromFile {
+		var err error
+		if pf, err = compiler.LoadPlanFile(c.Spec); err != nil {
+			return nil, nil, nil, err
+		}
+		if len(pf.SpecFiles) == 0 {
+			return nil, nil, nil, fmt.Errorf("plan %s names no spec files", c.Spec)
+		}
+		if len(c.Files) > 0 {
+			return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("-f cannot be combined with a plan file: the plan names its spec files")}
+		}
+		args.Spec, args.Files = pf.SpecFiles[0], pf.SpecFiles[1:]
 	}
-	s, err := c.load(g)
+	s, err := args.load(g)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	images, err := pinImages(ctx, g, s, c.BuildPlatform, c.CacheDir, c.Locked)
+	if fromFile {
+		if err := c.verify(ctx, s, pf); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	var mirrors *solver.MirrorCheck
+	if !c.DryRun {
+		if mirrors, err = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, c.AllowUnhealthyMirrors, g.Stderr); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if fromFile {
+		return s, pf.Plan, mirrors, nil
+	}
+	ps := s
+	if mirrors != nil {
+		ps = solver.WithoutMirrors(s, mirrors.Dead)
+	}
+	images, err := pinImages(ctx, g, ps, c.BuildPlatform, c.CacheDir, c.Locked)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	plan, err := compiler.Compile(ctx, s, images, compiler.WithBuildPlatform(c.BuildPlatform))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return s, plan, nil
+	return s, plan, mirrors, nil
 }
 
-func (c *applyCmd) planFromFile(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, error) {
-	path := c.Spec
-	pf, err := compiler.LoadPlanFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(pf.SpecFiles) == 0 {
-		return nil, nil, fmt.Errorf("plan %s names no spec files", path)
-	}
-	if len(c.Files) > 0 {
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("-f cannot be combined with a plan file: the plan names its spec files")}
-	}
-	args := c.specArgs
-	args.Spec, args.Files = pf.SpecFiles[0], pf.SpecFiles[1:]
-	s, err := args.load(g)
-	if err != nil {
-		return nil, nil, err
-	}
+// verify refuses a plan file whose spec, contexts or pins changed since it was saved.
+func (c *applyCmd) verify(ctx context.Context, s *spec.Spec, pf *compiler.PlanFile) error {
 	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	cache, err := registry.OpenCache(c.CacheDir)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	if err := pf.Verify(ctx, s, compiler.NewLockImages(lock, cache)); err != nil {
 		if errors.Is(err, compiler.ErrStale) {
-			return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", path, err)}
+			return &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 		}
-		return nil, nil, err
+		return err
 	}
-	return s, pf.Plan, nil
+	return nil
 }
 
 // isPlanFile tells a plan file (JSON written by `archc plan -out`) from a spec by content.

@@ -24,7 +24,7 @@ func (c *builderUpCmd) Run(g *Globals) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	builders, err := solver.Connect(ctx, s, solver.ConnectOptions{Out: g.Stderr, SkipMirrorCheck: true})
+	builders, err := solver.Connect(ctx, s, solver.ConnectOptions{Out: g.Stderr})
 	if err != nil {
 		return err
 	}
