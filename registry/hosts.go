@@ -62,6 +62,39 @@ func RegistryConfig(s *spec.Spec) (map[string]config.RegistryConfig, error) {
 	return m, nil
 }
 
+// MirrorSettingNotes names every https mirror that will not get the TLS settings its
+// registry block sets (insecure, ca): BuildKit, and so archc, take a mirror's settings only
+// from the mirror host's own registry block, never from the registry it mirrors. One
+// sentence per mirror, in spec order; `archc lock` and `archc builder config` show them.
+func MirrorSettingNotes(s *spec.Spec) []string {
+	blocks := map[string]bool{}
+	for _, r := range s.Registries {
+		blocks[r.Host] = true
+	}
+	var notes []string
+	for _, r := range s.Registries {
+		var set []string
+		if r.Insecure {
+			set = append(set, "insecure = true")
+		}
+		if r.CA != "" {
+			set = append(set, "ca = ...")
+		}
+		if len(set) == 0 {
+			continue
+		}
+		for _, raw := range r.Mirrors {
+			mu, err := ParseMirror(raw)
+			if err != nil || mu.Scheme != "https" || blocks[mu.Host] {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("registry %q sets %s, which its mirror %s does not inherit: if the mirror needs it, add registry %q { %s }",
+				r.Host, strings.Join(set, ", "), mu.URL, mu.Host, strings.Join(set, "; ")))
+		}
+	}
+	return notes
+}
+
 func hostConfig(r spec.Registry) config.RegistryConfig {
 	var c config.RegistryConfig
 	if r.HTTP {
@@ -183,10 +216,7 @@ func registryHosts(m map[string]config.RegistryConfig, mirrorsOnly map[string]bo
 	if mirrorsOnly[host] {
 		return out, nil
 	}
-	upstream := host
-	if host == "docker.io" {
-		upstream = "registry-1.docker.io"
-	}
+	upstream := upstreamHost(host)
 	h := docker.RegistryHost{Host: upstream, Scheme: "https", Path: "/v2",
 		Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve | docker.HostCapabilityPush}
 	if err := fillHost(&h, c, tc, wrap); err != nil {

@@ -270,12 +270,15 @@ func (r *Resolver) fail(ref string, results []*HostError) error {
 func hintFor(ref string, results []*HostError) string {
 	classes := map[Class]bool{}
 	mirrors := false
-	tokenServer := ""
+	tokenServer, tlsMirror := "", ""
 	for _, h := range results {
 		classes[h.Class] = true
 		mirrors = mirrors || h.Mirror
 		if h.TokenServer != "" && h.Class != ClassAuth {
 			tokenServer = h.TokenServer
+		}
+		if mu, err := ParseMirror(h.Host); h.Class == ClassTLS && h.Mirror && err == nil && tlsMirror == "" {
+			tlsMirror = mu.Host
 		}
 	}
 	domain := ref
@@ -287,6 +290,9 @@ func hintFor(ref string, results []*HostError) string {
 		return fmt.Sprintf("log in to the registry (docker login %s) or check that the repository exists and you may pull it", domain)
 	case tokenServer != "":
 		return fmt.Sprintf("the registry hands out pull tokens from %s, which must be reachable too: check the spec's proxy block and that no_proxy does not cover it", tokenServer)
+	case tlsMirror != "":
+		// A mirror's TLS settings come from its own block, never from domain's.
+		return fmt.Sprintf("set ca = \"...\" (or insecure = true) in a registry %q block of the spec: a mirror does not inherit registry %q's settings", tlsMirror, domain)
 	case classes[ClassTLS]:
 		return fmt.Sprintf("set ca = \"...\" (or insecure/http = true) in registry %q of the spec", domain)
 	case classes[ClassNotFound] && len(classes) == 1:
@@ -296,6 +302,14 @@ func hintFor(ref string, results []*HostError) string {
 	default:
 		return "check that the mirrors are up (archc doctor) and that the proxy block and no_proxy are right"
 	}
+}
+
+// upstreamHost is the host that serves registry domain (docker.io's is registry-1.docker.io).
+func upstreamHost(domain string) string {
+	if domain == "docker.io" {
+		return "registry-1.docker.io"
+	}
+	return domain
 }
 
 // attempt tries one host once. It returns the image, or the classified failure.

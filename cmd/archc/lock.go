@@ -30,6 +30,9 @@ func (c *lockCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range registry.MirrorSettingNotes(s) {
+		fmt.Fprintf(g.Stderr, "archc: note: %s\n", n)
+	}
 	reqs, err := registry.BaseImages(s, c.BuildPlatform)
 	if err != nil {
 		return err
