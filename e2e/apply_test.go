@@ -116,6 +116,8 @@ func TestApply(t *testing.T) {
 	t.Run("missing emulation fails before building", func(t *testing.T) { testMissingEmulation(t, e, reg) })
 	t.Run("Ctrl-C cancels and leaves the builder healthy", func(t *testing.T) { testInterrupt(t, e) })
 	t.Run("platforms split across two builders", func(t *testing.T) { testTwoBuilders(t, e, reg) })
+	t.Run("oci, local and cache-only outputs", func(t *testing.T) { testOutputs(t, e) })
+	t.Run("remote builder; dead mirror fails fast", func(t *testing.T) { testRemoteBuilder(t, e, reg) })
 }
 
 // assertAllCached checks a rawjson progress stream: every RUN and COPY step of every
