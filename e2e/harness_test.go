@@ -32,6 +32,9 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
 	testenv.Require(t, testenv.PartRoot)
 	testenv.Require(t, testenv.PartRunc)
 	testenv.Require(t, testenv.PartQemuARM64)
