@@ -107,7 +107,9 @@ func StartFaultProxy(t testing.TB, upstream string) *FaultProxy {
 			r.SetURL(u)
 			r.Out.Host = r.In.Host // the upstream answers as if it were the proxy
 		},
-		Transport: &http.Transport{Proxy: nil, DisableCompression: true},
+		// Keep connections to the registry alive under concurrency (Go keeps 2 idle per host by
+		// default): opening one per request would make the front, not the fault, the cost.
+		Transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 128},
 		ErrorLog:  log.New(io.Discard, "", 0),
 	}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
