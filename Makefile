@@ -26,7 +26,7 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd setup test test-short lint bench fuzz demo demo-services \
+.PHONY: help build archc buildkitd setup test test-short lint bench bench-apply fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets
@@ -68,9 +68,19 @@ demo-services: ## start the demo's registries (:5000 mirror, :5001 push) and tin
 demo-seed: ## push busybox:1.36 (linux/amd64+arm64) into the docker.io mirror at :5000
 	$(GO) run ./internal/testenv/cmd/seed -registry http://$(DEMO_MIRROR) -repo library/busybox -tag 1.36
 
-demo-run: ## run archc on the example spec (validate for now; apply once the solver lands)
+demo-run: ## archc apply the example spec (amd64+arm64), show the pushed index, run doctor
 	$(BIN)/archc validate $(DEMO_SPEC)
-	$(BIN)/archc validate --json $(DEMO_SPEC)
+	$(BIN)/archc apply $(DEMO_SPEC)
+	@echo "--- pushed index: http://$(DEMO_PUSH)/v2/demo/app/manifests/dev"
+	@curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' \
+	  -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+	  http://$(DEMO_PUSH)/v2/demo/app/manifests/dev; echo
+	@# The proxy check CONNECTs to an in-house registry: nothing leaves loopback.
+	$(BIN)/archc doctor $(DEMO_SPEC) --connect-target $(DEMO_PUSH)
+
+bench-apply: setup build ## archc apply vs buildctl build (same daemon), cold and warm: ratios
+	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
+	ARCHC_BENCH=1 $(GO) test ./e2e -run '^TestBenchApply$$' -v -count=1 -timeout $(TEST_TIMEOUT)
 
 services-stop: ## stop the demo services
 	bash scripts/services.sh stop
