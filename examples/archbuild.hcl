@@ -1,7 +1,9 @@
 # archc example: three small busybox images for amd64 and arm64.
 #
+#   make demo                                   # services, seed, then the apply below
 #   archc validate examples/archbuild.hcl --json
-#   archc validate examples/archbuild.hcl --var TAG=1.0.0
+#   archc plan examples/archbuild.hcl --format json
+#   archc apply examples/archbuild.hcl --var TAG=1.0.0
 
 variable "TAG" {
   description = "Tag for every image pushed to the in-house registry."
@@ -32,7 +34,8 @@ proxy {
   no_proxy    = ["localhost", "127.0.0.1", "::1", ".internal"]
 }
 
-# docker.io is only reached through the mirror (http:// means plain HTTP).
+# docker.io: the mirror first (http:// means plain HTTP), then docker.io itself through the
+# proxy. Add `mirrors_only = true` where the upstream must never be tried.
 registry "docker.io" {
   mirrors = [var.MIRROR]
 }
