@@ -225,8 +225,12 @@ func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocisp
 		},
 		Client:         client,
 		TargetPlatform: &p,
-		MetaResolver:   resolver,
-		LLBCaps:        &caps,
+		// Source locations ride in Definition.Source, outside the ops: llb_digest is
+		// unchanged, and a failed step's error names the Dockerfile line (buildkit maps the
+		// vertex back through them). The name is relative: no absolute path in the plan.
+		SourceMap:    llb.NewSourceMap(nil, b.Dockerfile, "Dockerfile", dt),
+		MetaResolver: resolver,
+		LLBCaps:      &caps,
 		Warn: func(rule, _, _, msg string, loc []parser.Range) {
 			line := 0
 			if len(loc) > 0 {

@@ -51,7 +51,7 @@ func testFailure(t *testing.T, e *env, reg registryClient) {
 		r := e.run(t, dir, "apply", "--progress=plain")
 		require.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "component bad (linux/amd64)")
-		assert.Contains(t, r.stderr, "Dockerfile:3")
+		assert.Contains(t, r.stderr, "bad/Dockerfile:3\n-----", "named through the definition's source map")
 		assert.Contains(t, r.stderr, "RUN echo about to fail")
 		assert.Contains(t, r.stderr, "second line")
 		assert.Less(t, r.took, 20*time.Second, "the slow component was cancelled, not waited for")

@@ -201,25 +201,25 @@ func buildError(job *Job, b *Builder, t *tracker, err error) *BuildError {
 	if errors.As(err, &pe) {
 		be.Platform = pe.Platform
 	}
-	for _, src := range errdefs.Sources(err) {
-		var buf bytes.Buffer
-		if src.Info != nil {
-			fmt.Fprintf(&buf, "%s:%d\n", relName(src.Info.Filename), firstLine(src))
-		}
-		_ = src.Print(&buf)
-		be.Source = buf.String()
-	}
+	be.Source = sourceExcerpt(err)
 	if be.Source == "" && be.Step != "" {
 		be.Source = locateStep(job.Dockerfile, be.Step)
 	}
 	return be
 }
 
-func firstLine(src *errdefs.Source) int32 {
-	if len(src.Ranges) == 0 || src.Ranges[0].Start == nil {
-		return 0
+// sourceExcerpt is the Dockerfile excerpt ("base/Dockerfile:3" and the lines around it)
+// that buildkit attached to err from the definition's source map, or "" when it has none
+// (a definition compiled without one). The outermost location wins.
+func sourceExcerpt(err error) string {
+	srcs := errdefs.Sources(err)
+	for i := len(srcs) - 1; i >= 0; i-- {
+		var buf bytes.Buffer
+		if srcs[i].Print(&buf) == nil && buf.Len() > 0 {
+			return buf.String()
+		}
 	}
-	return src.Ranges[0].Start.Line
+	return ""
 }
 
 // relName keeps error text free of absolute paths.
