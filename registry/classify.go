@@ -42,6 +42,17 @@ type transportError struct {
 
 func (e *transportError) Error() string { return e.err.Error() }
 
+// As lets callers find the cause's specific types (x509 and TLS errors, *net.DNSError, for
+// their messages) while still hiding net.Error: containerd looks for that one (a Timeout())
+// to retry at once, which would undo the backoff. errors.Is still sees nothing inside
+// (no Unwrap), so containerd's io.EOF retry stays off too.
+func (e *transportError) As(target any) bool {
+	if _, ok := target.(*net.Error); ok {
+		return false
+	}
+	return errors.As(e.err, target)
+}
+
 // malformedError is an answer that is not what a registry should send.
 type malformedError struct{ msg string }
 
