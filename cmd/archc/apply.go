@@ -29,8 +29,7 @@ type applyCmd struct {
 	AllowUnhealthyMirrors bool          `name:"allow-unhealthy-mirrors" help:"Use a remote builder although a mirror failed its health check."`
 	MirrorCheckTimeout    time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
 	Locked                bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
-	BuildPlatform         string        `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's)."`
-	CacheDir              string        `name:"cache-dir" type:"path" placeholder:"DIR" help:"Registry content cache (default $XDG_CACHE_HOME/archc)."`
+	resolveFlags          `embed:""`
 }
 
 func (c *applyCmd) Run(g *Globals) error {
@@ -108,7 +107,7 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	if mirrors != nil {
 		ps = solver.WithoutMirrors(s, mirrors.Dead)
 	}
-	images, err := pinImages(ctx, g, ps, c.BuildPlatform, c.CacheDir, c.Locked)
+	images, err := pinImages(ctx, g, ps, &c.resolveFlags, c.Locked)
 	if err != nil {
 		return nil, nil, nil, err
 	}

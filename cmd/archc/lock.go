@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/archc-dev/archc/registry"
 )
@@ -14,12 +13,9 @@ import (
 type lockCmd struct {
 	specArgs `embed:""`
 
-	Update         bool          `help:"Re-resolve existing pins (all, or only those named with --image)."`
-	Image          []string      `name:"image" sep:"none" placeholder:"REF" help:"With --update, move only this image's pin (repeatable)."`
-	Timeout        time.Duration `default:"30s" help:"Give up on an image after this long, retries included."`
-	AttemptTimeout time.Duration `name:"attempt-timeout" default:"10s" help:"Give up on one host (mirror or registry) after this long and try the next."`
-	CacheDir       string        `name:"cache-dir" type:"path" placeholder:"DIR" help:"Content cache (default $XDG_CACHE_HOME/archc)."`
-	BuildPlatform  string        `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's)."`
+	Update       bool     `help:"Re-resolve existing pins (all, or only those named with --image)."`
+	Image        []string `name:"image" sep:"none" placeholder:"REF" help:"With --update, move only this image's pin (repeatable)."`
+	resolveFlags `embed:""`
 }
 
 func (c *lockCmd) Run(g *Globals) error {
@@ -42,13 +38,7 @@ func (c *lockCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	cache, err := registry.OpenCache(c.CacheDir)
-	if err != nil {
-		return err
-	}
-	res, err := registry.NewResolver(s, cache,
-		registry.WithTimeout(c.Timeout), registry.WithAttemptTimeout(c.AttemptTimeout),
-		registry.WithCredentials(registry.DockerCredentials()))
+	_, res, err := c.resolver(s)
 	if err != nil {
 		return err
 	}

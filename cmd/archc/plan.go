@@ -20,8 +20,7 @@ type planCmd struct {
 	Compare          string `name:"compare" type:"existingfile" placeholder:"OLD.json" help:"Show what changed against a plan saved with --format json."`
 	DetailedExitcode bool   `name:"detailed-exitcode" help:"With --compare: exit 2 when something changed, 0 when nothing did."`
 	Locked           bool   `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it (for CI)."`
-	BuildPlatform    string `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's)."`
-	CacheDir         string `name:"cache-dir" type:"path" placeholder:"DIR" help:"Registry content cache (default $XDG_CACHE_HOME/archc)."`
+	resolveFlags     `embed:""`
 }
 
 func (c *planCmd) Run(g *Globals) error {
@@ -40,7 +39,7 @@ func (c *planCmd) Run(g *Globals) error {
 		return err
 	}
 	ctx := context.Background()
-	images, err := pinImages(ctx, g, s, c.BuildPlatform, c.CacheDir, c.Locked)
+	images, err := pinImages(ctx, g, s, &c.resolveFlags, c.Locked)
 	if err != nil {
 		return err
 	}
@@ -78,8 +77,8 @@ func (c *planCmd) Run(g *Globals) error {
 
 // pinImages makes sure the lock next to the spec covers every base image (resolving and
 // recording missing pins unless locked) and returns the images the compiler reads.
-func pinImages(ctx context.Context, g *Globals, s *spec.Spec, buildPlatform, cacheDir string, locked bool) (*compiler.LockImages, error) {
-	reqs, err := registry.BaseImages(s, buildPlatform)
+func pinImages(ctx context.Context, g *Globals, s *spec.Spec, rf *resolveFlags, locked bool) (*compiler.LockImages, error) {
+	reqs, err := registry.BaseImages(s, rf.BuildPlatform)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +87,7 @@ func pinImages(ctx context.Context, g *Globals, s *spec.Spec, buildPlatform, cac
 	if err != nil {
 		return nil, err
 	}
-	cache, err := registry.OpenCache(cacheDir)
-	if err != nil {
-		return nil, err
-	}
-	res, err := registry.NewResolver(s, cache, registry.WithCredentials(registry.DockerCredentials()))
+	cache, res, err := rf.resolver(s)
 	if err != nil {
 		return nil, err
 	}
