@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/archc-dev/archc/compiler"
+	"github.com/archc-dev/archc/registry"
 )
 
 // Base is one pinned base image to pull into a builder's cache.
@@ -123,19 +123,29 @@ func pullWithRetry(ctx context.Context, c gateway.Client, base Base, attempts in
 	if err != nil {
 		return err
 	}
-	backoff := time.Second
+	return retry(ctx, attempts, time.Second, func() error { return pull(ctx, c, def) })
+}
+
+// retry runs try up to attempts times, doubling backoff in between, while the failure is
+// one registry.Classify calls retryable (the registry's own policy: timeouts, refused and
+// reset connections, 5xx, 429). The error names its class and the attempts made.
+func retry(ctx context.Context, attempts int, backoff time.Duration, try func() error) error {
 	for i := 1; ; i++ {
-		err = pull(ctx, c, def)
-		if err == nil || i >= attempts || !transient(err) || ctx.Err() != nil {
-			if err != nil && i > 1 {
-				err = fmt.Errorf("%w (%d attempts)", err, i)
+		err := try()
+		if err == nil {
+			return nil
+		}
+		class := registry.Classify(err)
+		if i >= attempts || !class.Retryable() || ctx.Err() != nil {
+			if i > 1 {
+				return fmt.Errorf("%w (%s, %d attempts)", err, class, i)
 			}
 			return err
 		}
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("%w (%s; gave up retrying: %w)", err, class, ctx.Err())
 		}
 		backoff *= 2
 	}
@@ -153,17 +163,4 @@ func pull(ctx context.Context, c gateway.Client, def *llb.Definition) error {
 	// Reading the root mounts the snapshot: lazily pulled layers are fetched now.
 	_, err = ref.ReadDir(ctx, gateway.ReadDirRequest{Path: "/"})
 	return err
-}
-
-// transient says whether a pull error is worth another attempt: timeouts, resets,
-// refused connections, temporary DNS failures, 5xx and 429.
-func transient(err error) bool {
-	s := strings.ToLower(err.Error())
-	for _, m := range []string{"timeout", "timed out", "deadline exceeded", "connection reset", "connection refused",
-		"temporary failure", "eof", " 500 ", " 502 ", " 503 ", " 504 ", "429", "too many requests", "service unavailable", "bad gateway"} {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
 }
