@@ -67,7 +67,7 @@ func buildChanges(a, b JSONBuild) []string {
 	if !reflect.DeepEqual(a.Bases, b.Bases) {
 		out = append(out, "bases")
 	}
-	if !reflect.DeepEqual(a.Contexts, b.Contexts) {
+	if !reflect.DeepEqual(sentContexts(a.Contexts), sentContexts(b.Contexts)) {
 		out = append(out, "contexts")
 	}
 	if !reflect.DeepEqual(a.DependsOn, b.DependsOn) {
@@ -75,6 +75,17 @@ func buildChanges(a, b JSONBuild) []string {
 	}
 	if !reflect.DeepEqual(a.Outputs, b.Outputs) {
 		out = append(out, "outputs")
+	}
+	return out
+}
+
+// sentContexts is what identifies the contexts' content: which ignore file produced it is
+// not (a renamed ignore file with the same patterns sends the same bytes), and plans saved
+// before ignore_file existed compare equal.
+func sentContexts(cs []JSONContext) []JSONContext {
+	out := make([]JSONContext, len(cs))
+	for i, c := range cs {
+		out[i] = JSONContext{Name: c.Name, Path: c.Path, Digest: c.Digest}
 	}
 	return out
 }

@@ -47,6 +47,9 @@ func TestCompare(t *testing.T) {
 		{"sent file edited", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "base", "hello.go"), "package main\n\nfunc main() {}\n")
 		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}},
+		{"Dockerfile.dockerignore replaces .dockerignore", func(t *testing.T, dir string, _ *spec.Spec) {
+			write(t, filepath.Join(dir, "base", "Dockerfile.dockerignore"), "*.bak\nsecret/\nhello.go\n")
+		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}},
 		{"named local context edited", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "assets", "index.html"), "<h1>new</h1>")
 		}, []string{"app/linux/amd64", "app/linux/arm64"}},

@@ -175,11 +175,11 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	if name, _, _, ok := parser.DetectSyntax(dt); ok {
 		c.warnf("%s: %s asks for frontend %s with `# syntax=`; archc compiles with the Dockerfile frontend built into buildkit %s", comp.Name, b.Dockerfile, name, buildkitVersion)
 	}
-	main, err := c.locals.get(ctx, comp.Context)
+	main, err := c.locals.get(ctx, comp.Context, mainIgnoreFile(comp.Dockerfile))
 	if err != nil {
 		return nil, none, err
 	}
-	b.Contexts = append(b.Contexts, Context{Name: dockerui.DefaultLocalNameContext, Path: main.rel, LocalName: main.name, Digest: main.digest, Excludes: main.excludes})
+	b.Contexts = append(b.Contexts, Context{Name: dockerui.DefaultLocalNameContext, Path: main.rel, LocalName: main.name, Digest: main.digest, Excludes: main.excludes, IgnoreFile: main.ignore})
 	sort.Slice(b.Contexts, func(i, k int) bool { return b.Contexts[i].Name < b.Contexts[k].Name })
 
 	resolver := newMetaResolver(c.images)
@@ -266,12 +266,12 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 			named[nc.Name] = input{state: r.state, config: r.build.ImageConfig}
 			deps[id] = struct{}{}
 		case nc.Path != "":
-			lc, err := c.locals.get(ctx, nc.Path)
+			lc, err := c.locals.get(ctx, nc.Path, "")
 			if err != nil {
 				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
 			}
 			named[nc.Name] = input{state: lc.state()}
-			b.Contexts = append(b.Contexts, Context{Name: nc.Name, Path: lc.rel, LocalName: lc.name, Digest: lc.digest, Excludes: lc.excludes})
+			b.Contexts = append(b.Contexts, Context{Name: nc.Name, Path: lc.rel, LocalName: lc.name, Digest: lc.digest, Excludes: lc.excludes, IgnoreFile: lc.ignore})
 		case nc.Image != "":
 			images[nc.Name] = nc.Image
 		}

@@ -25,8 +25,10 @@ type localContext struct {
 	rel string
 	// name is the llb.Local name: stable, unique per directory, no absolute path.
 	name string
-	// excludes are the parsed .dockerignore patterns.
+	// excludes are the parsed ignore-file patterns.
 	excludes []string
+	// ignore is the ignore file applied, relative to the spec's directory; "" when none.
+	ignore string
 	// digest is the content digest of what is sent.
 	digest digest.Digest
 }
@@ -62,22 +64,27 @@ func newLocalContexts(specDir string) *localContexts {
 	return &localContexts{specDir: specDir, m: map[string]*localEntry{}}
 }
 
-// get returns the local context for the absolute directory dir.
-func (c *localContexts) get(ctx context.Context, dir string) (localContext, error) {
+// get returns the local context for the absolute directory dir with the absolute ignore
+// file ignore applied ("" means dir/.dockerignore).
+func (c *localContexts) get(ctx context.Context, dir, ignore string) (localContext, error) {
+	key := dir + "\x00" + ignore
 	c.mu.Lock()
-	e, ok := c.m[dir]
+	e, ok := c.m[key]
 	if !ok {
 		e = &localEntry{}
-		c.m[dir] = e
+		c.m[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.lc, e.err = loadLocalContext(ctx, c.specDir, dir) })
+	e.once.Do(func() { e.lc, e.err = loadLocalContext(ctx, c.specDir, dir, ignore) })
 	return e.lc, e.err
 }
 
-func loadLocalContext(ctx context.Context, specDir, dir string) (localContext, error) {
+func loadLocalContext(ctx context.Context, specDir, dir, ignore string) (localContext, error) {
 	rel := relPath(specDir, dir)
-	excludes, err := readDockerignore(dir)
+	if ignore == "" {
+		ignore = filepath.Join(dir, ".dockerignore")
+	}
+	excludes, found, err := readIgnoreFile(ignore)
 	if err != nil {
 		return localContext{}, err
 	}
@@ -85,24 +92,39 @@ func loadLocalContext(ctx context.Context, specDir, dir string) (localContext, e
 	if err != nil {
 		return localContext{}, fmt.Errorf("hash context %s: %w", rel, err)
 	}
-	return localContext{rel: rel, name: "archc:" + rel, excludes: excludes, digest: dgst}, nil
+	lc := localContext{rel: rel, name: "archc:" + rel, excludes: excludes, digest: dgst}
+	if found {
+		lc.ignore = relPath(specDir, ignore)
+	}
+	return lc, nil
 }
 
-// readDockerignore returns the patterns of dir/.dockerignore, or nil when there is none.
-func readDockerignore(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, ".dockerignore"))
+// mainIgnoreFile is the ignore file of a build's main context, by BuildKit's rule
+// (frontend/dockerui): <Dockerfile>.dockerignore beside the Dockerfile when it exists, else
+// the context's .dockerignore ("" here).
+func mainIgnoreFile(dockerfile string) string {
+	p := dockerfile + ".dockerignore"
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return ""
+}
+
+// readIgnoreFile returns the patterns of an ignore file, and whether it exists.
+func readIgnoreFile(path string) ([]string, bool, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read .dockerignore: %w", err)
+		return nil, false, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
 	defer f.Close()
 	patterns, err := ignorefile.ReadAll(f)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", filepath.Join(dir, ".dockerignore"), err)
+		return nil, false, fmt.Errorf("parse %s: %w", filepath.Base(path), err)
 	}
-	return patterns, nil
+	return patterns, true, nil
 }
 
 // contextDigest hashes what fsutil would send from dir with excludes applied: for each

@@ -97,10 +97,14 @@ type Context struct {
 	// LocalName is the stable name of the llb.Local source; the solver maps it to the
 	// directory in its session.
 	LocalName string
-	// Digest is the content digest of what is sent (.dockerignore applied).
+	// Digest is the content digest of what is sent (the ignore file applied).
 	Digest digest.Digest
-	// Excludes are the .dockerignore patterns applied.
+	// Excludes are the ignore file's patterns.
 	Excludes []string
+	// IgnoreFile is the ignore file applied, relative to the spec's directory: the main
+	// context's <Dockerfile>.dockerignore when it exists, else the directory's .dockerignore;
+	// "" when there is none.
+	IgnoreFile string
 }
 
 // Output is one thing apply does with a build's result.

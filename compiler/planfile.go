@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/moby/buildkit/frontend/dockerui"
 	"os"
 	"path/filepath"
 	"sort"
@@ -224,29 +225,38 @@ func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, images Images) erro
 	return nil
 }
 
-// verifyContexts recomputes each distinct local context once.
+// verifyContexts recomputes each distinct local context (a directory with its ignore file)
+// once, choosing the main context's ignore file by the same rule as the compile, so adding
+// or removing a <Dockerfile>.dockerignore is a change too.
 func (f *PlanFile) verifyContexts(ctx context.Context, specDir string) []string {
-	users := map[string][]string{}
-	want := map[string]digest.Digest{}
+	type key struct{ path, ignore string }
+	users := map[key][]string{}
+	want := map[key]digest.Digest{}
 	for _, b := range f.Plan.Builds {
 		for _, c := range b.Contexts {
-			users[c.Path] = append(users[c.Path], b.ID)
-			want[c.Path] = c.Digest
+			k := key{path: c.Path}
+			if c.Name == dockerui.DefaultLocalNameContext {
+				k.ignore = mainIgnoreFile(filepath.Join(specDir, filepath.FromSlash(b.Dockerfile)))
+			}
+			users[k] = append(users[k], b.ID)
+			want[k] = c.Digest
 		}
 	}
-	paths := make([]string, 0, len(want))
-	for p := range want {
-		paths = append(paths, p)
+	keys := make([]key, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
 	}
-	sort.Strings(paths)
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].path < keys[j].path || keys[i].path == keys[j].path && keys[i].ignore < keys[j].ignore
+	})
 	var problems []string
-	for _, p := range paths {
-		lc, err := loadLocalContext(ctx, specDir, filepath.Join(specDir, filepath.FromSlash(p)))
+	for _, k := range keys {
+		lc, err := loadLocalContext(ctx, specDir, filepath.Join(specDir, filepath.FromSlash(k.path)), k.ignore)
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("context %s cannot be read: %v", p, err))
-		case lc.digest != want[p]:
-			problems = append(problems, fmt.Sprintf("context %s changed (used by %s)", p, strings.Join(users[p], ", ")))
+			problems = append(problems, fmt.Sprintf("context %s cannot be read: %v", k.path, err))
+		case lc.digest != want[k]:
+			problems = append(problems, fmt.Sprintf("context %s changed (used by %s)", k.path, strings.Join(users[k], ", ")))
 		}
 	}
 	return problems

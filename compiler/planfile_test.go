@@ -57,6 +57,9 @@ func TestPlanFileVerifyRefusesChanges(t *testing.T) {
 		{"ignored file edited", func(t *testing.T, dir string) {
 			write(t, filepath.Join(dir, "base", "notes.bak"), "changed")
 		}, ""},
+		{"Dockerfile.dockerignore added", func(t *testing.T, dir string) {
+			write(t, filepath.Join(dir, "base", "Dockerfile.dockerignore"), "*\n")
+		}, "context base changed (used by base/linux/amd64, base/linux/arm64)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

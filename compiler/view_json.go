@@ -48,9 +48,10 @@ type JSONBase struct {
 
 // JSONContext is one local directory sent to the builder.
 type JSONContext struct {
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	Digest string `json:"digest"`
+	Name       string `json:"name"`
+	Path       string `json:"path"`
+	Digest     string `json:"digest"`
+	IgnoreFile string `json:"ignore_file,omitempty"`
 }
 
 // JSONOutput is one output of a build.
@@ -94,7 +95,7 @@ func (p *Plan) JSON() *JSONPlan {
 			jb.Bases = append(jb.Bases, JSONBase{Ref: x.Ref, Digest: x.Digest.String(), Platform: x.Platform, Host: x.Host, Resolved: x.Resolved})
 		}
 		for _, x := range b.Contexts {
-			jb.Contexts = append(jb.Contexts, JSONContext{Name: x.Name, Path: x.Path, Digest: x.Digest.String()})
+			jb.Contexts = append(jb.Contexts, JSONContext{Name: x.Name, Path: x.Path, Digest: x.Digest.String(), IgnoreFile: x.IgnoreFile})
 		}
 		for _, x := range b.Outputs {
 			jb.Outputs = append(jb.Outputs, JSONOutput(x))
