@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -174,11 +175,11 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 	}
 	route, err := solver.Route(builders, need)
 	if err != nil {
-		cause, fix, ok := strings.Cut(err.Error(), "\nfix, either:")
-		if !ok {
-			fix = "enable emulation (binfmt_misc + qemu-user-static) or add a native builder for the platform"
+		var ee *solver.EmulationError
+		if !errors.As(err, &ee) {
+			return Finding{Verdict: Fail, Checked: checked, Cause: err.Error(), Fix: "enable emulation (binfmt_misc + qemu-user-static) or add a native builder for the platform"}
 		}
-		return Finding{Verdict: Fail, Checked: checked, Cause: cause, Fix: "either" + strings.ReplaceAll(fix, "\n  - ", "\n- ")}
+		return Finding{Verdict: Fail, Checked: checked, Cause: ee.Cause, Fix: "either\n- " + strings.Join(ee.Fixes, ";\n- or ")}
 	}
 	var parts []string
 	for _, p := range need {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,9 @@ func TestBuilderNotRunning(t *testing.T) {
 			for _, fix := range emulationFix {
 				assert.Contains(t, f.Fix, fix)
 			}
+			assert.NotContains(t, f.Cause, "fix", "the cause is only the cause")
+			assert.True(t, strings.HasPrefix(f.Fix, "either\n- enable emulation on the builder's host"), f.Fix)
+			assert.Contains(t, f.Fix, "archc builder up`);\n- or add a native node")
 		}
 	}
 }

@@ -23,7 +23,7 @@ func Route(builders []*Builder, plats []string) (map[string]*Builder, error) {
 		missing = append(missing, p)
 	}
 	if len(missing) > 0 {
-		return nil, &EmulationError{Platforms: missing, Builders: builders}
+		return nil, newEmulationError(missing, builders)
 	}
 	return out, nil
 }
@@ -59,35 +59,50 @@ func normalize(p string) string {
 	return platforms.Format(platforms.Normalize(sp))
 }
 
-// EmulationError says which platforms no builder can run and how to fix that.
+// EmulationError says which platforms no builder can run and how to fix that. Its text is
+// Cause, then "fix, either:" and the Fixes as a list; doctor shows the fields as they are.
 type EmulationError struct {
+	// Platforms are the platforms no builder serves, in the order asked.
 	Platforms []string
-	Builders  []*Builder
+	// Builders are the builders that were considered.
+	Builders []*Builder
+	// Cause is "no builder can run PLATFORMS:" and a line per builder with its workers.
+	Cause string
+	// Fixes are the alternatives, each complete on its own: emulation on the builder's
+	// host, or a native node for the platform.
+	Fixes []string
 }
 
-func (e *EmulationError) Error() string {
+func newEmulationError(missing []string, builders []*Builder) *EmulationError {
+	e := &EmulationError{Platforms: missing, Builders: builders}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "no builder can run %s:", strings.Join(e.Platforms, ", "))
-	for _, b := range e.Builders {
+	fmt.Fprintf(&sb, "no builder can run %s:", strings.Join(missing, ", "))
+	for _, b := range builders {
 		fmt.Fprintf(&sb, "\n  builder %q (%s) workers: %s", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
 		if len(b.Declared) > 0 {
 			fmt.Fprintf(&sb, "; spec routes %s to it", strings.Join(b.Declared, ", "))
 		}
 	}
-	sb.WriteString("\nfix, either:")
+	e.Cause = sb.String()
 	var qemu []string
-	for _, p := range e.Platforms {
+	for _, p := range missing {
 		qemu = append(qemu, "qemu-"+qemuArch(p))
 	}
 	slices.Sort(qemu)
 	qemu = slices.Compact(qemu)
-	fmt.Fprintf(&sb, "\n  - enable emulation on the builder's host: mount binfmt_misc if /proc/sys/fs/binfmt_misc/register is missing "+
-		"(`mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc`), install qemu-user-static (Debian: `apt-get install qemu-user-static`) "+
-		"so that %s is registered with the F flag (`cat /proc/sys/fs/binfmt_misc/%s`), then restart the builder (`archc builder down && archc builder up`);",
-		strings.Join(qemu, ", "), qemu[0])
-	fmt.Fprintf(&sb, "\n  - or add a native node to the spec: builder \"%s\" { address = \"tcp://HOST:1234\"  platforms = [%q] }",
-		strings.ReplaceAll(strings.TrimPrefix(e.Platforms[0], "linux/"), "/", "-"), e.Platforms[0])
-	return sb.String()
+	e.Fixes = []string{
+		fmt.Sprintf("enable emulation on the builder's host: mount binfmt_misc if /proc/sys/fs/binfmt_misc/register is missing "+
+			"(`mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc`), install qemu-user-static (Debian: `apt-get install qemu-user-static`) "+
+			"so that %s is registered with the F flag (`cat /proc/sys/fs/binfmt_misc/%s`), then restart the builder (`archc builder down && archc builder up`)",
+			strings.Join(qemu, ", "), qemu[0]),
+		fmt.Sprintf("add a native node to the spec: builder \"%s\" { address = \"tcp://HOST:1234\"  platforms = [%q] }",
+			strings.ReplaceAll(strings.TrimPrefix(missing[0], "linux/"), "/", "-"), missing[0]),
+	}
+	return e
+}
+
+func (e *EmulationError) Error() string {
+	return e.Cause + "\nfix, either:\n  - " + strings.Join(e.Fixes, ";\n  - or ")
 }
 
 // qemuArch maps a platform to the name qemu-user-static registers for it.
