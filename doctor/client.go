@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -16,30 +15,17 @@ import (
 	"github.com/archc-dev/archc/registry"
 )
 
-// client returns an HTTP client for host with the spec's TLS settings for it (CA,
-// insecure), the spec's proxy and the options' dialer. It never follows the environment's
+// client returns an HTTP client for host with the spec's TLS settings for it (CA, client
+// key pair, insecure: registry.TLSConfig, as archc's resolver and the builder use them), the spec's proxy and the options' dialer. It never follows the environment's
 // proxy variables: the spec decides, as it does for archc's resolver.
 func (e *env) client(host string) (*http.Client, error) {
-	tc := &tls.Config{}
-	c := e.conf[host]
-	if c.Insecure != nil && *c.Insecure {
-		tc.InsecureSkipVerify = true
-	}
-	if len(c.RootCAs) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
+	tc, err := registry.TLSConfig(e.conf[host])
+	if err != nil {
+		var fe *registry.TLSFileError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("registry %s: %s %s: %v", host, fe.What, e.relPath(fe.Path), fe.Err)
 		}
-		for _, p := range c.RootCAs {
-			pem, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("registry %s: read CA: %w", host, err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("registry %s: CA %s has no PEM certificate", host, e.relPath(p))
-			}
-		}
-		tc.RootCAs = pool
+		return nil, fmt.Errorf("registry %s: %w", host, err)
 	}
 	return &http.Client{
 		Transport: &http.Transport{Proxy: e.proxy, DialContext: e.o.Dial, TLSClientConfig: tc,

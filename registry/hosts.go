@@ -3,12 +3,10 @@ package registry
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -227,7 +225,7 @@ func registryHosts(m map[string]config.RegistryConfig, mirrorsOnly map[string]bo
 
 // fillHost sets scheme and client like BuildKit's fillInsecureOpts.
 func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfig, wrap func(http.RoundTripper, string) http.RoundTripper) error {
-	tlsConf, err := loadTLS(c)
+	tlsConf, err := TLSConfig(c)
 	if err != nil {
 		return err
 	}
@@ -235,7 +233,6 @@ func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfi
 	var rt http.RoundTripper = tc.newTransport(tlsConf)
 	switch {
 	case c.Insecure != nil && *c.Insecure:
-		tlsConf.InsecureSkipVerify = true
 		if isHTTP {
 			rt = docker.NewHTTPFallback(rt)
 		}
@@ -244,34 +241,6 @@ func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfi
 	}
 	h.Client = &http.Client{Transport: wrap(rt, h.Host)}
 	return nil
-}
-
-func loadTLS(c config.RegistryConfig) (*tls.Config, error) {
-	tc := &tls.Config{}
-	if len(c.RootCAs) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		for _, p := range c.RootCAs {
-			pem, err := os.ReadFile(p)
-			if err != nil {
-				return nil, fmt.Errorf("read CA: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA %s: no PEM certificate found", p)
-			}
-		}
-		tc.RootCAs = pool
-	}
-	for _, kp := range c.KeyPairs {
-		cert, err := tls.LoadX509KeyPair(kp.Certificate, kp.Key)
-		if err != nil {
-			return nil, fmt.Errorf("load key pair %s: %w", kp.Certificate, err)
-		}
-		tc.Certificates = append(tc.Certificates, cert)
-	}
-	return tc, nil
 }
 
 // sortedHosts returns m's keys sorted.
