@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -16,6 +17,10 @@ func (c *validateCmd) Run(g *Globals) error {
 	s, err := c.load(g)
 	if err != nil {
 		return err
+	}
+	// Notes go to stderr, as lock prints them: stdout stays the summary or the JSON.
+	for _, n := range registry.MirrorSettingNotes(s) {
+		fmt.Fprintf(g.Stderr, "archc: note: %s\n", n)
 	}
 	if c.JSON {
 		b, err := json.MarshalIndent(s.Normalized(), "", "  ")

@@ -75,6 +75,11 @@ func TestValidateExitCodes(t *testing.T) {
 		{"empty --var name", []string{"validate", "--var", "=x", "../../examples/archbuild.hcl"}, exitUsage, "", "want NAME=VALUE", ""},
 		{"unknown flag", []string{"validate", "--bogus"}, exitUsage, "", "unknown flag", ""},
 		{"missing file", []string{"validate", specTestdata + "/nope.hcl"}, exitFailure, "", "error: Cannot read spec file", ""},
+		{"mirror TLS note on stderr", []string{"validate", specTestdata + "/good/mirror_tls.hcl"}, exitOK,
+			"spec OK: 1 component, 1 platform, 1 registry, 0 variables\n",
+			`archc: note: registry "r.invalid:5000" sets insecure = true, ca = ..., which its mirror https://mirror.invalid/cache does not inherit: if the mirror needs it, add registry "mirror.invalid" { insecure = true; ca = ... }` + "\n", ""},
+		{"no note without one", []string{"validate", specTestdata + "/good/minimal.hcl"}, exitOK,
+			"spec OK: 1 component, 1 platform, 0 registries, 0 variables\n", "", "note"},
 		{"undeclared --var", []string{"validate", "--var", "NOPE=1", "../../examples/archbuild.hcl"}, exitFailure, "", "error: Undefined variable", ""},
 	}
 	for _, tt := range tests {
