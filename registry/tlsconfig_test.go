@@ -54,7 +54,11 @@ func TestTLSConfig(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "defaults: system roots, verified", conf: config.RegistryConfig{},
-			check: func(t *testing.T, v *tlsConfigView) { assert.Nil(t, v.roots); assert.False(t, v.insecure); assert.Zero(t, v.certs) }},
+			check: func(t *testing.T, v *tlsConfigView) {
+				assert.Nil(t, v.roots)
+				assert.False(t, v.insecure)
+				assert.Zero(t, v.certs)
+			}},
 		{name: "insecure skips verification", conf: config.RegistryConfig{Insecure: &yes},
 			check: func(t *testing.T, v *tlsConfigView) { assert.True(t, v.insecure) }},
 		{name: "a CA joins the pool", conf: config.RegistryConfig{RootCAs: []string{cert}},
