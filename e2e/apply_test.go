@@ -74,6 +74,8 @@ func TestApply(t *testing.T) {
 		assert.Equal(t, first.Digest, again.Digest, "same inputs, same index")
 	})
 
+	t.Run("doctor finds nothing wrong after a build", func(t *testing.T) { testDoctorAllOK(t, e, dir) })
+
 	t.Run("apply PLANFILE", func(t *testing.T) {
 		planFile := filepath.Join(dir, "build.plan")
 		r := e.run(t, dir, "plan", "--out", planFile)
