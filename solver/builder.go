@@ -113,16 +113,9 @@ func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) 
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	var opts []client.ClientOpt
-	if strings.HasPrefix(sb.Address, "tcp://") && (sb.CACert != "" || sb.Cert != "" || sb.ServerName != "") {
-		opts = append(opts, client.WithServerConfig(sb.ServerName, sb.CACert))
-		if sb.Cert != "" || sb.Key != "" {
-			opts = append(opts, client.WithCredentials(sb.Cert, sb.Key))
-		}
-	}
-	b, err := dial(ctx, sb.Address, timeout, opts...)
+	b, err := dial(ctx, sb.Address, timeout, remoteTLSOpts(sb)...)
 	if err != nil {
-		return nil, fmt.Errorf("builder %q: %w (hint: check the address and that buildkitd listens there; `archc builder status` shows what answers)", sb.Name, err)
+		return nil, fmt.Errorf("builder %q: %w (hint: %s)", sb.Name, err, remoteHint(sb, err))
 	}
 	b.Name = sb.Name
 	b.Declared = sb.Platforms

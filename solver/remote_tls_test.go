@@ -1,0 +1,255 @@
+package solver
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
+	"github.com/archc-dev/archc/spec"
+)
+
+const tlsServerName = "buildkitd.archc.test"
+
+// testCA is a certificate authority that writes PEM files into dir.
+type testCA struct {
+	dir  string
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	path string // the CA certificate's PEM file
+}
+
+func newTestCA(t *testing.T, dir, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	ca := &testCA{dir: dir, cert: cert, key: key, path: filepath.Join(dir, name+"-ca.pem")}
+	writePEM(t, ca.path, "CERTIFICATE", der)
+	return ca
+}
+
+// issue writes NAME.pem and NAME-key.pem signed by the CA and returns their paths.
+func (ca *testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		DNSNames: dns, IPAddresses: ips}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(k)
+	require.NoError(t, err)
+	cert, key = filepath.Join(ca.dir, name+".pem"), filepath.Join(ca.dir, name+"-key.pem")
+	writePEM(t, cert, "CERTIFICATE", der)
+	writePEM(t, key, "EC PRIVATE KEY", kder)
+	return cert, key
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+}
+
+// startTLSBuildkitd starts bin/buildkitd listening only on tcp://127.0.0.1:PORT with TLS
+// that requires a client certificate from ca, and stops it when the test ends.
+func startTLSBuildkitd(t *testing.T, bin string, ca *testCA, serverCert, serverKey string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := "tcp://" + l.Addr().String()
+	require.NoError(t, l.Close())
+	// buildkitd's root must not be under t.TempDir: its mounts outlive the test's cleanup
+	// order otherwise.
+	root, err := os.MkdirTemp("", "archc-tls-buildkitd-")
+	require.NoError(t, err)
+	config := filepath.Join(root, "buildkitd.toml")
+	require.NoError(t, os.WriteFile(config, []byte("debug = false\n"), 0o600))
+	logf, err := os.Create(filepath.Join(root, "buildkitd.log"))
+	require.NoError(t, err)
+	cmd := exec.Command(bin, "--addr", addr, "--root", filepath.Join(root, "state"), "--config", config,
+		"--tlscacert", ca.path, "--tlscert", serverCert, "--tlskey", serverKey,
+		"--oci-worker=true", "--containerd-worker=false")
+	cmd.Env = withoutProxyEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logf.Close()
+		_ = os.RemoveAll(root)
+	})
+	// Wait until the TCP port accepts; the TLS handshake is what the test checks.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		select {
+		case <-exited:
+			t.Fatalf("buildkitd exited during startup; log:\n%s", tailFile(logf.Name(), 20))
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("buildkitd did not listen on %s within 60s; log:\n%s", addr, tailFile(logf.Name(), 20))
+		}
+	}
+}
+
+// TestRemoteBuilderTLS connects archc's remote-builder code to a real buildkitd that serves
+// TCP with TLS and requires client certificates: the spec's ca_cert, cert, key and
+// server_name reach the client, and each way of getting them wrong fails naming the
+// builder, its address and the TLS cause.
+func TestRemoteBuilderTLS(t *testing.T) {
+	testenv.Require(t, testenv.PartRoot)
+	testenv.Require(t, testenv.PartRunc)
+	bin := testenv.Require(t, testenv.PartBuildkitd)
+	dir := t.TempDir()
+	ca := newTestCA(t, dir, "archc-test")
+	other := newTestCA(t, dir, "someone-else")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth, []string{tlsServerName}, []net.IP{net.IPv4(127, 0, 0, 1)})
+	clientCert, clientKey := ca.issue(t, "client", x509.ExtKeyUsageClientAuth, nil, nil)
+	strangerCert, strangerKey := other.issue(t, "stranger", x509.ExtKeyUsageClientAuth, nil, nil)
+	addr := startTLSBuildkitd(t, bin, ca, serverCert, serverKey)
+
+	good := spec.Builder{Name: "tls", Address: addr, CACert: ca.path, Cert: clientCert, Key: clientKey, ServerName: tlsServerName}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	t.Run("connects, lists workers, answers info", func(t *testing.T) {
+		// The daemon may still be setting up its worker: retry until it answers.
+		var b *Builder
+		require.Eventually(t, func() bool {
+			var err error
+			b, err = ConnectRemote(ctx, good, 5*time.Second)
+			if err != nil {
+				t.Logf("not yet: %v", err)
+			}
+			return err == nil
+		}, 60*time.Second, 500*time.Millisecond)
+		defer b.Close()
+		assert.Equal(t, "tls", b.Name)
+		assert.Equal(t, addr, b.Address)
+		assert.NotEmpty(t, b.WorkerPlatforms())
+		st := RemoteStatus(ctx, good)
+		require.NoError(t, st.Err)
+		assert.True(t, st.Running)
+		assert.NotEmpty(t, st.Version)
+		assert.NotEmpty(t, st.Platforms)
+	})
+
+	noName := good
+	noName.ServerName = ""
+	wrongCA := good
+	wrongCA.CACert = other.path
+	wrongName := good
+	wrongName.ServerName = "elsewhere.archc.test"
+	noClientCert := good
+	noClientCert.Cert, noClientCert.Key = "", ""
+	stranger := good
+	stranger.Cert, stranger.Key = strangerCert, strangerKey
+	missingCA := good
+	missingCA.CACert = filepath.Join(dir, "missing.pem")
+	plain := spec.Builder{Name: "tls", Address: addr}
+
+	tests := []struct {
+		name string
+		sb   spec.Builder
+		want []string // substrings of the error; none means it connects
+	}{
+		{"without server_name the address's IP is verified", noName, nil},
+		{"wrong CA", wrongCA, []string{"certificate signed by unknown authority", `set ca_cert in builder "tls"`}},
+		{"wrong server_name", wrongName, []string{"not elsewhere.archc.test", `set server_name in builder "tls"`}},
+		// the cause is "tls: certificate required" or, when the daemon's alert loses the
+		// race with the client's first write, a broken pipe: the hint is the same.
+		{"no client certificate", noClientCert, []string{`set cert and key in builder "tls"`}},
+		{"client certificate from another CA", stranger, []string{`set cert and key in builder "tls"`}},
+		{"CA file missing", missingCA, []string{"missing.pem", `ca_cert in builder "tls" must be a readable PEM file`}},
+		{"no TLS settings", plain, []string{"if buildkitd there uses TLS, set ca_cert, cert and key"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := ConnectRemote(ctx, tc.sb, 5*time.Second)
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.NotEmpty(t, b.WorkerPlatforms())
+				b.Close()
+				return
+			}
+			require.Error(t, err)
+			msg := err.Error()
+			t.Log(msg)
+			assert.Contains(t, msg, `builder "tls"`)
+			assert.Contains(t, msg, addr)
+			for _, w := range tc.want {
+				assert.Contains(t, msg, w)
+			}
+		})
+	}
+
+	t.Run("without ca_cert the system's roots are trusted", func(t *testing.T) {
+		// The system pool is loaded once per process: a child process gets our CA as
+		// SSL_CERT_FILE.
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRemoteBuilderTLSSystemRoots$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca.path, "SSL_CERT_DIR="+dir,
+			"ARCHC_TEST_TLS_BUILDER="+strings.Join([]string{addr, clientCert, clientKey, tlsServerName}, ","))
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		assert.Contains(t, string(out), "--- PASS: TestRemoteBuilderTLSSystemRoots", string(out))
+	})
+}
+
+// TestRemoteBuilderTLSSystemRoots runs as TestRemoteBuilderTLS's child process (it is
+// skipped otherwise): a builder block with cert, key and server_name but no ca_cert
+// verifies the daemon against the system's roots, which SSL_CERT_FILE points at our CA.
+func TestRemoteBuilderTLSSystemRoots(t *testing.T) {
+	env := os.Getenv("ARCHC_TEST_TLS_BUILDER")
+	if env == "" {
+		t.Skip("run by TestRemoteBuilderTLS")
+	}
+	f := strings.Split(env, ",")
+	require.Len(t, f, 4)
+	sb := spec.Builder{Name: "tls", Address: f[0], Cert: f[1], Key: f[2], ServerName: f[3]}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := ConnectRemote(ctx, sb, 10*time.Second)
+	require.NoError(t, err)
+	defer b.Close()
+	assert.NotEmpty(t, b.WorkerPlatforms())
+}
