@@ -43,8 +43,9 @@ buildkitd: ## bin/buildkitd from github.com/moby/buildkit@$(BUILDKIT_VER)
 setup: ## install and prepare the test/demo machine (idempotent; scripts/setup.sh)
 	bash scripts/setup.sh
 
+# -count=1: the e2e tests exec bin/archc and bin/buildkitd, which go test's cache cannot see.
 test: setup build ## every test, end-to-end included (CI=true: a missing part fails)
-	$(GO) test -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TESTFLAGS) $(PKGS)
 
 test-short: ## unit tests only, no setup
 	$(GO) test -short $(TESTFLAGS) $(PKGS)
