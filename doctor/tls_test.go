@@ -1,17 +1,10 @@
 package doctor
 
 import (
-	"encoding/pem"
 	"fmt"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 // TestMirrorTLS runs the mirror check against a real https mirror (a self-signed front on
@@ -20,13 +13,8 @@ import (
 func TestMirrorTLS(t *testing.T) {
 	t.Parallel()
 	sd := startSeeded(t)
-	up, err := url.Parse(sd.reg.URL)
-	require.NoError(t, err)
-	srv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(up))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "https://")
-	ca := filepath.Join(t.TempDir(), "mirror.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
+	front := testenv.StartTLSFront(t, sd.reg.URL)
+	host, ca := front.Host, front.CAFile
 	plainAsTLS := "https://" + sd.reg.Host // an HTTP server written as https://
 
 	tests := []struct {
@@ -38,11 +26,11 @@ func TestMirrorTLS(t *testing.T) {
 		cause   string
 		fix     string
 	}{
-		{name: "untrusted certificate", mirror: srv.URL, verdict: Fail,
+		{name: "untrusted certificate", mirror: front.URL, verdict: Fail,
 			cause: "TLS: the certificate is signed by", fix: `ca = "certs/ca.pem" in registry "` + host + `"`},
-		{name: "mirror's own ca", mirror: srv.URL, extra: fmt.Sprintf("registry %q {\n  ca = %q\n}\n", host, ca),
+		{name: "mirror's own ca", mirror: front.URL, extra: fmt.Sprintf("registry %q {\n  ca = %q\n}\n", host, ca),
 			verdict: OK, checked: "TLS, certificate verified"},
-		{name: "mirror's own insecure", mirror: srv.URL, extra: fmt.Sprintf("registry %q {\n  insecure = true\n}\n", host),
+		{name: "mirror's own insecure", mirror: front.URL, extra: fmt.Sprintf("registry %q {\n  insecure = true\n}\n", host),
 			verdict: OK, checked: "TLS without verification (insecure = true)"},
 		{name: "plain HTTP behind https://", mirror: plainAsTLS, verdict: Fail,
 			cause: "the server speaks plain HTTP", fix: "write it as http://" + sd.reg.Host},

@@ -2,15 +2,9 @@ package registry
 
 import (
 	"context"
-	"encoding/pem"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/archc-dev/archc/internal/testenv"
 	"github.com/archc-dev/archc/spec"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,14 +16,9 @@ import (
 func TestTLSMirrorSettings(t *testing.T) {
 	t.Parallel()
 	sd := seedRegistry(t)
-	up, err := url.Parse(sd.reg.URL)
-	require.NoError(t, err)
-	srv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(up))
-	t.Cleanup(srv.Close)
-	mirrorHost := strings.TrimPrefix(srv.URL, "https://")
-	caFile := filepath.Join(t.TempDir(), "mirror.pem")
-	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
-	dockerIO := spec.Registry{Host: "docker.io", Mirrors: []string{srv.URL}, MirrorsOnly: true, Insecure: true}
+	front := testenv.StartTLSFront(t, sd.reg.URL)
+	mirrorHost, caFile := front.Host, front.CAFile
+	dockerIO := spec.Registry{Host: "docker.io", Mirrors: []string{front.URL}, MirrorsOnly: true, Insecure: true}
 
 	tests := []struct {
 		name  string
@@ -57,10 +46,10 @@ func TestTLSMirrorSettings(t *testing.T) {
 			require.ErrorAs(t, err, &re)
 			assert.Equal(t, ClassTLS, re.Class())
 			assert.Equal(t, 1, re.Hosts[0].Attempts, "a TLS failure is not retried")
-			assert.Contains(t, err.Error(), "mirror "+srv.URL+": TLS certificate not trusted")
+			assert.Contains(t, err.Error(), "mirror "+front.URL+": TLS certificate not trusted")
 			assert.Contains(t, err.Error(), `hint: set ca = "..." (or insecure = true) in a registry "`+mirrorHost+`" block`)
 			require.Len(t, notes, 1)
-			assert.Equal(t, `registry "docker.io" sets insecure = true, which its mirror `+srv.URL+` does not inherit: if the mirror needs it, add registry "`+mirrorHost+`" { insecure = true }`, notes[0])
+			assert.Equal(t, `registry "docker.io" sets insecure = true, which its mirror `+front.URL+` does not inherit: if the mirror needs it, add registry "`+mirrorHost+`" { insecure = true }`, notes[0])
 		})
 	}
 }
