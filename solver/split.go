@@ -19,7 +19,6 @@ import (
 	"github.com/moby/buildkit/util/resolver/config"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/archc-dev/archc/spec"
@@ -44,6 +43,10 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 	for i, b := range j.Builds {
 		pos[b.Platform] = i
 	}
+	mounts, err := localMounts(j)
+	if err != nil {
+		return "", err
+	}
 	eg, gctx := errgroup.WithContext(ctx)
 	for _, b := range order {
 		for _, pb := range groups[b] {
@@ -52,7 +55,7 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				if err != nil {
 					return err
 				}
-				resp, err := b.Client.Build(gctx, client.SolveOpt{Exports: ex, LocalMounts: mustMounts(j), Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
+				resp, err := b.Client.Build(gctx, client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
 					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 				if err != nil {
 					return failure(gctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
@@ -82,11 +85,6 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 		return "", fmt.Errorf("component %s: push index: %w", j.Component, err)
 	}
 	return d.String(), nil
-}
-
-func mustMounts(j *Job) map[string]fsutil.FS {
-	m, _ := localMounts(j)
-	return m
 }
 
 // splitExports is the export of one platform of a split job.
