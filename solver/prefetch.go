@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"time"
 
@@ -126,9 +127,24 @@ func pullWithRetry(ctx context.Context, c gateway.Client, base Base, attempts in
 	return retry(ctx, attempts, time.Second, func() error { return pull(ctx, c, def) })
 }
 
-// retry runs try up to attempts times, doubling backoff in between, while the failure is
-// one registry.Classify calls retryable (the registry's own policy: timeouts, refused and
-// reset connections, 5xx, 429). The error names its class and the attempts made.
+// maxBackoff caps the delay between two pulls of one base.
+const maxBackoff = 10 * time.Second
+
+// backoffDelay is the delay before attempt round+1 (round counts from 0): base doubled per
+// round, capped at maxBackoff, with jitter in [d/2, d] as the registry's resolver does, so
+// the pulls of several builders hitting one struggling mirror do not retry in step.
+func backoffDelay(base time.Duration, round int) time.Duration {
+	d := base << min(round, 20)
+	if d > maxBackoff || d <= 0 {
+		d = maxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retry runs try up to attempts times, with capped, jittered exponential backoff
+// (backoffDelay) in between, while the failure is one registry.Classify calls retryable
+// (the registry's own policy: timeouts, refused and reset connections, 5xx, 429). The
+// error names its class and the attempts made.
 func retry(ctx context.Context, attempts int, backoff time.Duration, try func() error) error {
 	for i := 1; ; i++ {
 		err := try()
@@ -143,11 +159,10 @@ func retry(ctx context.Context, attempts int, backoff time.Duration, try func() 
 			return err
 		}
 		select {
-		case <-time.After(backoff):
+		case <-time.After(backoffDelay(backoff, i-1)):
 		case <-ctx.Done():
 			return fmt.Errorf("%w (%s; gave up retrying: %w)", err, class, ctx.Err())
 		}
-		backoff *= 2
 	}
 }
 
