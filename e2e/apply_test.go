@@ -107,7 +107,9 @@ func TestApply(t *testing.T) {
 		start := time.Now()
 		r := e.run(t, d, "apply", "--progress=plain", "--cache-dir", filepath.Join(d, ".cache"))
 		require.Equal(t, 0, r.code, r.stderr)
-		assert.Less(t, time.Since(start), 4*time.Minute)
+		// ~5 s in practice (mirror check, restart without the dead mirror, pulls); BuildKit
+		// itself hangs past 300 s on such a mirror: a minute catches a regression toward that.
+		assert.Less(t, time.Since(start), time.Minute)
 		assert.Contains(t, r.stderr, "unhealthy mirror "+hole.URL)
 		img := reg.image(t, "hole/app", "v1")
 		assert.Len(t, img.Manifests, 2)
