@@ -12,6 +12,7 @@ import (
 	"github.com/moby/buildkit/client"
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer" // docker-container://
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"         // kube-pod://
+	_ "github.com/moby/buildkit/client/connhelper/ssh"             // ssh://
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/archc-dev/archc/spec"
@@ -108,7 +109,8 @@ func dial(ctx context.Context, address string, timeout time.Duration, opts ...cl
 }
 
 // ConnectRemote connects to a builder block with an address: unix://, tcp:// (with the
-// block's TLS files), docker-container:// or kube-pod://.
+// block's TLS files), docker-container://, kube-pod:// or ssh:// (`ssh HOST buildctl
+// dial-stdio`, buildctl on the remote PATH; a path names the remote socket).
 func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) (*Builder, error) {
 	if timeout == 0 {
 		timeout = 10 * time.Second

@@ -62,6 +62,10 @@ func remoteHint(sb spec.Builder, err error) string {
 		return fmt.Sprintf("TLS failed: check ca_cert, cert, key and server_name in %s against buildkitd's --tlscacert, --tlscert and --tlskey", block)
 	}
 	hint := "check the address and that buildkitd listens there; `archc builder status` shows what answers"
+	if strings.HasPrefix(sb.Address, "ssh://") {
+		return hint + "; ssh:// runs `ssh [-l USER] [-p PORT] HOST buildctl [--addr unix://PATH] dial-stdio`: " +
+			"the ssh client must log in without a prompt (keys or an agent) and buildctl must be on the remote PATH"
+	}
 	if strings.HasPrefix(sb.Address, "tcp://") && sb.CACert == "" && sb.Cert == "" {
 		hint += "; if buildkitd there uses TLS, set ca_cert, cert and key"
 	}
