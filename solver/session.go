@@ -2,14 +2,11 @@ package solver
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -21,14 +18,16 @@ import (
 	"golang.org/x/net/http/httpproxy"
 	"google.golang.org/grpc"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
 // NewAuth returns the registry auth session: credentials from the user's Docker config
 // and credential helpers, answered inside archc's process (never written into LLB or
 // logs). Registry tokens are fetched by archc too, so FetchToken goes through the spec's
-// proxy (honouring no_proxy) and trusts the spec's registry CAs, instead of the
-// environment-only HTTP client buildkit's provider uses.
+// proxy (honouring no_proxy) and relaxes TLS only for realm hosts the spec marks insecure
+// or gives a CA (tokenTransport), instead of the environment-only HTTP client buildkit's
+// provider uses.
 func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	if stderr == nil {
 		stderr = io.Discard
@@ -48,28 +47,57 @@ func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	return &Auth{AuthServer: inner, provider: provider, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
 }
 
-// tokenTransport is an HTTP transport using the spec's proxy and registry CAs.
-func tokenTransport(s *spec.Spec) (*http.Transport, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = ProxyFunc(s.Proxy)
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
+// tokenTransport is the token client's transport: the spec's proxy, and TLS decided per
+// realm host. A realm host with its own registry block (or a mirror host's block) that
+// sets insecure or ca gets that block's TLS settings (registry.TLSConfig, what BuildKit
+// and archc's resolver use for that host); every other realm, auth.docker.io included,
+// is verified against the system roots, whatever other registries the spec relaxes.
+func tokenTransport(s *spec.Spec) (http.RoundTripper, error) {
+	regs, err := registry.RegistryConfig(s)
+	if err != nil {
+		return nil, err
 	}
-	insecure := false
-	for _, r := range s.Registries {
-		if r.CA != "" {
-			pem, err := os.ReadFile(r.CA)
-			if err != nil {
-				return nil, fmt.Errorf("registry %s: read ca %s: %w", r.Host, r.CA, err)
-			}
-			pool.AppendCertsFromPEM(pem)
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.Proxy = ProxyFunc(s.Proxy)
+	rt := &realmTransport{def: base, hosts: map[string]*http.Transport{}}
+	for host, c := range regs {
+		if (c.Insecure == nil || !*c.Insecure) && len(c.RootCAs) == 0 {
+			continue
 		}
-		insecure = insecure || r.Insecure
+		tc, err := registry.TLSConfig(c)
+		if err != nil {
+			return nil, fmt.Errorf("registry %s: token client TLS: %w", host, err)
+		}
+		tr := base.Clone()
+		tr.TLSClientConfig = tc
+		rt.hosts[strings.ToLower(host)] = tr
 	}
-	// Token realms of insecure registries usually share their certificate.
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, InsecureSkipVerify: insecure} //nolint:gosec // only when the spec says insecure
-	return tr, nil
+	return rt, nil
+}
+
+// realmTransport sends each request with its host's transport, else the verifying default.
+type realmTransport struct {
+	def   *http.Transport
+	hosts map[string]*http.Transport
+}
+
+func (t *realmTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.forHost(r.URL).RoundTrip(r)
+}
+
+// forHost matches host[:port] as written in the spec; a realm without a port also matches
+// a block that names the scheme's default port.
+func (t *realmTransport) forHost(u *url.URL) *http.Transport {
+	host := strings.ToLower(u.Host)
+	if tr, ok := t.hosts[host]; ok {
+		return tr
+	}
+	if u.Port() == "" && u.Scheme == "https" {
+		if tr, ok := t.hosts[host+":443"]; ok {
+			return tr
+		}
+	}
+	return t.def
 }
 
 // ProxyFunc returns the proxy selection of the spec's proxy block (nil: direct).
