@@ -3,9 +3,10 @@ package registry
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // Class says why a request to a registry host failed, and so whether retrying can help.
@@ -124,11 +125,9 @@ func (e *ResolveError) Class() Class {
 // ErrNotCached is returned by Cache.Get for content that is not in the cache.
 var ErrNotCached = errors.New("not in the content cache")
 
-// userinfo matches the credentials part of a URL ("scheme://user:pass@").
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@`)
-
-// Redact removes credentials from every URL in s.
-func Redact(s string) string { return userinfo.ReplaceAllString(s, "${1}xxxxx@") }
+// Redact masks credentials in URLs inside s (spec.RedactText): every error and log line
+// this package makes goes through it.
+func Redact(s string) string { return spec.RedactText(s) }
 
 // redactedError is an error whose text has had credentials removed; it keeps the original
 // for errors.Is/As.

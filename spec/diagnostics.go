@@ -6,16 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
-
-// urlPassword finds scheme://user:password@ in a source line, so a snippet of a proxy
-// setting never prints its password.
-var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^:@/\s"]*):[^@/\s"]*@`)
 
 // ANSI colors for WriteDiagnostics.
 const (
@@ -85,7 +80,7 @@ func writeSnippet(w io.Writer, rng *hcl.Range, src []byte, paint func(code, s st
 		lineEnd = rng.Start.Byte + i
 	}
 	line := strings.TrimRight(string(src[lineStart:lineEnd]), "\r")
-	line = urlPassword.ReplaceAllString(line, "${1}:"+redactedPassword+"@")
+	line = RedactText(line) // a snippet of a proxy setting never prints its credentials
 	line = strings.ReplaceAll(line, "\t", " ")
 	if !utf8.ValidString(line) {
 		line = strings.ToValidUTF8(line, "?")

@@ -18,7 +18,7 @@ func TestWriteDiagnostics(t *testing.T) {
 	var plain bytes.Buffer
 	require.NoError(t, WriteDiagnostics(&plain, diags, false))
 	assert.Equal(t, file+`:3:17: error: Invalid proxy URL
-  3 |   https_proxy = "ftp://user:xxxxx@127.0.0.1:8888"
+  3 |   https_proxy = "ftp://xxxxx@127.0.0.1:8888"
     |                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
   https_proxy: scheme must be http, https, socks5 or socks5h, got "ftp".
 

@@ -27,8 +27,6 @@ func functions() map[string]function.Function {
 		"and":                    stdlib.AndFunc,
 		"base64decode":           base64DecodeFunc,
 		"base64encode":           base64EncodeFunc,
-		"byteslen":               stdlib.BytesLenFunc,
-		"bytesslice":             stdlib.BytesSliceFunc,
 		"can":                    tryfunc.CanFunc,
 		"ceil":                   stdlib.CeilFunc,
 		"chomp":                  stdlib.ChompFunc,
@@ -59,7 +57,7 @@ func functions() map[string]function.Function {
 		"jsondecode":             stdlib.JSONDecodeFunc,
 		"jsonencode":             stdlib.JSONEncodeFunc,
 		"keys":                   stdlib.KeysFunc,
-		"length":                 stdlib.LengthFunc,
+		"length":                 lengthFunc,
 		"lessthan":               stdlib.LessThanFunc,
 		"lessthanorequalto":      stdlib.LessThanOrEqualToFunc,
 		"log":                    stdlib.LogFunc,
@@ -150,3 +148,20 @@ var base64DecodeFunc = stringFunc(func(s string) (string, error) {
 })
 
 var urlEncodeFunc = stringFunc(func(s string) (string, error) { return url.QueryEscape(s), nil })
+
+// lengthFunc is Terraform's length: the number of characters of a string, of elements of a
+// collection or of attributes of an object (go-cty's own length takes collections only,
+// which surprises spec authors).
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "value", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true, AllowMarked: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		switch ty := args[0].Type(); {
+		case ty == cty.String:
+			return stdlib.Strlen(args[0])
+		case ty.IsObjectType(): // { a = 1 } is an object, not a map
+			return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
+		}
+		return stdlib.Length(args[0])
+	},
+})

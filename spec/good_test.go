@@ -1,7 +1,10 @@
 package spec
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -64,8 +67,8 @@ func TestLoadFull(t *testing.T) {
 
 	require.NotNil(t, s.Proxy)
 	assert.Equal(t, "http://alice:s3cret@127.0.0.1:8888", s.Proxy.HTTPProxy, "the Spec keeps the secret")
-	assert.Equal(t, "http://alice:xxxxx@127.0.0.1:8888", s.Proxy.Redacted().HTTPProxy)
-	assert.Equal(t, "socks5://bob:xxxxx@127.0.0.1:1080", s.Proxy.Redacted().AllProxy)
+	assert.Equal(t, "http://xxxxx@127.0.0.1:8888", s.Proxy.Redacted().HTTPProxy)
+	assert.Equal(t, "socks5://xxxxx@127.0.0.1:1080", s.Proxy.Redacted().AllProxy)
 	assert.Equal(t, "http://127.0.0.1:8888", s.Proxy.Redacted().HTTPSProxy)
 }
 
@@ -220,14 +223,22 @@ func TestRedactURL(t *testing.T) {
 	tests := map[string]string{
 		"":                               "",
 		"http://127.0.0.1:8888":          "http://127.0.0.1:8888",
-		"http://user@127.0.0.1:8888":     "http://user@127.0.0.1:8888",
-		"http://user:pw@127.0.0.1:8888":  "http://user:xxxxx@127.0.0.1:8888",
-		"https://u:p%40ss@proxy.invalid": "https://u:xxxxx@proxy.invalid",
-		"http://u:p@[::1]:8080/x":        "http://u:xxxxx@[::1]:8080/x",
-		"::not a url":                    "xxxxx",
+		"http://tok3n@127.0.0.1:8888":    "http://xxxxx@127.0.0.1:8888", // a user name can be a token
+		"http://user:pw@127.0.0.1:8888":  "http://xxxxx@127.0.0.1:8888",
+		"https://u:p%40ss@proxy.invalid": "https://xxxxx@proxy.invalid",
+		"http://u:p@[::1]:8080/x":        "http://xxxxx@[::1]:8080/x",
+		"bob:pw@127.0.0.1:3128":          "xxxxx@127.0.0.1:3128", // no scheme, as in HTTP_PROXY
+		"::not a url":                    "<xxxxx: not a URL>",
 	}
 	for in, want := range tests {
 		assert.Equal(t, want, RedactURL(in), in)
+	}
+	for in, want := range map[string]string{
+		`Get "http://bob:s3cret@127.0.0.1:3128/v2/": refused`: `Get "http://xxxxx@127.0.0.1:3128/v2/": refused`,
+		`mirrors = ["https://tok@m.example","b@c"]`:           `mirrors = ["https://xxxxx@m.example","b@c"]`,
+		"no url here, just a@b":                               "no url here, just a@b",
+	} {
+		assert.Equal(t, want, RedactText(in), in)
 	}
 	assert.Nil(t, (*Proxy)(nil).Redacted())
 }
@@ -252,4 +263,68 @@ func variable(s *Spec, name string) Variable {
 		}
 	}
 	return Variable{}
+}
+
+// TestVariableValuesNeverShowSecrets: a proxy URL passed in a variable (the usual way to
+// keep a password out of the spec) is masked wherever the value is shown, and a sensitive
+// variable is not shown at all; the evaluated spec still has the real value.
+func TestVariableValuesNeverShowSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "archbuild.hcl")
+	require.NoError(t, os.WriteFile(file, []byte(`
+variable "PROXY_URL" {}
+variable "TOKEN" {
+  sensitive = true
+  validation {
+    condition     = length(var.TOKEN) > 100
+    error_message = "TOKEN is too short."
+  }
+}
+proxy {
+  https_proxy = var.PROXY_URL
+}
+`), 0o644))
+	s, diags := Load(LoadOptions{Files: []string{file}, Environ: []string{
+		"ARCHC_VAR_PROXY_URL=http://bob:hunter2@127.0.0.1:3128", "ARCHC_VAR_TOKEN=s3cret-token"}})
+	require.Len(t, diags, 1, "the failed validation")
+	assert.Contains(t, diags[0].Detail, "var.TOKEN = (sensitive): TOKEN is too short.")
+	assert.NotContains(t, diags[0].Detail, "s3cret")
+	require.Nil(t, s)
+
+	s, diags = Load(LoadOptions{Files: []string{file}, Environ: []string{
+		"ARCHC_VAR_PROXY_URL=http://bob:hunter2@127.0.0.1:3128", "ARCHC_VAR_TOKEN=" + strings.Repeat("s3cret", 20)}})
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.Equal(t, "http://bob:hunter2@127.0.0.1:3128", s.Proxy.HTTPSProxy, "the spec keeps the real value")
+	out, err := json.Marshal(s.Normalized())
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "hunter2")
+	assert.NotContains(t, string(out), "bob")
+	assert.NotContains(t, string(out), "s3cret")
+	assert.Contains(t, string(out), `"value":"http://xxxxx@127.0.0.1:3128"`)
+	assert.Contains(t, string(out), `"sensitive":true`)
+	assert.Contains(t, string(out), `"value":"(sensitive)"`)
+}
+
+// TestFunctionLength: length counts a string's characters and a collection's elements,
+// as in Terraform and bake.
+func TestFunctionLength(t *testing.T) {
+	t.Parallel()
+	for expr, want := range map[string]string{
+		`length("héllo")`:    "5",
+		`length(["a", "b"])`: "2",
+		`length({ a = 1 })`:  "1",
+		`length("") == 0`:    "true",
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "archbuild.hcl")
+		require.NoError(t, os.WriteFile(file, []byte("variable \"TAG\" { default = \"dev\" }\nvariable \"OUT\" { default = "+expr+" }\n"), 0o644))
+		s, diags := Load(LoadOptions{Files: []string{file}})
+		require.False(t, diags.HasErrors(), "%s: %s", expr, diags.Error())
+		for _, v := range s.Variables {
+			if v.Name == "OUT" {
+				assert.Equal(t, want, v.Value, expr)
+			}
+		}
+	}
 }

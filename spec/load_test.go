@@ -30,7 +30,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"bad_builder_address.hcl", []string{"2:13: error: Invalid builder address"}, "scheme://"},
 		{"bad_image_context.hcl", []string{"3:23: error: Invalid image reference"}, ""},
-		{"bad_mirror_credentials.hcl", []string{"2:14: error: Invalid mirror URL"}, "user:xxxxx@"},
+		{"bad_mirror_credentials.hcl", []string{"2:14: error: Invalid mirror URL"}, "://xxxxx@"},
 		{"bad_mirror_nohost.hcl", []string{"2:14: error: Invalid mirror URL"}, "no host"},
 		{"bad_mirror_query.hcl", []string{"2:14: error: Invalid mirror URL"}, "no query or fragment"},
 		{"bad_mirror_scheme.hcl", []string{"2:36: error: Invalid mirror URL"}, "http or https"},

@@ -2,13 +2,15 @@ package spec
 
 import (
 	"net/url"
+	"regexp"
+	"strings"
 )
 
 // redactedPassword replaces a password in views, logs and errors.
 const redactedPassword = "xxxxx"
 
-// Redacted returns a copy of p whose proxy URLs carry no password: user:secret@ becomes
-// user:xxxxx@. Anything printed, logged or written to a plan uses this.
+// Redacted returns a copy of p whose proxy URLs carry no credentials: user:secret@ becomes
+// xxxxx@. Anything printed, logged or written to a plan uses this.
 func (p *Proxy) Redacted() *Proxy {
 	if p == nil {
 		return nil
@@ -21,21 +23,35 @@ func (p *Proxy) Redacted() *Proxy {
 	return &out
 }
 
-// RedactURL replaces the password of a URL with xxxxx. A string that does not parse as a
-// URL is replaced entirely, since it cannot be checked for secrets.
+// RedactURL replaces the whole user-info of a URL with xxxxx, the user name too (user names
+// are often tokens): "http://bob:pw@proxy:3128" becomes "http://xxxxx@proxy:3128". The
+// scheme-less "bob:pw@proxy:3128" common in proxy settings is handled too. A value that
+// does not parse as a URL is replaced entirely, since it cannot be shown safely. Every
+// view, log and error that shows a URL from the spec goes through this or RedactText.
 func RedactURL(s string) string {
 	if s == "" {
 		return ""
 	}
-	u, err := url.Parse(s)
-	if err != nil {
-		return redactedPassword
+	raw, scheme := s, true
+	if !strings.Contains(s, "://") {
+		raw, scheme = "http://"+s, false
 	}
-	if u.User == nil {
-		return s
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "<" + redactedPassword + ": not a URL>"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), redactedPassword)
+	if u.User != nil {
+		u.User = url.User(redactedPassword)
 	}
-	return u.String()
+	out := u.String()
+	if !scheme {
+		out = strings.TrimPrefix(out, "http://")
+	}
+	return out
 }
+
+// userinfo matches the credentials of a URL inside any text ("scheme://user:pass@").
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s"]+@`)
+
+// RedactText masks the user-info of every URL in s (error messages, logs), as RedactURL does.
+func RedactText(s string) string { return userinfo.ReplaceAllString(s, "${1}"+redactedPassword+"@") }

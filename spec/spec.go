@@ -50,9 +50,12 @@ type Spec struct {
 type Variable struct {
 	Name        string
 	Description string
-	// Value is the final value after --var > ARCHC_VAR_NAME > default: verbatim for
-	// strings, JSON for other types.
+	// Value is the final value after --var > ARCHC_VAR_NAME > default as it may be shown:
+	// verbatim for strings, JSON for other types, URL credentials masked, "(sensitive)"
+	// for a sensitive variable. Cty has the real value.
 	Value string
+	// Sensitive variables never have their value shown (validate --json, diagnostics).
+	Sensitive bool
 	// Type is the declared type constraint ("string", "list(string)", ...), or the type
 	// of the default when none is declared.
 	Type string

@@ -29,6 +29,7 @@ type variableBody struct {
 	Default     hcl.Expression    `hcl:"default,optional"`
 	Type        hcl.Expression    `hcl:"type,optional"`
 	Description string            `hcl:"description,optional"`
+	Sensitive   bool              `hcl:"sensitive,optional"`
 	Validations []validationBlock `hcl:"validation,block"`
 }
 
@@ -78,6 +79,7 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 	var raw variableBody
 	diags := gohcl.DecodeBody(b.Body, e.functionsOnly(), &raw)
 	v.Description = raw.Description
+	v.Sensitive = raw.Sensitive
 	ty := cty.DynamicPseudoType
 	typed := false
 	if raw.Type != nil && !isNullExpr(raw.Type) {
@@ -109,7 +111,7 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 		v.Type = typeexpr.TypeString(ty)
 	}
 	v.Cty = val
-	v.Value = displayValue(val)
+	v.Value = v.display(displayValue(val))
 	check := func() hcl.Diagnostics { return e.checkValidations(name, raw.Validations) }
 	return v, check, diags
 }
@@ -219,10 +221,23 @@ func (e *evaluator) variableDisplay(name string) string {
 	for _, v := range e.variables {
 		if v.Name == name {
 			b, _ := ctyjson.Marshal(v.Cty, v.Cty.Type())
-			return string(b)
+			return v.display(string(b))
 		}
 	}
 	return "?"
+}
+
+// sensitiveValue is what views show instead of a sensitive variable's value.
+const sensitiveValue = "(sensitive)"
+
+// display is how a variable's rendered value may be shown: not at all when it is
+// sensitive, and never with the credentials of a URL in it (a proxy URL with a password
+// is the usual reason to pass a variable from the environment).
+func (v Variable) display(rendered string) string {
+	if v.Sensitive {
+		return sensitiveValue
+	}
+	return RedactText(rendered)
 }
 
 // evalLocals evaluates the locals in dependency order; a local may use variables, functions

@@ -27,6 +27,7 @@ type NormalizedVariable struct {
 	Source      string          `json:"source"`
 	Type        string          `json:"type"`
 	Value       json.RawMessage `json:"value"`
+	Sensitive   bool            `json:"sensitive,omitempty"`
 }
 
 // NormalizedProxy is the proxy block with passwords redacted.
@@ -86,10 +87,12 @@ func (s *Spec) Normalized() Normalized {
 	}
 	for _, v := range s.Variables {
 		val, err := ctyjson.Marshal(v.Cty, v.Cty.Type())
-		if err != nil {
+		if err != nil || v.Sensitive {
 			val, _ = json.Marshal(v.Value)
+		} else {
+			val = []byte(RedactText(string(val)))
 		}
-		n.Variables[v.Name] = NormalizedVariable{Description: v.Description, Source: v.Source, Type: v.Type, Value: val}
+		n.Variables[v.Name] = NormalizedVariable{Description: v.Description, Source: v.Source, Type: v.Type, Value: val, Sensitive: v.Sensitive}
 	}
 	if p := s.Proxy.Redacted(); p != nil {
 		n.Proxy = &NormalizedProxy{AllProxy: p.AllProxy, HTTPProxy: p.HTTPProxy, HTTPSProxy: p.HTTPSProxy, NoProxy: list(p.NoProxy)}
