@@ -35,7 +35,7 @@ type cli struct {
 // Globals are the flags every command accepts.
 type Globals struct {
 	Chdir   string `name:"chdir" short:"C" placeholder:"DIR" help:"Change to DIR before doing anything."`
-	NoColor bool   `name:"no-color" env:"NO_COLOR" help:"Disable colored output."`
+	NoColor bool   `name:"no-color" help:"Disable colored output (also when NO_COLOR is set to anything)."`
 
 	Stdout io.Writer `kong:"-"`
 	Stderr io.Writer `kong:"-"`
@@ -61,6 +61,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitFailure
 	}
+	// --chdir must apply before kong resolves path flags (--out, --cache-dir, --compare)
+	// against the working directory, as SPEC and -f are resolved after it.
+	if dir := chdirArg(args); dir != "" {
+		if err := os.Chdir(dir); err != nil {
+			fmt.Fprintf(stderr, "archc: %v\n", err)
+			return exitUsage
+		}
+	}
 	kctx, code, err := parse(parser, singleDashLong(args))
 	if code >= 0 { // --help or a version flag: kong printed and asked to exit
 		return code
@@ -69,12 +77,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitUsage
 	}
-	if c.Chdir != "" {
-		if err := os.Chdir(c.Chdir); err != nil {
-			fmt.Fprintf(stderr, "archc: %v\n", err)
-			return exitUsage
-		}
-	}
+	// https://no-color.org: any non-empty value turns colour off.
+	c.NoColor = c.NoColor || os.Getenv("NO_COLOR") != ""
 	if err := kctx.Run(&c.Globals); err != nil {
 		return reportError(stderr, err)
 	}
@@ -142,4 +146,27 @@ func singleDashLong(args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// chdirArg finds the value of -C/--chdir among args (before any "--"), as kong would parse
+// it: "-C DIR", "-CDIR", "--chdir DIR", "--chdir=DIR"; the last one wins.
+func chdirArg(args []string) string {
+	dir := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return dir
+		case a == "-C" || a == "--chdir":
+			if i+1 < len(args) {
+				dir = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(a, "--chdir="):
+			dir = strings.TrimPrefix(a, "--chdir=")
+		case strings.HasPrefix(a, "-C") && !strings.HasPrefix(a, "--"):
+			dir = strings.TrimPrefix(a, "-C")
+		}
+	}
+	return dir
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestHelpAndUsageExitCodes: help stops after printing (it must not go on to run the command),
@@ -50,5 +53,49 @@ func TestSingleDashLong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, singleDashLong(tt.in))
+	}
+}
+
+func TestChdirArg(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-C", "a", "plan"}, "a"},
+		{[]string{"-Cb", "plan"}, "b"},
+		{[]string{"--chdir", "c", "plan"}, "c"},
+		{[]string{"--chdir=d", "plan", "-C", "e"}, "e"},
+		{[]string{"plan", "--", "-C", "f"}, ""},
+		{[]string{"plan", "--cache-dir", "x"}, ""},
+	} {
+		assert.Equal(t, tt.want, chdirArg(tt.args), "%v", tt.args)
+	}
+}
+
+// TestChdirComesFirst: path flags are relative to --chdir, like SPEC and -f. Not parallel:
+// it changes the process's working directory (t.Chdir restores it).
+func TestChdirComesFirst(t *testing.T) {
+	root := t.TempDir()
+	t.Chdir(root)
+	proj := filepath.Join(root, "proj")
+	require.NoError(t, os.MkdirAll(filepath.Join(proj, "app"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(proj, "app", "Dockerfile"), []byte("FROM scratch\nCOPY . /\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(proj, "archbuild.hcl"), []byte("component \"app\" {\n  context = \"./app\"\n}\n"), 0o644))
+
+	code, _, stderr := runArchc("-C", "proj", "plan", "--cache-dir", "cache", "--out", "saved.plan")
+	require.Equal(t, exitOK, code, stderr)
+	assert.FileExists(t, filepath.Join(proj, "saved.plan"), "--out is relative to --chdir")
+	assert.NoFileExists(t, filepath.Join(root, "saved.plan"))
+	assert.NoDirExists(t, filepath.Join(root, "cache"), "--cache-dir is relative to --chdir")
+}
+
+// TestNoColorAnyValue: NO_COLOR set to anything turns colour off; it is never a usage error.
+func TestNoColorAnyValue(t *testing.T) {
+	for _, v := range []string{"", "1", "x", "true"} {
+		t.Setenv("NO_COLOR", v)
+		code, stdout, stderr := runArchc("version")
+		assert.Equal(t, exitOK, code, "NO_COLOR=%q: %s", v, stderr)
+		assert.Contains(t, stdout, "archc ")
 	}
 }
