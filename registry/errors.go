@@ -16,7 +16,7 @@ type Class int
 const (
 	ClassUnknown   Class = iota
 	ClassTransient       // connection refused/reset, temporary DNS, 5xx, 429: retried with backoff
-	ClassTimeout         // the host accepted but did not answer within the attempt deadline
+	ClassTimeout         // no answer within the attempt deadline: the Resolver skips the host for the rest of its run
 	ClassDNS             // the host name does not exist: not retried
 	ClassAuth            // 401/403: not retried; log in or fix credentials
 	ClassNotFound        // 404 / no manifest for a platform: not retried

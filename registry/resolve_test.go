@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -157,7 +158,7 @@ func TestResolveFaults(t *testing.T) {
 			wantErr: true, class: ClassTransient, text: []string{"connection reset"}, minAttempts: 2, maxAttempts: 100, maxTime: 20 * time.Second},
 		{name: "blackhole times out per attempt", fault: testenv.Blackhole(), mirrorsOnly: true,
 			opts:    []Option{WithAttemptTimeout(300 * time.Millisecond), WithTimeout(2 * time.Second)},
-			wantErr: true, class: ClassTimeout, text: []string{"timed out after 300ms"}, minAttempts: 1, maxAttempts: 10, maxTime: 20 * time.Second},
+			wantErr: true, class: ClassTimeout, text: []string{"timed out after 300ms"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
 		{name: "401 is not retried", fault: testenv.Status(http.StatusUnauthorized, nil), mirrorsOnly: true,
 			wantErr: true, class: ClassAuth, text: []string{"401", "hint: log in"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
 		{name: "403 is not retried", fault: testenv.Status(http.StatusForbidden, nil), mirrorsOnly: true,
@@ -239,6 +240,54 @@ func TestResolveBlackholedMirrorFallsThrough(t *testing.T) {
 	_, err = r.Resolve(context.Background(), "busybox:1.36", []string{"linux/amd64"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, dead.Count("/v2/"))
+}
+
+// A mirror that timed out is not tried again on the next rounds for the same reference:
+// the retries go to the hosts that failed transiently, and the final error still names it.
+func TestResolveTimedOutHostNotRetried(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	tests := []struct {
+		name    string
+		flaky   testenv.Fault
+		wantErr bool
+	}{
+		{name: "next host recovers", flaky: testenv.Status(http.StatusServiceUnavailable, nil).FirstK(2)},
+		{name: "next host keeps failing", flaky: testenv.Status(http.StatusServiceUnavailable, nil), wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dead := testenv.StartFaultProxy(t, sd.reg.URL)
+			dead.Set(testenv.Blackhole())
+			flaky := testenv.StartFaultProxy(t, sd.reg.URL)
+			flaky.Set(tt.flaky)
+			var skips atomic.Int32
+			r := newTestResolver(t, mirrorSpec(true, dead.URL, flaky.URL),
+				WithAttemptTimeout(300*time.Millisecond), WithTimeout(3*time.Second),
+				WithLogf(func(f string, a ...any) {
+					if strings.Contains(fmt.Sprintf(f, a...), "skipped") {
+						skips.Add(1)
+					}
+				}))
+			im, err := r.Resolve(context.Background(), "busybox:1.36", both)
+			assert.Equal(t, 1, dead.Count("/v2/"), "the blackhole is waited on once")
+			assert.GreaterOrEqual(t, flaky.Count("/v2/"), 3, "the next host got the retries")
+			if !tt.wantErr {
+				require.NoError(t, err)
+				assert.Equal(t, flaky.Host, im.Host)
+				return
+			}
+			var re *ResolveError
+			require.ErrorAs(t, err, &re)
+			require.Len(t, re.Hosts, 2)
+			assert.Equal(t, ClassTimeout, re.Hosts[0].Class)
+			assert.Equal(t, 1, re.Hosts[0].Attempts)
+			assert.GreaterOrEqual(t, re.Hosts[1].Attempts, 2)
+			assert.Contains(t, err.Error(), "mirror "+dead.URL+": timed out after 300ms; mirror "+flaky.URL+": ")
+			assert.Zero(t, skips.Load(), "a host that already failed here keeps its own cause")
+		})
+	}
 }
 
 func TestResolveThroughAuthenticatedProxy(t *testing.T) {

@@ -183,8 +183,13 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 			if round > 0 && !he.Class.Retryable() {
 				continue
 			}
-			if why := r.isDown(h.label); why != "" && he.Attempts == 0 {
-				he.Class, he.msg = ClassSkipped, "skipped: "+why
+			if why := r.isDown(h.label); why != "" {
+				// A host that timed out (for this reference or another) is not waited on
+				// again in this run; one that already failed here keeps its own cause.
+				if he.Attempts == 0 {
+					he.Class, he.msg = ClassSkipped, "skipped: "+why
+					r.opts.logf("%s: %s", ref, he.Error())
+				}
 				continue
 			}
 			var prev *HostError
@@ -210,7 +215,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 				}
 				return nil, r.fail(ref, results)
 			}
-			if o.class.Retryable() {
+			if o.class.Retryable() && o.class != ClassTimeout {
 				retry = true
 				wait = max(wait, o.retryAfter)
 			}
