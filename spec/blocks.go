@@ -74,7 +74,7 @@ func (e *evaluator) registry(b *mergedBlock) (Registry, hcl.Diagnostics) {
 	var raw registryBody
 	diags := e.decode(b, &raw)
 	r := Registry{Host: b.Name(), HTTP: raw.HTTP, Insecure: raw.Insecure, MirrorsOnly: raw.MirrorsOnly, Range: b.DefRange}
-	if err := checkHost(r.Host); err != nil {
+	if err := checkRegistryLabel(r.Host); err != nil {
 		diags = append(diags, errorAt(b.LabelRange, "Invalid registry host", "registry %q: %v.", r.Host, err))
 	}
 	for i, m := range raw.Mirrors {

@@ -122,6 +122,25 @@ func checkHost(host string) error {
 	return checkHostname(name)
 }
 
+// dockerHubAliases are names of Docker Hub that image references never use: references
+// say docker.io (or nothing), and the clients map that to registry-1.docker.io themselves.
+var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.docker.io": true, "registry.hub.docker.com": true}
+
+// checkRegistryLabel validates a registry block's label: a host as image references name
+// it, since the block applies only to references naming exactly that host.
+func checkRegistryLabel(host string) error {
+	if err := checkHost(host); err != nil {
+		return err
+	}
+	if lower := strings.ToLower(host); lower != host {
+		return fmt.Errorf("image references name hosts in lowercase, so this block would never apply; write %q", lower)
+	}
+	if dockerHubAliases[host] {
+		return fmt.Errorf("image references name Docker Hub docker.io (or nothing: busybox:1.36), so this block would never apply; write registry \"docker.io\"")
+	}
+	return nil
+}
+
 func checkHostname(name string) error {
 	if len(name) > 253 {
 		return fmt.Errorf("host name longer than 253 characters")

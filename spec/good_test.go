@@ -109,21 +109,27 @@ func TestVariableValueErrors(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(testdata, "good", "full.hcl")
 	tests := []struct {
-		name string
-		vars map[string]string
-		env  []string
-		want []string
+		name   string
+		vars   map[string]string
+		env    []string
+		want   []string
+		detail string
 	}{
-		{"undeclared flag", map[string]string{"NOPE": "1"}, nil, []string{"error: Undefined variable"}},
-		{"bool from flag", map[string]string{"DEBUG": "maybe"}, nil, []string{"full.hcl:16:1: error: Invalid value for variable"}},
-		{"list from env", nil, []string{"ARCHC_VAR_PLATFORMS=[oops"}, []string{"full.hcl:11:1: error: Invalid value for variable"}},
-		{"validation fails", map[string]string{"TAG": ""}, nil, []string{"full.hcl:6:21: error: Invalid value for variable"}},
+		{"undeclared flag", map[string]string{"NOPE": "1"}, nil, []string{"error: Undefined variable"}, ""},
+		{"bool from flag", map[string]string{"DEBUG": "maybe"}, nil, []string{"full.hcl:16:1: error: Invalid value for variable"}, ""},
+		{"list from env", nil, []string{"ARCHC_VAR_PLATFORMS=[oops"}, []string{"full.hcl:11:1: error: Invalid value for variable"}, `e.g. ["linux/amd64", "linux/arm64"] for a list`},
+		{"unquoted list from env", nil, []string{"ARCHC_VAR_PLATFORMS=linux/arm64"}, []string{"full.hcl:11:1: error: Invalid value for variable"}, "Write it in HCL syntax with quoted strings"},
+		{"validation fails", map[string]string{"TAG": ""}, nil, []string{"full.hcl:6:21: error: Invalid value for variable"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			_, diags := Load(LoadOptions{Files: []string{file}, Vars: tt.vars, Environ: tt.env})
 			assert.Equal(t, tt.want, diagStrings(diags))
+			if tt.detail != "" {
+				require.NotEmpty(t, diags)
+				assert.Contains(t, diags[0].Detail, tt.detail)
+			}
 		})
 	}
 }

@@ -42,6 +42,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad_registry_chars.hcl", []string{"1:10: error: Invalid registry host"}, "host[:port]"},
 		{"bad_registry_port.hcl", []string{"1:10: error: Invalid registry host"}, "65535"},
 		{"bad_registry_scheme.hcl", []string{"1:10: error: Invalid registry host"}, "no scheme"},
+		{"registry_uppercase.hcl", []string{"1:10: error: Invalid registry host"}, `write "docker.io"`},
+		{"registry_hub_alias.hcl", []string{"2:10: error: Invalid registry host"}, `write registry "docker.io"`},
 		{"bad_tag.hcl", []string{"3:32: error: Invalid tag"}, "UPPER"},
 		{"builder_missing_cert.hcl", []string{"3:13: error: cert file not found"}, "client.pem"},
 		{"component_ref_elsewhere.hcl", []string{"3:13: error: Component reference not allowed here"}, ""},

@@ -159,10 +159,14 @@ func parseVarValue(s, origin string, ty cty.Type, typed bool) (cty.Value, string
 		return cty.StringVal(s), src, nil
 	}
 	invalid := func(why string) hcl.Diagnostics {
+		hint := ""
+		if !ty.IsPrimitiveType() {
+			hint = ` Write it in HCL syntax with quoted strings, e.g. ["linux/amd64", "linux/arm64"] for a list or {KEY = "value"} for a map (quote it for the shell).`
+		}
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for variable",
-			Detail:   fmt.Sprintf("%s=%s is not a %s: %s.", origin, s, typeexpr.TypeString(ty), why),
+			Detail:   fmt.Sprintf("%s=%s is not a %s: %s.%s", origin, RedactText(s), typeexpr.TypeString(ty), why, hint),
 		}}
 	}
 	val := cty.StringVal(s) // bool and number convert from their string form
