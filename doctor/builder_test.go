@@ -114,3 +114,45 @@ func TestLocalBuilderRunning(t *testing.T) {
 		assert.NotContains(t, f.Cause, "s3cret")
 	})
 }
+
+// TestPlatformsTheBuildersMustRun: the platforms check refuses what apply would refuse: a
+// builder block's declared platform its workers cannot run, and a build-platform stage
+// (FROM --platform=$BUILDPLATFORM) on a builder that cannot run the build platform.
+func TestPlatformsTheBuildersMustRun(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the local builder is not running: predicted workers
+	binfmt := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(binfmt, "qemu-aarch64"), []byte("enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: POF\n"), 0o644))
+	const buildStage = "FROM --platform=$BUILDPLATFORM busybox:1.36 AS tools\nRUN true\nFROM busybox:1.36\nCOPY --from=tools /bin/true /\n"
+	tests := []struct {
+		name          string
+		body          string
+		dockerfile    string
+		buildPlatform string
+		verdict       Verdict
+		cause, fix    string
+	}{
+		{name: "declared platform the workers run", body: mirrorSpec("http://127.0.0.1:9", "linux/arm64") + "builder \"z\" {\n  platforms = [\"linux/arm64\"]\n}\n",
+			verdict: OK},
+		{name: "declared platform without emulation", body: mirrorSpec("http://127.0.0.1:9", "linux/s390x") + "builder \"z\" {\n  platforms = [\"linux/s390x\"]\n}\n",
+			verdict: Fail, cause: "no builder can run linux/s390x:\n  builder \"z\"", fix: "qemu-s390x"},
+		{name: "build-platform stage the builder runs", body: mirrorSpec("http://127.0.0.1:9", "linux/arm64"), dockerfile: buildStage,
+			buildPlatform: "linux/amd64", verdict: OK},
+		{name: "build-platform stage the builder cannot run", body: mirrorSpec("http://127.0.0.1:9", "linux/arm64"), dockerfile: buildStage,
+			buildPlatform: "linux/s390x", verdict: Fail, cause: "app (linux/arm64) run steps on linux/s390x", fix: "--build-platform"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := loadSpec(t, tc.body)
+			if tc.dockerfile != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(s.Dir, "app", "Dockerfile"), []byte(tc.dockerfile), 0o644))
+			}
+			o := testOptions(t, s.Dir)
+			o.binfmtDir = binfmt
+			if tc.buildPlatform != "" {
+				o.BuildPlatform = tc.buildPlatform
+			}
+			f := runOneNamed(t, s, o, "platforms")
+			assertFinding(t, f, tc.verdict, "", tc.cause, tc.fix)
+		})
+	}
+}

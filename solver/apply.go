@@ -37,7 +37,8 @@ type ApplyOptions struct {
 }
 
 // Apply builds a plan: mirror checks (unless done) and builders (Connect), platforms routed to builders
-// (no build starts when one cannot run), phase 1 pulls every distinct base once, phase 2
+// (no build starts when one cannot run its platform or the build platform its stages
+// need), phase 1 pulls every distinct base once, phase 2
 // solves the component DAG. It returns one Result per component.
 func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
 	jobs, err := JobsFromPlan(p, s)
@@ -68,6 +69,9 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	}
 	route, err := Route(builders, plats)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckRunPlatforms(route, jobs); err != nil {
 		return nil, err
 	}
 	auth, err := NewAuth(s, o.Out)

@@ -31,6 +31,12 @@ func TestRoute(t *testing.T) {
 		{"declared platforms win", []*Builder{nativeArm, declared}, []string{"linux/arm64"},
 			map[string]string{"linux/arm64": "zz"}, nil},
 		{"missing emulation", []*Builder{amdOnly}, []string{"linux/amd64", "linux/arm64"}, nil, []string{"linux/arm64"}},
+		{"declared platform its workers cannot run", []*Builder{emulated, {Name: "z", Declared: []string{"linux/s390x"}, Workers: []ocispecs.Platform{plat("amd64")}}},
+			[]string{"linux/s390x"}, nil, []string{"linux/s390x"}},
+		{"declared platform another builder could run: still refused", []*Builder{{Name: "z", Declared: []string{"linux/arm64"}, Workers: []ocispecs.Platform{plat("amd64")}}, nativeArm},
+			[]string{"linux/arm64"}, nil, []string{"linux/arm64"}},
+		{"declared platform, workers unknown: trusted", []*Builder{{Name: "z", Declared: []string{"linux/s390x"}}}, []string{"linux/s390x"},
+			map[string]string{"linux/s390x": "z"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

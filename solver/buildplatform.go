@@ -1,0 +1,105 @@
+package solver
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// RunNeed is a platform a component's build for Target executes steps on besides Target
+// itself (a `FROM --platform=$BUILDPLATFORM` stage, or an explicit --platform).
+type RunNeed struct {
+	Component, Target, Platform string
+}
+
+// CheckRunPlatforms checks that each routed builder can run every platform its builds
+// execute besides their target: `FROM --platform=$BUILDPLATFORM` stages run on the plan's
+// build platform (archc's host unless --build-platform), so a native arm64 node without
+// amd64 emulation cannot build them for an amd64 host. Explicit `FROM --platform=...`
+// stages count the same way. A platform a builder cannot run is an *EmulationError
+// naming the builder, the components and the fix; no build starts.
+func CheckRunPlatforms(route map[string]*Builder, jobs []*Job) error {
+	var needs []RunNeed
+	for _, j := range jobs {
+		for _, build := range j.Builds {
+			for _, p := range execPlatforms(build.Def) {
+				needs = append(needs, RunNeed{Component: j.Component, Target: build.Platform, Platform: p})
+			}
+		}
+	}
+	return CheckRunNeeds(route, needs)
+}
+
+// CheckRunNeeds is CheckRunPlatforms for needs found another way (doctor reads them from
+// the Dockerfiles). Needs whose target no builder is routed, or whose platform is the
+// target, are skipped.
+func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
+	type need struct {
+		b    *Builder
+		plat string
+	}
+	users := map[need][]string{}
+	var order []need
+	for _, rn := range needs {
+		b := route[rn.Target]
+		p := normalize(rn.Platform)
+		if b == nil || p == normalize(rn.Target) || b.Serves(p) {
+			continue
+		}
+		n := need{b, p}
+		if _, ok := users[n]; !ok {
+			order = append(order, n)
+		}
+		if u := rn.Component + " (" + rn.Target + ")"; !slices.Contains(users[n], u) {
+			users[n] = append(users[n], u)
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var missing []string
+	var builders []*Builder
+	for _, n := range order {
+		if !slices.Contains(missing, n.plat) {
+			missing = append(missing, n.plat)
+		}
+		if !slices.Contains(builders, n.b) {
+			builders = append(builders, n.b)
+		}
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "the routed builders cannot run %s, which stages of their builds run on (FROM --platform=$BUILDPLATFORM, the plan's build platform, or an explicit --platform):", strings.Join(missing, ", "))
+	for _, n := range order {
+		fmt.Fprintf(&sb, "\n  builder %q (%s) workers: %s; %s run steps on %s",
+			n.b.Name, n.b.Address, strings.Join(n.b.WorkerPlatforms(), ", "), strings.Join(users[n], ", "), n.plat)
+	}
+	e := newEmulationError(missing, builders)
+	e.Cause = sb.String()
+	e.Fixes[1] = fmt.Sprintf("plan with a build platform every builder runs (`archc plan --build-platform OS/ARCH`, and the same for apply), "+
+		"or route those platforms to a builder that runs %s", strings.Join(missing, ", "))
+	return e
+}
+
+// execPlatforms are the platforms a definition's RUN steps execute on, normalized, sorted.
+func execPlatforms(def *pb.Definition) []string {
+	if def == nil {
+		return nil
+	}
+	var out []string
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil || op.GetExec() == nil || op.Platform == nil {
+			continue
+		}
+		p := platforms.Format(platforms.Normalize(ocispecs.Platform{OS: op.Platform.OS, Architecture: op.Platform.Architecture, Variant: op.Platform.Variant}))
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
