@@ -6,8 +6,9 @@ import (
 )
 
 // Diff is what changed between two plans, by build ID. A build is changed when what it
-// builds (llb_digest, bases, contexts, dependencies) or where the result goes (outputs)
-// differs; proxy settings and warnings never count.
+// builds (llb_digest, config_digest, bases, contexts, dependencies) or where the result
+// goes (outputs) differs; proxy settings, the host that served a pin, whether a pin was
+// resolved by that run, and warnings never count.
 type Diff struct {
 	Added     []string `json:"added"`
 	Removed   []string `json:"removed"`
@@ -64,7 +65,12 @@ func buildChanges(a, b JSONBuild) []string {
 	if a.LLBDigest != b.LLBDigest {
 		out = append(out, "llb_digest")
 	}
-	if !reflect.DeepEqual(a.Bases, b.Bases) {
+	// A plan saved before config_digest existed cannot show that the config is the same:
+	// say it changed rather than miss a new ENTRYPOINT.
+	if a.ConfigDigest != b.ConfigDigest || a.ConfigDigest == "" {
+		out = append(out, "config")
+	}
+	if !reflect.DeepEqual(pinnedBases(a.Bases), pinnedBases(b.Bases)) {
 		out = append(out, "bases")
 	}
 	if !reflect.DeepEqual(sentContexts(a.Contexts), sentContexts(b.Contexts)) {
@@ -75,6 +81,16 @@ func buildChanges(a, b JSONBuild) []string {
 	}
 	if !reflect.DeepEqual(a.Outputs, b.Outputs) {
 		out = append(out, "outputs")
+	}
+	return out
+}
+
+// pinnedBases is what identifies the bases: ref, digest and platform. Which host served a
+// pin and whether the run that wrote the plan resolved it say nothing about what is built.
+func pinnedBases(bs []JSONBase) []JSONBase {
+	out := make([]JSONBase, len(bs))
+	for i, x := range bs {
+		out[i] = JSONBase{Ref: x.Ref, Digest: x.Digest, Platform: x.Platform}
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/archc-dev/archc/spec"
@@ -99,4 +100,98 @@ func write(t *testing.T, path, content string) {
 	t.Helper()
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, []byte(content), fs.FileMode(0o644)))
+}
+
+// TestCompareImageConfig: edits that change only the image config (the Dockerfile is not
+// sent, so no context digest sees it) are changes, reason "config".
+func TestCompareImageConfig(t *testing.T) {
+	t.Parallel()
+	appendTo := func(rel, line string) func(*testing.T, string, *spec.Spec) {
+		return func(t *testing.T, dir string, _ *spec.Spec) {
+			path := filepath.Join(dir, rel)
+			dt, err := os.ReadFile(path)
+			require.NoError(t, err)
+			write(t, path, string(dt)+line+"\n")
+		}
+	}
+	static := map[string][]string{"static/linux/amd64": {"config"}}
+	for _, tc := range []struct {
+		name string
+		edit func(t *testing.T, dir string, s *spec.Spec)
+		want map[string][]string // reasons by changed build
+	}{
+		{"ENTRYPOINT appended", appendTo("static/Dockerfile", `ENTRYPOINT ["/y"]`), static},
+		{"LABEL appended", appendTo("static/Dockerfile", "LABEL c=d"), static},
+		{"spec labels", func(_ *testing.T, _ string, s *spec.Spec) {
+			s.Components[1].Labels = map[string]string{"c": "d"}
+		}, static},
+		{"comment appended", appendTo("static/Dockerfile", "# nothing"), nil},
+		{"ENTRYPOINT of a component another one is built FROM", func(t *testing.T, dir string, _ *spec.Spec) {
+			path := filepath.Join(dir, "base", "Dockerfile")
+			dt, err := os.ReadFile(path)
+			require.NoError(t, err)
+			edited := strings.Replace(string(dt), `ENTRYPOINT ["/usr/local/bin/hello"]`, `ENTRYPOINT ["/y"]`, 1)
+			require.NotEqual(t, string(dt), edited)
+			write(t, path, edited)
+		}, map[string][]string{
+			"app/linux/amd64": {"config"}, "app/linux/arm64": {"config"},
+			"base/linux/amd64": {"config"}, "base/linux/arm64": {"config"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := copyProject(t)
+			write(t, filepath.Join(dir, "static", ".dockerignore"), "Dockerfile\n")
+			write(t, filepath.Join(dir, "base", ".dockerignore"), "*.bak\nsecret/\nDockerfile\n")
+			old := compileProject(t, dir)
+			s := projectSpec(t, dir)
+			tc.edit(t, dir, s)
+			plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
+			require.NoError(t, err)
+			d := Compare(old.JSON(), plan.JSON())
+			if tc.want == nil {
+				assert.True(t, d.Empty(), "%+v", d)
+				return
+			}
+			assert.Equal(t, tc.want, d.Reasons)
+		})
+	}
+}
+
+// TestCompareIgnoresHowPinsWereServed: a plan written by the run that resolved pins (or
+// one whose pins came through another mirror) is not different from a later identical one.
+func TestCompareIgnoresHowPinsWereServed(t *testing.T) {
+	t.Parallel()
+	plan := compileProject(t, projectDir)
+	old := plan.JSON()
+	for i := range old.Builds {
+		bs := append([]JSONBase(nil), old.Builds[i].Bases...)
+		for k := range bs {
+			bs[k].Resolved, bs[k].Host = true, "mirror.invalid:5000"
+		}
+		old.Builds[i].Bases = bs
+	}
+	d := Compare(old, plan.JSON())
+	assert.True(t, d.Empty(), "%+v", d)
+
+	moved := plan.JSON()
+	moved.Builds[0].Bases[0].Digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	d = Compare(moved, plan.JSON())
+	assert.Equal(t, map[string][]string{moved.Builds[0].ID: {"bases"}}, d.Reasons)
+}
+
+// TestCompareWithoutConfigDigest: a plan saved before config_digest existed cannot prove
+// the config unchanged, so every build it shares is changed, reason "config".
+func TestCompareWithoutConfigDigest(t *testing.T) {
+	t.Parallel()
+	plan := compileProject(t, projectDir)
+	old := plan.JSON()
+	for i := range old.Builds {
+		old.Builds[i].ConfigDigest = ""
+	}
+	d := Compare(old, plan.JSON())
+	assert.Len(t, d.Changed, len(plan.Builds))
+	for _, id := range d.Changed {
+		assert.Equal(t, []string{"config"}, d.Reasons[id], id)
+	}
 }

@@ -201,6 +201,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
 		return nil, none, fmt.Errorf("encode image config: %w", err)
 	}
+	b.ConfigDigest = digest.FromBytes(b.ImageConfig)
 	return b, res.State, nil
 }
 

@@ -55,6 +55,12 @@ type Build struct {
 	LLBDigest digest.Digest
 	// Ops is the number of LLB ops (without the terminal op).
 	Ops int
+	// ConfigDigest identifies the image config: the digest of ImageConfig, the exact bytes
+	// the solver attaches to the export (encoding/json of the typed config: fixed field
+	// order, sorted map keys, no whitespace). ENTRYPOINT, CMD, LABEL, ENV, EXPOSE and spec
+	// labels change it without touching a single op, so a build changes when LLBDigest or
+	// ConfigDigest does.
+	ConfigDigest digest.Digest
 
 	// Bases are the pinned images this build uses, sorted by ref then platform.
 	Bases []Base

@@ -30,11 +30,13 @@ type JSONBuild struct {
 	Args       map[string]string `json:"args,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
 	LLBDigest  string            `json:"llb_digest"`
-	Ops        int               `json:"ops"`
-	Bases      []JSONBase        `json:"bases"`
-	Contexts   []JSONContext     `json:"contexts"`
-	DependsOn  []string          `json:"depends_on"`
-	Outputs    []JSONOutput      `json:"outputs"`
+	// ConfigDigest is "" in plans saved before it existed.
+	ConfigDigest string        `json:"config_digest,omitempty"`
+	Ops          int           `json:"ops"`
+	Bases        []JSONBase    `json:"bases"`
+	Contexts     []JSONContext `json:"contexts"`
+	DependsOn    []string      `json:"depends_on"`
+	Outputs      []JSONOutput  `json:"outputs"`
 }
 
 // JSONBase is one pinned base image.
@@ -85,7 +87,7 @@ func (p *Plan) JSON() *JSONPlan {
 		jb := JSONBuild{
 			ID: b.ID, Component: b.Component, Platform: b.Platform, Dockerfile: b.Dockerfile,
 			Target: b.Target, Args: b.Args, Labels: b.Labels,
-			LLBDigest: b.LLBDigest.String(), Ops: b.Ops,
+			LLBDigest: b.LLBDigest.String(), ConfigDigest: b.ConfigDigest.String(), Ops: b.Ops,
 			Bases:     make([]JSONBase, 0, len(b.Bases)),
 			Contexts:  make([]JSONContext, 0, len(b.Contexts)),
 			DependsOn: append([]string{}, b.DependsOn...),

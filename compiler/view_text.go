@@ -20,6 +20,7 @@ func (textView) Plan(w io.Writer, p *Plan) error {
 		tw.printf("\n%s\n", b.ID)
 		tw.field("dockerfile", b.Dockerfile)
 		tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
+		tw.field("config", b.ConfigDigest.String())
 		if b.Target != "" {
 			tw.field("target", b.Target)
 		}
