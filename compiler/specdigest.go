@@ -12,9 +12,13 @@ import (
 )
 
 // SpecDigest identifies the evaluated spec: everything that decides what gets built and
-// where it goes. It leaves out source ranges, the spec's location on disk (paths are taken
-// relative to Spec.Dir) and the proxy block: a proxy change must not invalidate a plan, and
-// a hash of a password is still not something to publish.
+// where it goes. It is published (plan JSON, plan files), so it must not be an oracle for
+// a secret: a digest over a password lets anyone holding the plan test guesses offline.
+// It leaves out
+//   - the proxy block (credentials, and a proxy change must not invalidate a plan),
+//   - the variables: their values may be secrets (a proxy password set with --var), and
+//     whatever a variable decides already shows in the evaluated fields that use it,
+//   - source ranges and the spec's location on disk (paths are taken relative to Spec.Dir).
 func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 	c := *s
 	c.Files = make([]string, len(s.Files))
@@ -23,11 +27,7 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 	}
 	c.Dir = "."
 	c.Proxy = nil
-	c.Variables = append([]spec.Variable(nil), s.Variables...)
-	for i := range c.Variables {
-		c.Variables[i].Range = hcl.Range{}
-		c.Variables[i].Source = ""
-	}
+	c.Variables = nil
 	c.Registries = append([]spec.Registry(nil), s.Registries...)
 	for i := range c.Registries {
 		r := &c.Registries[i]
