@@ -18,8 +18,7 @@ type LockImages struct {
 	resolved map[string]bool // "ref platform" pins this run resolved because the lock lacked them
 }
 
-// NewLockImages serves pins from lock with image configs from cache. apply uses it (with
-// the current lock) to Verify a plan file.
+// NewLockImages serves pins from lock with image configs from cache.
 func NewLockImages(lock *registry.Lock, cache *registry.Cache) *LockImages {
 	return &LockImages{lock: lock, cache: cache, resolved: map[string]bool{}}
 }

@@ -5,15 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/moby/buildkit/frontend/dockerui"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
-	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
@@ -33,6 +33,11 @@ type PlanFile struct {
 	SpecFiles []string
 	// Lock are the pins the plan uses, one per reference and platform, sorted.
 	Lock []LockEntry
+	// Vars are the spec variables set from outside (--var or ARCHC_VAR_NAME) when the plan
+	// was made, by name, as given. apply FILE loads the spec with them as --var, so the
+	// spec evaluates as it did. Values may be secrets (a proxy password): they are written
+	// only to the plan file (mode 0600), never printed.
+	Vars map[string]string
 }
 
 // LockEntry is one pin the plan relies on.
@@ -76,6 +81,8 @@ type fileForm struct {
 	Warnings      []string      `json:"warnings"`
 	Lock          []LockEntry   `json:"lock"`
 	Builds        []fileBuild   `json:"builds"`
+	// Variables may hold secrets: see PlanFile.Vars.
+	Variables map[string]string `json:"variables,omitempty"`
 }
 
 type fileBuild struct {
@@ -90,7 +97,7 @@ type fileBuild struct {
 // Save writes the plan file atomically (temp file + rename) at path.
 func (f *PlanFile) Save(path string) error {
 	dir := filepath.Dir(path)
-	ff := fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform, Warnings: f.Plan.Warnings, Lock: f.Lock}
+	ff := fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform, Warnings: f.Plan.Warnings, Lock: f.Lock, Variables: f.Vars}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
@@ -107,6 +114,7 @@ func (f *PlanFile) Save(path string) error {
 		}
 		ff.Builds = append(ff.Builds, fileBuild{JSONBuild: jp.Builds[i], LocalContexts: b.Contexts, Definition: dt, ImageConfig: b.ImageConfig, Bases: b.Bases, Digest: digest.FromBytes(dt)})
 	}
+	// CreateTemp makes the file 0600, and the rename keeps that: Vars may hold secrets.
 	tmp, err := os.CreateTemp(dir, ".archc-plan-*")
 	if err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
@@ -155,7 +163,7 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 		}
 		p.Builds = append(p.Builds, b)
 	}
-	f := &PlanFile{Plan: p, Lock: ff.Lock}
+	f := &PlanFile{Plan: p, Lock: ff.Lock, Vars: ff.Variables}
 	for _, s := range ff.SpecFiles {
 		f.SpecFiles = append(f.SpecFiles, filepath.Join(abs, filepath.FromSlash(s)))
 	}
@@ -175,10 +183,14 @@ func (fb fileBuild) build() (Build, error) {
 	if len(def.Def) == 0 || digest.FromBytes(def.Def[len(def.Def)-1]).String() != fb.LLBDigest {
 		return Build{}, fmt.Errorf("%s: definition does not match llb_digest %s", fb.ID, fb.LLBDigest)
 	}
+	cd := digest.FromBytes(fb.ImageConfig)
+	if fb.ConfigDigest != "" && fb.ConfigDigest != cd.String() {
+		return Build{}, fmt.Errorf("%s: image config does not match config_digest %s (file edited?)", fb.ID, fb.ConfigDigest)
+	}
 	b := Build{
 		ID: fb.ID, Component: fb.Component, Platform: fb.Platform, Dockerfile: fb.Dockerfile,
 		Target: fb.Target, Args: fb.Args, Labels: fb.Labels,
-		LLBDigest: digest.Digest(fb.LLBDigest), Ops: fb.Ops,
+		LLBDigest: digest.Digest(fb.LLBDigest), ConfigDigest: cd, Ops: fb.Ops,
 		Bases: fb.Bases, Contexts: fb.LocalContexts, DependsOn: fb.JSONBuild.DependsOn,
 		Definition: def, ImageConfig: fb.ImageConfig,
 	}
@@ -192,9 +204,11 @@ func (fb fileBuild) build() (Build, error) {
 var ErrStale = errors.New("plan is stale")
 
 // Verify checks that the plan still describes what would be built now: the spec's digest,
-// every local context's content digest (with the current .dockerignore) and, when images
-// is not nil, every pin. The error names everything that changed and wraps ErrStale.
-func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, images Images) error {
+// every local context's content digest (with the current .dockerignore) and, when lock is
+// not nil, every pin. Pins are checked against the lock's manifest digests alone: no image
+// config, so a fresh CI runner with a cold content cache can verify. The error names
+// everything that changed and wraps ErrStale.
+func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, lock *registry.Lock) error {
 	var problems []string
 	sd, err := SpecDigest(s)
 	if err != nil {
@@ -204,25 +218,32 @@ func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, images Images) erro
 		problems = append(problems, "the spec changed")
 	}
 	problems = append(problems, f.verifyContexts(ctx, s.Dir)...)
-	if images != nil {
-		for _, e := range f.Lock {
-			p, err := platforms.Parse(e.Platform)
-			if err != nil {
-				return fmt.Errorf("verify plan: lock entry %s: %w", e.Ref, err)
-			}
-			img, err := images.Image(ctx, e.Ref, p)
-			switch {
-			case err != nil:
-				problems = append(problems, fmt.Sprintf("pin %s (%s) cannot be checked: %v", e.Ref, e.Platform, err))
-			case img.Digest != e.Digest:
-				problems = append(problems, fmt.Sprintf("pin %s (%s) moved from %s to %s", e.Ref, e.Platform, e.Digest, img.Digest))
-			}
-		}
+	if lock != nil {
+		problems = append(problems, f.verifyPins(lock)...)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s since it was saved; run `archc plan -out` again and review it", ErrStale, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// verifyPins compares each pin the plan used with the lock's manifest digest for the same
+// reference and platform.
+func (f *PlanFile) verifyPins(lock *registry.Lock) []string {
+	var problems []string
+	for _, e := range f.Lock {
+		var pi *registry.PlatformImage
+		if im := lock.Find(e.Ref); im != nil {
+			pi = im.Platform(e.Platform)
+		}
+		switch {
+		case pi == nil:
+			problems = append(problems, fmt.Sprintf("pin %s (%s) is no longer in %s", e.Ref, e.Platform, registry.LockFileName))
+		case pi.Manifest != e.Digest:
+			problems = append(problems, fmt.Sprintf("pin %s (%s) moved from %s to %s", e.Ref, e.Platform, e.Digest, pi.Manifest))
+		}
+	}
+	return problems
 }
 
 // verifyContexts recomputes each distinct local context (a directory with its ignore file)

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/archc-dev/archc/registry"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,7 +39,7 @@ func TestPlanFileRoundTrip(t *testing.T) {
 		"archc:app": filepath.Join(dir, "app"), "archc:assets": filepath.Join(dir, "assets"),
 		"archc:base": filepath.Join(dir, "base"), "archc:static": filepath.Join(dir, "static"),
 	}, f.Plan.LocalDirs(dir))
-	require.NoError(t, f.Verify(context.Background(), s, newFakeImages()))
+	require.NoError(t, f.Verify(context.Background(), s, lockOf(f.Lock)))
 }
 
 func TestPlanFileVerifyRefusesChanges(t *testing.T) {
@@ -98,9 +99,50 @@ func TestPlanFileVerifySpecAndPins(t *testing.T) {
 	require.ErrorIs(t, err, ErrStale)
 	assert.Contains(t, err.Error(), "the spec changed")
 
-	err = f.Verify(context.Background(), projectSpec(t, dir), movedImages{newFakeImages()})
+	// Pins are checked against the lock alone: its image configs are in no cache here, as
+	// on a fresh CI runner, and that is not a reason to refuse.
+	require.NoError(t, f.Verify(context.Background(), projectSpec(t, dir), lockOf(f.Lock)))
+
+	moved := lockOf(f.Lock)
+	moved.Find("docker.io/library/alpine:3.20").Platform("linux/amd64").Manifest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+	err = f.Verify(context.Background(), projectSpec(t, dir), moved)
 	require.ErrorIs(t, err, ErrStale)
 	assert.Contains(t, err.Error(), "pin docker.io/library/alpine:3.20 (linux/amd64) moved")
+
+	gone := lockOf(f.Lock[1:])
+	err = f.Verify(context.Background(), projectSpec(t, dir), gone)
+	require.ErrorIs(t, err, ErrStale)
+	assert.Contains(t, err.Error(), "pin "+f.Lock[0].Ref+" ("+f.Lock[0].Platform+") is no longer in archbuild.lock.hcl")
+}
+
+// lockOf is a lock holding exactly the given pins, with config digests no cache has.
+func lockOf(entries []LockEntry) *registry.Lock {
+	l := &registry.Lock{}
+	for _, e := range entries {
+		im := registry.Image{Ref: e.Ref, Host: e.Host}
+		if old := l.Find(e.Ref); old != nil {
+			im = *old
+		}
+		im.Platforms = append(im.Platforms, registry.PlatformImage{Platform: e.Platform, Manifest: e.Digest, Config: digest.FromString("config not in any cache " + e.Ref)})
+		l.Set(im)
+	}
+	return l
+}
+
+func TestPlanFileKeepsOutsideVariables(t *testing.T) {
+	t.Parallel()
+	dir := copyProject(t)
+	s := projectSpec(t, dir)
+	path := filepath.Join(dir, "plan.archc")
+	pf := NewPlanFile(compileProject(t, dir), s.Files)
+	pf.Vars = map[string]string{"TAG": "1.0", "PROXY_PASSWORD": "s3cr3t-pw"}
+	require.NoError(t, pf.Save(path))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "variables may be secrets")
+	f, err := LoadPlanFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, pf.Vars, f.Vars)
 }
 
 func TestLoadPlanFileRejectsEdits(t *testing.T) {
@@ -114,15 +156,4 @@ func TestLoadPlanFileRejectsEdits(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(`not json`), 0o644))
 	_, err = LoadPlanFile(path)
 	assert.ErrorContains(t, err, "expected a file written by `archc plan -out`")
-}
-
-// movedImages answers like its inner fake except that alpine moved.
-type movedImages struct{ *fakeImages }
-
-func (m movedImages) Image(ctx context.Context, ref string, p ocispecs.Platform) (Image, error) {
-	img, err := m.fakeImages.Image(ctx, ref, p)
-	if ref == "docker.io/library/alpine:3.20" {
-		img.Digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	}
-	return img, err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"syscall"
 	"time"
 
@@ -83,7 +84,11 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 		if len(c.Files) > 0 {
 			return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("-f cannot be combined with a plan file: the plan names its spec files")}
 		}
+		if len(c.Vars) > 0 {
+			return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
+		}
 		args.Spec, args.Files = pf.SpecFiles[0], pf.SpecFiles[1:]
+		args.Vars = varFlags(pf.Vars)
 	}
 	s, err := args.load(g)
 	if err != nil {
@@ -118,23 +123,30 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	return s, plan, mirrors, nil
 }
 
-// verify refuses a plan file whose spec, contexts or pins changed since it was saved.
+// verify refuses a plan file whose spec, contexts or pins changed since it was saved. It
+// needs the lock, not the content cache: a fresh runner can apply a plan file.
 func (c *applyCmd) verify(ctx context.Context, s *spec.Spec, pf *compiler.PlanFile) error {
 	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
 	if err != nil {
 		return err
 	}
-	cache, err := registry.OpenCache(c.CacheDir)
-	if err != nil {
-		return err
-	}
-	if err := pf.Verify(ctx, s, compiler.NewLockImages(lock, cache)); err != nil {
+	if err := pf.Verify(ctx, s, lock); err != nil {
 		if errors.Is(err, compiler.ErrStale) {
 			return &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 		}
 		return err
 	}
 	return nil
+}
+
+// varFlags turns a plan file's variables back into --var NAME=VALUE, sorted by name.
+func varFlags(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // isPlanFile tells a plan file (JSON written by `archc plan -out`) from a spec by content.

@@ -48,7 +48,11 @@ func (c *planCmd) Run(g *Globals) error {
 		return err
 	}
 	if c.Out != "" {
-		if err := compiler.NewPlanFile(plan, s.Files).Save(c.Out); err != nil {
+		pf := compiler.NewPlanFile(plan, s.Files)
+		if pf.Vars, err = c.outsideVars(s); err != nil {
+			return err
+		}
+		if err := pf.Save(c.Out); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.Stderr, "Saved the plan to %s: run `archc apply %s` to build exactly this.\n", c.Out, c.Out)
@@ -73,6 +77,25 @@ func (c *planCmd) Run(g *Globals) error {
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// outsideVars are the values of the spec's variables that came from --var or
+// ARCHC_VAR_NAME, as given, for the plan file: apply FILE must evaluate the spec as plan did.
+func (c *planCmd) outsideVars(s *spec.Spec) (map[string]string, error) {
+	flags, err := c.vars()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, v := range s.Variables {
+		switch v.Source {
+		case spec.SourceFlag:
+			out[v.Name] = flags[v.Name]
+		case spec.SourceEnv:
+			out[v.Name] = os.Getenv(spec.EnvPrefix + v.Name)
+		}
+	}
+	return out, nil
 }
 
 // pinImages makes sure the lock next to the spec covers every base image (resolving and
