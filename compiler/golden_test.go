@@ -82,22 +82,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		assert.NotContains(t, string(out), "s3cr3t-pw", name)
 		assert.NotContains(t, string(out), "alice", name)
 	}
-	assert.Contains(t, string(outputs["text"]), "http://redacted@127.0.0.1:7890")
-}
-
-func TestRedactURL(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"":                                "",
-		"http://127.0.0.1:3128":           "http://127.0.0.1:3128",
-		"http://u:p@proxy:3128":           "http://redacted@proxy:3128",
-		"http://ghp_token@proxy:3128":     "http://redacted@proxy:3128",
-		"u:p@proxy:3128":                  "redacted@proxy:3128",
-		"http://u:p%zz@proxy:3128":        "<redacted: not a URL>",
-		"socks5://u:p@proxy.example:1080": "socks5://redacted@proxy.example:1080",
-	} {
-		assert.Equal(t, want, RedactURL(in), in)
-	}
+	assert.Contains(t, string(outputs["text"]), "http://xxxxx@127.0.0.1:7890", "the user name is masked too: it can be a token")
 }
 
 // TestDOTRenders checks that Graphviz accepts the DOT view.

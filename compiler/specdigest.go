@@ -3,8 +3,6 @@ package compiler
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/archc-dev/archc/spec"
 	"github.com/hashicorp/hcl/v2"
@@ -71,40 +69,12 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 	return digest.FromBytes(dt), nil
 }
 
-// redactProxy returns p with credentials removed from every URL, or nil.
+// redactProxy returns p with the user-info of every URL masked (spec.RedactURL, the one
+// mask every view, log and error uses), or nil.
 func redactProxy(p *spec.Proxy) *RedactedProxy {
 	if p == nil {
 		return nil
 	}
-	return &RedactedProxy{
-		HTTPProxy:  RedactURL(p.HTTPProxy),
-		HTTPSProxy: RedactURL(p.HTTPSProxy),
-		AllProxy:   RedactURL(p.AllProxy),
-		NoProxy:    append([]string(nil), p.NoProxy...),
-	}
-}
-
-// RedactURL replaces the whole user-info of a URL (user names are often tokens) with
-// "redacted". A value that does not parse as a URL is replaced entirely, since it cannot
-// be shown safely.
-func RedactURL(s string) string {
-	if s == "" {
-		return ""
-	}
-	raw, scheme := s, true
-	if !strings.Contains(s, "://") { // "user:pw@host:port" is a common proxy spelling
-		raw, scheme = "http://"+s, false
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "<redacted: not a URL>"
-	}
-	if u.User != nil {
-		u.User = url.User("redacted")
-	}
-	out := u.String()
-	if !scheme {
-		out = strings.TrimPrefix(out, "http://")
-	}
-	return out
+	r := p.Redacted()
+	return &RedactedProxy{HTTPProxy: r.HTTPProxy, HTTPSProxy: r.HTTPSProxy, AllProxy: r.AllProxy, NoProxy: r.NoProxy}
 }
