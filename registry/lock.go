@@ -9,10 +9,7 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	digest "github.com/opencontainers/go-digest"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // LockFileName is the lock file's name, next to the spec.
@@ -111,115 +108,6 @@ func NormalizeRef(ref string) (string, error) {
 		return "", fmt.Errorf("parse image reference %q: %w", ref, err)
 	}
 	return reference.TagNameOnly(named).String(), nil
-}
-
-var (
-	lockSchema  = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "image", LabelNames: []string{"ref"}}}}
-	imageSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "digest", Required: true}, {Name: "host", Required: true}},
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "platform", LabelNames: []string{"platform"}}},
-	}
-	platformSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "manifest", Required: true}, {Name: "config", Required: true}}}
-)
-
-// ReadLock reads a lock file. A missing file is an empty Lock, not an error.
-func ReadLock(path string) (*Lock, error) {
-	src, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return &Lock{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read lock: %w", err)
-	}
-	return ParseLock(src, path)
-}
-
-// ParseLock parses the bytes of a lock file; filename is used in diagnostics.
-func ParseLock(src []byte, filename string) (*Lock, error) {
-	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, diagError(diags)
-	}
-	content, diags := f.Body.Content(lockSchema)
-	if diags.HasErrors() {
-		return nil, diagError(diags)
-	}
-	l := &Lock{}
-	for _, blk := range content.Blocks {
-		im, err := parseImage(blk)
-		if err != nil {
-			return nil, err
-		}
-		l.Set(im)
-	}
-	return l, nil
-}
-
-func parseImage(blk *hcl.Block) (Image, error) {
-	im := Image{Ref: blk.Labels[0]}
-	hint := fmt.Sprintf(" (hint: run archc lock --update --image %s)", im.Ref)
-	c, diags := blk.Body.Content(imageSchema)
-	if diags.HasErrors() {
-		return im, diagError(diags)
-	}
-	var dg string
-	if err := stringAttrs(c.Attributes, map[string]*string{"digest": &dg, "host": &im.Host}); err != nil {
-		return im, err
-	}
-	var err error
-	if im.Digest, err = parseDigest(dg); err != nil {
-		return im, fmt.Errorf("%s: image %q: %w%s", blk.DefRange, im.Ref, err, hint)
-	}
-	for _, pb := range c.Blocks {
-		pc, diags := pb.Body.Content(platformSchema)
-		if diags.HasErrors() {
-			return im, diagError(diags)
-		}
-		var man, cfg string
-		if err := stringAttrs(pc.Attributes, map[string]*string{"manifest": &man, "config": &cfg}); err != nil {
-			return im, err
-		}
-		p := PlatformImage{Platform: pb.Labels[0]}
-		if p.Manifest, err = parseDigest(man); err == nil {
-			p.Config, err = parseDigest(cfg)
-		}
-		if err != nil {
-			return im, fmt.Errorf("%s: image %q platform %q: %w%s", pb.DefRange, im.Ref, p.Platform, err, hint)
-		}
-		im.Platforms = append(im.Platforms, p)
-	}
-	return im, nil
-}
-
-// stringAttrs evaluates literal string attributes into dst.
-func stringAttrs(attrs hcl.Attributes, dst map[string]*string) error {
-	for name, p := range dst {
-		a, ok := attrs[name]
-		if !ok {
-			continue
-		}
-		v, diags := a.Expr.Value(nil)
-		if diags.HasErrors() {
-			return diagError(diags)
-		}
-		if v.Type() != cty.String || v.IsNull() {
-			return fmt.Errorf("%s: %s must be a string", a.Range, name)
-		}
-		*p = v.AsString()
-	}
-	return nil
-}
-
-func parseDigest(s string) (digest.Digest, error) {
-	d, err := digest.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("invalid digest %q: %w", s, err)
-	}
-	return d, nil
-}
-
-func diagError(diags hcl.Diagnostics) error {
-	return fmt.Errorf("parse lock: %s", diags.Error())
 }
 
 // Bytes renders the lock file: a header comment, one image block per reference, sorted,

@@ -62,26 +62,6 @@ func TestLockFind(t *testing.T) {
 	assert.Empty(t, bb.Pinned("linux/s390x"))
 }
 
-func TestParseLockErrors(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, src, want string
-	}{
-		{"syntax", `image "x" {`, "parse lock"},
-		{"bad digest", "image \"docker.io/library/a:1\" {\n digest = \"nope\"\n host = \"h\"\n}\n", "invalid digest"},
-		{"unknown attr", "image \"a\" {\n digest = \"sha256:x\"\n host = \"h\"\n extra = 1\n}\n", "Unsupported argument"},
-		{"missing host", "image \"a\" {\n digest = \"" + d("a").String() + "\"\n}\n", "host"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseLock([]byte(tt.src), "archbuild.lock.hcl")
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.Contains(t, err.Error(), "archbuild.lock.hcl")
-		})
-	}
-}
-
 func TestWriteLockAtomic(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/archc-dev/archc/registry"
 )
@@ -34,7 +36,7 @@ func (c *lockCmd) Run(g *Globals) error {
 		return err
 	}
 	lockPath := filepath.Join(s.Dir, registry.LockFileName)
-	old, err := registry.ReadLock(lockPath)
+	old, err := c.readLock(g, lockPath)
 	if err != nil {
 		return err
 	}
@@ -53,6 +55,37 @@ func (c *lockCmd) Run(g *Globals) error {
 	}
 	fmt.Fprintf(g.Stdout, "Wrote %s: %d images.\n", registry.LockFileName, len(next.Images))
 	return nil
+}
+
+// readLock reads the lock to start from. With --update a lock with broken entries need
+// not be mended by hand: the pins that did not parse are resolved again, when --update
+// covers them all (every pin, or each broken one named with --image).
+func (c *lockCmd) readLock(g *Globals, path string) (*registry.Lock, error) {
+	old, err := registry.ReadLock(path)
+	var le *registry.LockError
+	if err == nil || !c.Update || !errors.As(err, &le) {
+		return old, err
+	}
+	if le.Partial == nil {
+		if len(c.Image) > 0 {
+			return nil, err
+		}
+		fmt.Fprintf(g.Stderr, "archc: note: %s does not parse; every pin is resolved again\n", registry.LockFileName)
+		return &registry.Lock{}, nil
+	}
+	named := map[string]bool{}
+	for _, ref := range c.Image {
+		if n, nerr := registry.NormalizeRef(ref); nerr == nil {
+			named[n] = true
+		}
+	}
+	for _, ref := range le.Broken {
+		if len(c.Image) > 0 && !named[ref] {
+			return nil, err
+		}
+	}
+	fmt.Fprintf(g.Stderr, "archc: note: %s: resolving broken pins again: %s\n", registry.LockFileName, strings.Join(le.Broken, ", "))
+	return le.Partial, nil
 }
 
 // printChanges writes one line per reference: what lock did with its pin.

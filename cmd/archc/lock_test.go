@@ -168,3 +168,57 @@ func TestLockFailureKeepsLock(t *testing.T) {
 		}
 	}
 }
+
+// TestLockBrokenAndUnused: a lock entry that does not parse is reported like a spec
+// problem with a hint that leads somewhere (--update --image rewrites it), a lock that is
+// not HCL at all is rewritten by --update, and a pin no component uses any more is
+// removed and reported.
+func TestLockBrokenAndUnused(t *testing.T) {
+	t.Parallel()
+	reg := testenv.StartRegistry(t)
+	bb := testenv.PushTiny(t, reg, "library/busybox", "1.36")
+	testenv.PushTiny(t, reg, "library/alpine", "3.20")
+	fp := testenv.StartFaultProxy(t, reg.URL)
+	specPath, cacheDir := lockProject(t, fp.URL)
+	lockPath := filepath.Join(filepath.Dir(specPath), registry.LockFileName)
+	code, _, errs := runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	_, good := readLock(t, specPath)
+
+	broken := strings.Replace(good, `digest = "`+bb.Index.String(), `digest = "sha256:0123`, 1)
+	require.NotEqual(t, good, broken)
+	require.NoError(t, os.WriteFile(lockPath, []byte(broken), 0o644))
+	code, _, errs = runArchc(lockArgs(specPath, cacheDir)...)
+	assert.Equal(t, exitFailure, code)
+	assert.Regexp(t, `archbuild\.lock\.hcl:\d+:12: error: Invalid digest\n +\d+ \|   digest = "sha256:0123"\n`, errs)
+	assert.Contains(t, errs, "\nhint: the lock is written by archc lock; after a merge conflict, delete the broken image blocks (or the file) and run archc lock, "+
+		"or resolve just those again: archc lock --update --image docker.io/library/busybox:1.36\n")
+
+	// The hint works; the other pin is kept.
+	code, out, errs := runArchc(lockArgs(specPath, cacheDir, "--update", "--image", "docker.io/library/busybox:1.36")...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, errs, "resolving broken pins again: docker.io/library/busybox:1.36")
+	assert.Contains(t, out, "+ docker.io/library/busybox:1.36 "+bb.Index.String()+"\n")
+	_, now := readLock(t, specPath)
+	assert.Equal(t, good, now)
+
+	// A merge conflict is not HCL: --update --image cannot trust the rest, --update can.
+	conflict := "<<<<<<< HEAD\n" + good + "=======\n" + good + ">>>>>>> theirs\n"
+	require.NoError(t, os.WriteFile(lockPath, []byte(conflict), 0o644))
+	code, _, errs = runArchc(lockArgs(specPath, cacheDir, "--update", "--image", "busybox:1.36")...)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errs, "or run archc lock --update to resolve every pin again")
+	code, _, errs = runArchc(lockArgs(specPath, cacheDir, "--update")...)
+	require.Equal(t, exitOK, code, errs)
+	_, now = readLock(t, specPath)
+	assert.Equal(t, good, now)
+
+	// A pin no component uses any more is removed, and says so.
+	require.NoError(t, os.WriteFile(filepath.Join(filepath.Dir(specPath), "app", "Dockerfile"), []byte("FROM busybox:1.36\n"), 0o644))
+	code, out, errs = runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "- docker.io/library/alpine:3.20 (no longer used)\n")
+	lock, _ := readLock(t, specPath)
+	assert.Nil(t, lock.Find("alpine:3.20"))
+	assert.NotNil(t, lock.Find("busybox:1.36"))
+}
