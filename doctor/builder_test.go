@@ -77,7 +77,7 @@ func TestLocalBuilderRunning(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(state) })
 	t.Setenv("XDG_STATE_HOME", state)
-	t.Cleanup(func() { _, _ = solver.StopLocal(solver.DefaultLocalName) })
+	t.Cleanup(func() { _, _ = solver.StopLocal(context.Background(), solver.DefaultLocalName, nil) })
 
 	s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64"))
 	config, env, err := solver.LocalConfig(s, nil)

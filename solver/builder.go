@@ -33,11 +33,21 @@ type Builder struct {
 	Workers []ocispecs.Platform
 	// Client is the open connection; Close releases it.
 	Client *client.Client
+
+	// release lets other runs restart a local builder again (EnsureLocal's shared lock).
+	release func()
 }
 
-// Close releases the connection.
+// Close releases the connection and, for a local builder, this run's hold on it.
 func (b *Builder) Close() error {
-	if b == nil || b.Client == nil {
+	if b == nil {
+		return nil
+	}
+	if b.release != nil {
+		defer b.release()
+		b.release = nil
+	}
+	if b.Client == nil {
 		return nil
 	}
 	return b.Client.Close()

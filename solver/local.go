@@ -82,8 +82,18 @@ func FindBuildkitd() (string, error) {
 	return p, nil
 }
 
+// maxRestarts bounds how often one run restarts the daemon because another run with other
+// settings restarted it in between.
+const maxRestarts = 3
+
 // EnsureLocal returns a connection to the local builder, starting its daemon when it is
 // not running and restarting it when its config or proxy environment differs from opts.
+//
+// The builder is shared by every archc run of the user (one state directory per builder
+// name). The returned Builder holds the builder's lock shared until Close: callers keep it
+// open for as long as they solve on it. A restart needs the lock exclusive, so a run whose
+// settings differ waits, saying so once and naming the other runs, until they have
+// finished (bounded by ctx): it never stops a daemon other runs are building on.
 func EnsureLocal(ctx context.Context, opts LocalOptions) (*Builder, error) {
 	opts.defaults()
 	dir, err := StateDirFor(opts.Name)
@@ -93,29 +103,80 @@ func EnsureLocal(ctx context.Context, opts LocalOptions) (*Builder, error) {
 	if err := os.MkdirAll(string(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("builder %s: create state directory: %w", opts.Name, err)
 	}
-	unlock, err := lockDir(dir)
+	l, err := openRunLock(dir, opts.Name)
 	if err != nil {
-		return nil, fmt.Errorf("builder %s: %w", opts.Name, err)
+		return nil, err
 	}
-	defer unlock()
-
 	want := ConfigDigest(opts.Config, opts.Env)
+	for restarts := 0; ; restarts++ {
+		if err := l.shared(ctx, opts.Out); err != nil {
+			l.close()
+			return nil, err
+		}
+		b, why := reuseLocal(ctx, opts.Name, dir, want)
+		if b != nil {
+			b.release = l.close
+			return b, nil
+		}
+		if restarts == maxRestarts {
+			l.close()
+			return nil, fmt.Errorf("builder %s: restarted %d times, each time replaced by archc runs with other registry/proxy settings; "+
+				"run them one after another, or give one spec its own local builder (a `builder \"NAME\" {}` block without address)", opts.Name, restarts)
+		}
+		if err := l.exclusive(ctx, why, opts.Out); err != nil {
+			l.close()
+			return nil, err
+		}
+		if err := restartLocal(ctx, opts, dir, want); err != nil {
+			l.close()
+			return nil, err
+		}
+		// Back to shared: whoever restarts it next waits for this run.
+	}
+}
+
+// reuseLocal connects to the running daemon when it runs with the wanted config; else it
+// says what must be done ("start it", "restart it ...").
+func reuseLocal(ctx context.Context, name string, dir StateDir, want string) (*Builder, string) {
+	pid := runningPID(dir)
+	if pid == 0 {
+		return nil, "start it"
+	}
+	have, _ := os.ReadFile(dir.Digest())
+	if strings.TrimSpace(string(have)) != want {
+		return nil, "restart it with this run's registry/proxy settings"
+	}
+	b, err := connectLocal(ctx, name, dir, 5*time.Second)
+	if err != nil {
+		return nil, fmt.Sprintf("restart it (pid %d does not answer)", pid)
+	}
+	return b, ""
+}
+
+// restartLocal (with the lock held exclusive) starts the daemon with the wanted config,
+// stopping one with another config or that does not answer; when another run already did
+// that, it does nothing.
+func restartLocal(ctx context.Context, opts LocalOptions, dir StateDir, want string) error {
 	if pid := runningPID(dir); pid > 0 {
 		have, _ := os.ReadFile(dir.Digest())
 		if strings.TrimSpace(string(have)) == want {
 			b, err := connectLocal(ctx, opts.Name, dir, 5*time.Second)
 			if err == nil {
-				return b, nil
+				return b.Client.Close()
 			}
 			fmt.Fprintf(opts.Out, "builder %s: running daemon (pid %d) does not answer (%v); restarting it\n", opts.Name, pid, err)
 		} else {
 			fmt.Fprintf(opts.Out, "builder %s: registry/proxy settings changed since it started; restarting buildkitd with the new config\n", opts.Name)
 		}
 		if err := stopPID(pid, 15*time.Second); err != nil {
-			return nil, fmt.Errorf("builder %s: stop old daemon: %w", opts.Name, err)
+			return fmt.Errorf("builder %s: stop old daemon: %w", opts.Name, err)
 		}
 	}
-	return startLocal(ctx, opts, dir, want)
+	b, err := startLocal(ctx, opts, dir, want)
+	if err != nil {
+		return err
+	}
+	return b.Client.Close()
 }
 
 func startLocal(ctx context.Context, opts LocalOptions, dir StateDir, digest string) (*Builder, error) {
@@ -179,8 +240,12 @@ func startLocal(ctx context.Context, opts LocalOptions, dir StateDir, digest str
 }
 
 // StopLocal stops the local builder's daemon. It keeps the cache (root) for the next start.
-// It reports whether a daemon was running.
-func StopLocal(name string) (bool, error) {
+// It waits, bounded by ctx and saying so on out, until no archc run is building on it. It
+// reports whether a daemon was running.
+func StopLocal(ctx context.Context, name string, out io.Writer) (bool, error) {
+	if out == nil {
+		out = io.Discard
+	}
 	dir, err := StateDirFor(name)
 	if err != nil {
 		return false, err
@@ -188,11 +253,14 @@ func StopLocal(name string) (bool, error) {
 	if _, err := os.Stat(string(dir)); errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
-	unlock, err := lockDir(dir)
+	l, err := openRunLock(dir, name)
 	if err != nil {
-		return false, fmt.Errorf("builder %s: %w", name, err)
+		return false, err
 	}
-	defer unlock()
+	defer l.close()
+	if err := l.exclusive(ctx, "stop it", out); err != nil {
+		return false, err
+	}
 	pid := runningPID(dir)
 	if pid > 0 {
 		if err := stopPID(pid, 15*time.Second); err != nil {
@@ -260,22 +328,6 @@ func alive(pid int) bool {
 	}
 	f := strings.Fields(string(st))
 	return !(len(f) > 2 && f[2] == "Z")
-}
-
-// lockDir takes an exclusive flock on the state directory's lock file.
-func lockDir(dir StateDir) (func(), error) {
-	f, err := os.OpenFile(dir.Lock(), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", dir.Lock(), err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 func withoutProxyEnv(env []string) []string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestLocalBuilderLifecycle(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", state)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { _, _ = StopLocal("t") })
+	t.Cleanup(func() { _, _ = StopLocal(context.Background(), "t", nil) })
 
 	var out bytes.Buffer
 	opts := LocalOptions{Name: "t", Config: []byte("debug = false\n"), Binary: bin, Out: &out}
@@ -68,7 +69,7 @@ func TestLocalBuilderLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(env), "HTTP_PROXY=http://127.0.0.1:9")
 
-	was, err := StopLocal("t")
+	was, err := StopLocal(ctx, "t", nil)
 	require.NoError(t, err)
 	assert.True(t, was)
 	st = LocalStatus(ctx, "t", "")
@@ -76,3 +77,55 @@ func TestLocalBuilderLifecycle(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestLocalBuilderIsNotRestartedUnderAnotherRun: two runs (goroutines, each with its own
+// lock) need different settings; the second waits while the first builds on the daemon,
+// which keeps running, then restarts it once the first has finished.
+func TestLocalBuilderIsNotRestartedUnderAnotherRun(t *testing.T) {
+	testenv.Require(t, testenv.PartRoot)
+	testenv.Require(t, testenv.PartRunc)
+	bin := testenv.Require(t, testenv.PartBuildkitd)
+	state, err := os.MkdirTemp("", "archc-solver-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(state) })
+	t.Setenv("XDG_STATE_HOME", state)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t.Cleanup(func() { _, _ = StopLocal(context.Background(), "shared", nil) })
+	dir := StateDir(filepath.Join(state, "archc", "builders", "shared"))
+
+	first, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = false\n"), Binary: bin})
+	require.NoError(t, err)
+	pid := runningPID(dir)
+	require.NotZero(t, pid)
+
+	var out syncBuffer
+	type res struct {
+		b   *Builder
+		err error
+	}
+	second := make(chan res, 1)
+	go func() {
+		b, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = true\n"), Binary: bin, Out: &out})
+		second <- res{b, err}
+	}()
+	waitFor(t, &out, "waiting to restart it with this run's registry/proxy settings: other archc runs are building on it (archc pid "+itoa(os.Getpid())+")")
+	_, err = first.Client.ListWorkers(ctx)
+	require.NoError(t, err, "the first run's daemon keeps serving it")
+	assert.Equal(t, pid, runningPID(dir))
+	require.NoError(t, first.Close())
+
+	r := <-second
+	require.NoError(t, r.err, out.String())
+	defer r.b.Close()
+	assert.Contains(t, out.String(), "settings changed")
+	assert.NotEqual(t, pid, runningPID(dir), "restarted once the first run finished")
+	assert.Equal(t, ConfigDigest([]byte("debug = true\n"), nil), digestOf(t, dir))
+}
+
+func digestOf(t *testing.T, dir StateDir) string {
+	t.Helper()
+	b, err := os.ReadFile(dir.Digest())
+	require.NoError(t, err)
+	return strings.TrimSpace(string(b))
+}

@@ -31,7 +31,7 @@ func TestPrefetchFailuresFromARealBuilder(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(state) })
 	t.Setenv("XDG_STATE_HOME", state)
-	t.Cleanup(func() { _, _ = StopLocal("prefetch") })
+	t.Cleanup(func() { _, _ = StopLocal(context.Background(), "prefetch", nil) })
 
 	var cfg bytes.Buffer
 	for _, h := range []string{dead, reg.Host, unavailable.Host} {

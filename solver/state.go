@@ -43,8 +43,12 @@ func (d StateDir) Digest() string { return filepath.Join(string(d), "config.dige
 // Root is buildkitd's --root: its cache and metadata.
 func (d StateDir) Root() string { return filepath.Join(string(d), "root") }
 
-// Lock serializes archc processes starting or stopping this builder.
+// Lock is held shared by every archc run using this builder and exclusive by one starting,
+// restarting or stopping it (runLock).
 func (d StateDir) Lock() string { return filepath.Join(string(d), "lock") }
+
+// Runs holds one marker file per archc run using the builder, named PID-N.
+func (d StateDir) Runs() string { return filepath.Join(string(d), "runs") }
 
 // Socket is the daemon's unix socket. When the state directory is too deep for a unix
 // socket path, the socket goes to the temp dir under a name derived from the directory.

@@ -45,8 +45,10 @@ func (c *builderDownCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
 	for _, lb := range solver.LocalBuilders(s) {
-		was, err := solver.StopLocal(lb.Name)
+		was, err := solver.StopLocal(ctx, lb.Name, g.Stderr)
 		if err != nil {
 			return err
 		}
