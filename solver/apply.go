@@ -11,7 +11,6 @@ import (
 	"github.com/moby/buildkit/session"
 
 	"github.com/archc-dev/archc/compiler"
-	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -99,14 +98,14 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	}
 	timing(o.Out, "phase 1: %d base images ready on %d builders in %s", n, len(bases), time.Since(start))
 	start = time.Now()
-	regs, err := registry.RegistryConfig(s)
+	pushIndex, err := NewIndexPusher(s, auth.HostCredentials)
 	if err != nil {
 		prog.Close()
 		return nil, err
 	}
 	results, runErr := Run(ctx, route, jobs, RunOptions{
 		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
-		PushIndex: NewIndexPusher(regs, auth.HostCredentials),
+		PushIndex: pushIndex,
 	})
 	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
 		runErr = fmt.Errorf("progress display: %w", err)

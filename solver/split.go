@@ -15,12 +15,11 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
-	"github.com/moby/buildkit/util/resolver"
-	"github.com/moby/buildkit/util/resolver/config"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -142,19 +141,12 @@ func exportedDescriptor(resp map[string]string, platform string) (ocispecs.Descr
 	return d, nil
 }
 
-// NewIndexPusher pushes indexes with archc's own client: the spec's registry config
-// (http, insecure, CA), credentials from the auth provider, the spec's proxy.
-func NewIndexPusher(regs map[string]config.RegistryConfig, creds func(host string) (string, string, error)) IndexPusher {
-	hosts := resolver.NewRegistryConfig(regs)
-	withAuth := func(host string) ([]docker.RegistryHost, error) {
-		hs, err := hosts(host)
-		if err != nil {
-			return nil, err
-		}
-		for i := range hs {
-			hs[i].Authorizer = docker.NewDockerAuthorizer(docker.WithAuthClient(hs[i].Client), docker.WithAuthCreds(creds))
-		}
-		return hs, nil
+// NewIndexPusher pushes indexes with archc's own client (registry.PushHosts): the spec's
+// registry config (http, insecure, CA), its proxy, credentials from the auth provider.
+func NewIndexPusher(s *spec.Spec, creds func(host string) (string, string, error)) (IndexPusher, error) {
+	hosts, err := registry.PushHosts(s, creds)
+	if err != nil {
+		return nil, err
 	}
 	return func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error) {
 		idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: manifests}
@@ -164,7 +156,7 @@ func NewIndexPusher(regs map[string]config.RegistryConfig, creds func(host strin
 			return "", err
 		}
 		desc := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
-		r := docker.NewResolver(docker.ResolverOptions{Hosts: withAuth})
+		r := docker.NewResolver(docker.ResolverOptions{Hosts: hosts})
 		for _, tag := range tags {
 			p, err := r.Pusher(ctx, tag)
 			if err != nil {
@@ -186,5 +178,5 @@ func NewIndexPusher(regs map[string]config.RegistryConfig, creds func(host strin
 			}
 		}
 		return desc.Digest, nil
-	}
+	}, nil
 }

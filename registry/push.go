@@ -1,0 +1,40 @@
+package registry
+
+import (
+	"net/http"
+
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// PushHosts is a containerd RegistryHosts for pushing to the spec's registries with archc's
+// own client: the spec's http/insecure/CA settings and its proxy (honouring no_proxy), never
+// the environment's, as for resolution. Only the registry itself accepts pushes; mirrors
+// are never pushed to. creds answers each host's credentials (nil: anonymous).
+func PushHosts(s *spec.Spec, creds func(host string) (string, string, error)) (docker.RegistryHosts, error) {
+	conf, err := RegistryConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	tc := transportConfig{proxy: proxyFunc(s.Proxy)}
+	plain := func(rt http.RoundTripper, _ string) http.RoundTripper { return rt }
+	return func(host string) ([]docker.RegistryHost, error) {
+		entries, err := registryHosts(conf, nil, host, tc, plain)
+		if err != nil {
+			return nil, err
+		}
+		var out []docker.RegistryHost
+		for _, e := range entries {
+			if e.host.Capabilities&docker.HostCapabilityPush == 0 {
+				continue
+			}
+			h := e.host
+			if creds != nil {
+				h.Authorizer = docker.NewDockerAuthorizer(docker.WithAuthClient(h.Client), docker.WithAuthCreds(creds))
+			}
+			out = append(out, h)
+		}
+		return out, nil
+	}, nil
+}
