@@ -97,7 +97,7 @@ type Registry struct {
 // Builder is a BuildKit daemon archc may use.
 type Builder struct {
 	Name string
-	// Address is unix://, tcp://, docker-container:// or kube-pod://; "" means archc starts
+	// Address is unix://, tcp://, ssh://, docker-container:// or kube-pod://; "" means archc starts
 	// and manages a local buildkitd.
 	Address string
 	// Platforms this builder serves natively; empty means whatever its workers report.
