@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/remotes"
@@ -20,7 +21,22 @@ type fetcher struct {
 	res   remotes.Resolver
 	ref   string
 	cache *Cache
-	f     remotes.Fetcher
+
+	mu sync.Mutex // platforms are fetched concurrently; the first to miss the cache sets f
+	f  remotes.Fetcher
+}
+
+// fetcherFor returns the host's fetcher for the reference, made once.
+func (f *fetcher) fetcherFor(ctx context.Context) (remotes.Fetcher, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.f == nil {
+		var err error
+		if f.f, err = f.res.Fetcher(ctx, f.ref); err != nil {
+			return nil, err
+		}
+	}
+	return f.f, nil
 }
 
 // fetch returns desc's content from the cache, or fetches, verifies and caches it.
@@ -28,16 +44,14 @@ func (f *fetcher) fetch(ctx context.Context, desc ocispec.Descriptor) ([]byte, e
 	if data, err := f.cache.Get(desc.Digest); err == nil {
 		return data, nil
 	}
-	if f.f == nil {
-		var err error
-		if f.f, err = f.res.Fetcher(ctx, f.ref); err != nil {
-			return nil, err
-		}
+	rf, err := f.fetcherFor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if desc.Size <= 0 || desc.Size > maxContent {
 		desc.Size = maxContent // size unknown (digest reference): read up to the cap
 	}
-	rc, err := f.f.Fetch(ctx, desc)
+	rc, err := rf.Fetch(ctx, desc)
 	if err != nil {
 		return nil, err
 	}

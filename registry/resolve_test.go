@@ -61,11 +61,20 @@ func mirrorSpec(mirrorsOnly bool, mirrors ...string) *spec.Spec {
 	return &spec.Spec{Registries: []spec.Registry{{Host: "docker.io", Mirrors: mirrors, MirrorsOnly: mirrorsOnly}}}
 }
 
+// withBackoff shortens the retry delays so the fault tests take milliseconds, not seconds;
+// archc itself always uses the defaults.
+func withBackoff(base, maxDelay time.Duration) Option {
+	return func(o *options) error {
+		o.backoffBase, o.backoffMax = base, maxDelay
+		return nil
+	}
+}
+
 func newTestResolver(t *testing.T, s *spec.Spec, opts ...Option) *Resolver {
 	t.Helper()
 	cache, err := OpenCache(t.TempDir())
 	require.NoError(t, err)
-	opts = append([]Option{WithDialContext(loopbackOnly), WithBackoff(20*time.Millisecond, 200*time.Millisecond)}, opts...)
+	opts = append([]Option{WithDialContext(loopbackOnly), withBackoff(20*time.Millisecond, 200*time.Millisecond)}, opts...)
 	r, err := NewResolver(s, cache, opts...)
 	require.NoError(t, err)
 	return r
@@ -116,6 +125,22 @@ func TestResolveThroughMirror(t *testing.T) {
 	assert.Equal(t, ClassNotFound, re.Class())
 	assert.Contains(t, err.Error(), "no linux/s390x image")
 	assert.Equal(t, 1, re.Hosts[0].Attempts)
+}
+
+// With the index cached and no platform's manifest, the platforms fetch concurrently and
+// share one fetcher (run with -race).
+func TestResolveCachedIndexFetchesPlatformsConcurrently(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	r := newTestResolver(t, mirrorSpec(true, sd.reg.URL))
+	_, err := r.Resolve(context.Background(), "busybox:1.36", []string{"linux/s390x"})
+	require.Error(t, err, "caches the index, no manifest")
+	r2 := newTestResolver(t, mirrorSpec(true, sd.reg.URL))
+	r2.cache = r.Cache()
+	im, err := r2.Resolve(context.Background(), "busybox:1.36", both)
+	require.NoError(t, err)
+	assert.Equal(t, sd.img.Index, im.Digest)
+	assert.Len(t, im.Platforms, 2)
 }
 
 func TestResolveFaults(t *testing.T) {
