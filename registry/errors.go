@@ -61,15 +61,19 @@ type HostError struct {
 }
 
 func (e *HostError) Error() string {
-	who := e.Host
-	if e.Mirror {
-		who = "mirror " + e.Host
-	}
 	msg := describe(e)
 	if e.Attempts > 1 {
 		msg += fmt.Sprintf(" (%d attempts)", e.Attempts)
 	}
-	return who + ": " + msg
+	return e.who() + ": " + msg
+}
+
+// who names the host as messages do: "mirror URL" or "host[:port]".
+func (e *HostError) who() string {
+	if e.Mirror {
+		return "mirror " + e.Host
+	}
+	return e.Host
 }
 
 func (e *HostError) Unwrap() error { return e.Err }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -241,16 +240,6 @@ func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfi
 	}
 	h.Client = &http.Client{Transport: wrap(rt, h.Host)}
 	return nil
-}
-
-// sortedHosts returns m's keys sorted.
-func sortedHosts(m map[string]config.RegistryConfig) []string {
-	hs := make([]string, 0, len(m))
-	for h := range m {
-		hs = append(hs, h)
-	}
-	sort.Strings(hs)
-	return hs
 }
 
 // WithoutMirrors returns a copy of conf without the given mirrors (URLs as in the spec,

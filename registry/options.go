@@ -39,7 +39,7 @@ func makeOptions(opts []Option) (options, error) {
 		timeout:        DefaultTimeout,
 		attemptTimeout: DefaultAttemptTimeout,
 		concurrency:    DefaultConcurrency,
-		backoffBase:    250 * time.Millisecond,
+		backoffBase:    250 * time.Millisecond, // each retry delay is jittered to [d/2, d]
 		backoffMax:     5 * time.Second,
 		dial:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 60 * time.Second}).DialContext,
 		logf:           func(string, ...any) {},
@@ -51,9 +51,6 @@ func makeOptions(opts []Option) (options, error) {
 	}
 	if o.attemptTimeout > o.timeout {
 		o.attemptTimeout = o.timeout
-	}
-	if o.backoffBase > o.backoffMax {
-		return o, errors.New("registry: backoff base is larger than its cap")
 	}
 	return o, nil
 }
@@ -83,25 +80,13 @@ func WithAttemptTimeout(d time.Duration) Option {
 }
 
 // WithConcurrency sets how many references are resolved at once (default
-// DefaultConcurrency).
+// DefaultConcurrency). The CLI's --concurrency sets it.
 func WithConcurrency(n int) Option {
 	return func(o *options) error {
 		if n < 1 {
 			return errors.New("registry: concurrency must be at least 1")
 		}
 		o.concurrency = n
-		return nil
-	}
-}
-
-// WithBackoff sets the first retry delay and its cap (default 250ms, 5s); each delay is
-// jittered to between half and all of its value.
-func WithBackoff(base, max time.Duration) Option {
-	return func(o *options) error {
-		if base <= 0 || max <= 0 {
-			return errors.New("registry: backoff must be positive")
-		}
-		o.backoffBase, o.backoffMax = base, max
 		return nil
 	}
 }
@@ -124,8 +109,9 @@ func WithDialContext(dial func(ctx context.Context, network, addr string) (net.C
 	}
 }
 
-// WithLogf receives one line per notable event (a host failed, a retry is scheduled),
-// already redacted. Default: silent.
+// WithLogf receives one line per notable event (an attempt starts, a host failed or is
+// skipped, a retry is scheduled), already redacted. Default: silent. The CLI's --verbose
+// sets it.
 func WithLogf(logf func(format string, args ...any)) Option {
 	return func(o *options) error {
 		o.logf = logf

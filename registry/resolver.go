@@ -197,9 +197,11 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 				cp := *he
 				prev = &cp
 			}
+			r.opts.logf("%s: trying %s (attempt %d)", ref, he.who(), he.Attempts+1)
 			im, o := r.attempt(ctx, h, ref, platforms, st)
 			he.Attempts++
 			if o == nil {
+				r.opts.logf("%s: resolved to %s via %s", ref, im.Digest, he.who())
 				return im, nil
 			}
 			he.Class, he.Status, he.RetryAfter, he.msg, he.TokenServer = o.class, o.status, o.retryAfter, o.msg, o.tokenServer
