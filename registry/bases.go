@@ -63,6 +63,11 @@ func ComponentBases(c *spec.Component, buildPlatform string) ([]ImageRequest, er
 	if err != nil {
 		return nil, fmt.Errorf("component %q: read Dockerfile: %w", c.Name, err)
 	}
+	return dockerfileBases(c, src, buildPlatform)
+}
+
+// dockerfileBases is ComponentBases for the Dockerfile's bytes src.
+func dockerfileBases(c *spec.Component, src []byte, buildPlatform string) ([]ImageRequest, error) {
 	ast, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, fmt.Errorf("component %q: %s: %w", c.Name, filepath.Base(c.Dockerfile), err)
