@@ -5,27 +5,42 @@ import (
 	"os"
 
 	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/cli/cli/config/credentials"
 )
 
-// DockerCredentials reads credentials from the user's Docker config ($DOCKER_CONFIG, else
-// ~/.docker: config.json and its credential helpers), as `docker login` stores them, for
-// WithCredentials. docker.io's are stored under "https://index.docker.io/v1/". A config
-// that cannot be read means anonymous access, as for the docker CLI.
-func DockerCredentials() func(host string) (string, string, error) {
-	// Read DOCKER_CONFIG here, not through config.Dir, which fixes it once per process.
+// DockerConfig loads the user's Docker config ($DOCKER_CONFIG, else ~/.docker), with its
+// credential helpers, as `docker login` writes it: the one place both archc's registry
+// client and the build session's auth provider read it. DOCKER_CONFIG is read on each
+// call, not through config.Dir, which fixes it once per process. A config that cannot be
+// read means anonymous access, as for the docker CLI.
+func DockerConfig() *configfile.ConfigFile {
 	dir := os.Getenv(config.EnvOverrideConfigDir)
 	if dir == "" {
 		dir = config.Dir()
 	}
-	return dockerCredentials(dir)
+	return dockerConfig(dir)
 }
 
-func dockerCredentials(dir string) func(host string) (string, string, error) {
+func dockerConfig(dir string) *configfile.ConfigFile {
 	cf, err := config.Load(dir)
 	if err != nil || !cf.ContainsAuth() {
 		cf.CredentialsStore = credentials.DetectDefaultStore(cf.CredentialsStore)
 	}
+	return cf
+}
+
+// DockerCredentials answers credentials from DockerConfig for WithCredentials. docker.io's
+// are stored under "https://index.docker.io/v1/".
+func DockerCredentials() func(host string) (string, string, error) {
+	return credentialsFrom(DockerConfig())
+}
+
+func dockerCredentials(dir string) func(host string) (string, string, error) {
+	return credentialsFrom(dockerConfig(dir))
+}
+
+func credentialsFrom(cf *configfile.ConfigFile) func(host string) (string, string, error) {
 	return func(host string) (string, string, error) {
 		key := host
 		if host == "registry-1.docker.io" || host == "docker.io" {

@@ -12,7 +12,6 @@ import (
 
 	authutil "github.com/containerd/containerd/v2/core/remotes/docker/auth"
 	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
-	dockerconfig "github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/session/auth"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"golang.org/x/net/http/httpproxy"
@@ -32,8 +31,7 @@ func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	cfg := dockerconfig.LoadDefaultConfigFile(stderr)
-	provider := authprovider.LoadAuthConfig(cfg)
+	provider := authprovider.LoadAuthConfig(registry.DockerConfig())
 	inner, ok := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 		AuthConfigProvider: provider,
 	}).(auth.AuthServer)
