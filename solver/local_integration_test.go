@@ -20,16 +20,7 @@ import (
 // TestLocalBuilderLifecycle starts a real buildkitd: up, reuse, restart on a config
 // change, status, down.
 func TestLocalBuilderLifecycle(t *testing.T) {
-	testenv.Require(t, testenv.PartRoot)
-	testenv.Require(t, testenv.PartRunc)
-	bin := testenv.Require(t, testenv.PartBuildkitd)
-	state, err := os.MkdirTemp("", "archc-solver-")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(state) })
-	t.Setenv("XDG_STATE_HOME", state)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	t.Cleanup(func() { _, _ = StopLocal(context.Background(), "t", nil) })
+	bin, state, ctx := localBuilderTest(t, "t")
 
 	var out bytes.Buffer
 	opts := LocalOptions{Name: "t", Config: []byte("debug = false\n"), Binary: bin, Out: &out}
@@ -82,16 +73,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // lock) need different settings; the second waits while the first builds on the daemon,
 // which keeps running, then restarts it once the first has finished.
 func TestLocalBuilderIsNotRestartedUnderAnotherRun(t *testing.T) {
-	testenv.Require(t, testenv.PartRoot)
-	testenv.Require(t, testenv.PartRunc)
-	bin := testenv.Require(t, testenv.PartBuildkitd)
-	state, err := os.MkdirTemp("", "archc-solver-")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = os.RemoveAll(state) })
-	t.Setenv("XDG_STATE_HOME", state)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	t.Cleanup(func() { _, _ = StopLocal(context.Background(), "shared", nil) })
+	bin, state, ctx := localBuilderTest(t, "shared")
 	dir := StateDir(filepath.Join(state, "archc", "builders", "shared"))
 
 	first, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = false\n"), Binary: bin})
@@ -128,4 +110,23 @@ func digestOf(t *testing.T, dir StateDir) string {
 	b, err := os.ReadFile(dir.Digest())
 	require.NoError(t, err)
 	return strings.TrimSpace(string(b))
+}
+
+// localBuilderTest prepares a test that runs a real local builder called name: the parts it
+// needs, a private state directory (short: the socket lives there), a deadline, and the
+// builder stopped at the end. It returns buildkitd's path, the state directory and the
+// context. Not parallel: it sets XDG_STATE_HOME.
+func localBuilderTest(t *testing.T, name string) (string, string, context.Context) {
+	t.Helper()
+	testenv.Require(t, testenv.PartRoot)
+	testenv.Require(t, testenv.PartRunc)
+	bin := testenv.Require(t, testenv.PartBuildkitd)
+	state, err := os.MkdirTemp("", "archc-solver-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(state) })
+	t.Setenv("XDG_STATE_HOME", state)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	t.Cleanup(func() { _, _ = StopLocal(context.Background(), name, nil) })
+	return bin, state, ctx
 }
