@@ -75,6 +75,7 @@ func TestApply(t *testing.T) {
 	})
 
 	t.Run("doctor finds nothing wrong after a build", func(t *testing.T) { testDoctorAllOK(t, e, dir) })
+	t.Run("the example spec builds, and doctor finds nothing wrong", func(t *testing.T) { testExample(t, e, reg) })
 
 	t.Run("apply PLANFILE", func(t *testing.T) {
 		planFile := filepath.Join(dir, "build.plan")
