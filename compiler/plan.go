@@ -28,6 +28,30 @@ type Plan struct {
 	// Warnings are things a reviewer should know (a `# syntax=` line that is ignored, lint
 	// findings), sorted and de-duplicated, each prefixed with its component.
 	Warnings []string
+	// scrub hides sensitive variable values in what the views print (args, labels,
+	// warnings): spec.Spec.Scrub of the spec compiled, or of the spec a plan file was
+	// verified against. nil shows values as they are.
+	scrub func(string) string
+}
+
+// shown is text as the views may print it.
+func (p *Plan) shown(s string) string {
+	if p.scrub == nil {
+		return s
+	}
+	return p.scrub(s)
+}
+
+// shownMap is m with every value as the views may print it.
+func (p *Plan) shownMap(m map[string]string) map[string]string {
+	if m == nil || p.scrub == nil {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = p.scrub(v)
+	}
+	return out
 }
 
 // Build is one component compiled for one platform.

@@ -78,15 +78,18 @@ func (p *Plan) JSON() *JSONPlan {
 		BuildPlatform: p.BuildPlatform,
 		SpecDigest:    p.SpecDigest.String(),
 		Builds:        make([]JSONBuild, 0, len(p.Builds)),
-		Warnings:      append([]string{}, p.Warnings...),
+		Warnings:      make([]string, 0, len(p.Warnings)),
 	}
 	if p.Proxy != nil {
 		out.Proxy = &JSONProxy{HTTPProxy: p.Proxy.HTTPProxy, HTTPSProxy: p.Proxy.HTTPSProxy, AllProxy: p.Proxy.AllProxy, NoProxy: p.Proxy.NoProxy}
 	}
+	for _, w := range p.Warnings {
+		out.Warnings = append(out.Warnings, p.shown(w))
+	}
 	for _, b := range p.Builds {
 		jb := JSONBuild{
 			ID: b.ID, Component: b.Component, Platform: b.Platform, Dockerfile: b.Dockerfile,
-			Target: b.Target, Args: b.Args, Labels: b.Labels,
+			Target: p.shown(b.Target), Args: p.shownMap(b.Args), Labels: p.shownMap(b.Labels),
 			LLBDigest: b.LLBDigest.String(), ConfigDigest: b.ConfigDigest.String(), Ops: b.Ops,
 			Bases:     make([]JSONBase, 0, len(b.Bases)),
 			Contexts:  make([]JSONContext, 0, len(b.Contexts)),

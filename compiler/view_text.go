@@ -22,12 +22,12 @@ func (textView) Plan(w io.Writer, p *Plan) error {
 		tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
 		tw.field("config", b.ConfigDigest.String())
 		if b.Target != "" {
-			tw.field("target", b.Target)
+			tw.field("target", p.shown(b.Target))
 		}
-		for _, kv := range sortedPairs(b.Args) {
+		for _, kv := range sortedPairs(p.shownMap(b.Args)) {
 			tw.field("arg", kv)
 		}
-		for _, kv := range sortedPairs(b.Labels) {
+		for _, kv := range sortedPairs(p.shownMap(b.Labels)) {
 			tw.field("label", kv)
 		}
 		for _, x := range b.Bases {
@@ -50,7 +50,7 @@ func (textView) Plan(w io.Writer, p *Plan) error {
 	if len(p.Warnings) > 0 {
 		tw.printf("\nWarnings:\n")
 		for _, x := range p.Warnings {
-			tw.printf("  - %s\n", x)
+			tw.printf("  - %s\n", p.shown(x))
 		}
 	}
 	tw.printf("\n%s\n", summary(p))

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -122,9 +123,10 @@ func checkHost(host string) error {
 	return checkHostname(name)
 }
 
-// dockerHubAliases are names of Docker Hub that image references never use: references
-// say docker.io (or nothing), and the clients map that to registry-1.docker.io themselves.
-var dockerHubAliases = map[string]bool{"index.docker.io": true, "registry-1.docker.io": true, "registry.hub.docker.com": true}
+// dockerHubAliases are names of Docker Hub that image references never keep: the reference
+// parser turns index.docker.io into docker.io. (registry-1.docker.io stays as written, so a
+// block for it applies to references that name it.)
+var dockerHubAliases = map[string]bool{"index.docker.io": true}
 
 // checkRegistryLabel validates a registry block's label: a host as image references name
 // it, since the block applies only to references naming exactly that host.
@@ -164,10 +166,10 @@ func checkHostname(name string) error {
 func checkMirror(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("not a URL: %v", err)
+		return "", errNotURL // url.Parse's error quotes the input, credentials included
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("scheme must be http or https (http:// means plain HTTP), got %q", u.Scheme)
+		return "", fmt.Errorf("scheme must be http or https (http:// means plain HTTP)%s", gotScheme(s, u))
 	}
 	if u.Host == "" {
 		return "", fmt.Errorf("no host")
@@ -188,17 +190,34 @@ func checkMirror(s string) (string, error) {
 func checkProxyURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("not a URL: %v", err)
+		return errNotURL // url.Parse's error quotes the input, credentials included
 	}
 	switch u.Scheme {
 	case "http", "https", "socks5", "socks5h":
 	default:
-		return fmt.Errorf("scheme must be http, https, socks5 or socks5h, got %q", u.Scheme)
+		return fmt.Errorf("scheme must be http, https, socks5 or socks5h%s", gotScheme(s, u))
 	}
 	if u.Host == "" {
 		return fmt.Errorf("no host")
 	}
+	if u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, "#") ||
+		u.User == nil && strings.Contains(s, "@") || strings.Trim(u.Path, "/") != "" {
+		return fmt.Errorf("a proxy URL is scheme://[user:password@]host:port; characters such as / # ? @ in a user name or password must be percent-encoded (%%2F %%23 %%3F %%40)")
+	}
 	return nil
+}
+
+// errNotURL is a URL that does not parse. It names no part of the value, which may hold a
+// password.
+var errNotURL = errors.New("not a URL (characters such as / # ? @ % in a user name or password must be percent-encoded)")
+
+// gotScheme says which scheme was written, when it can be told apart from credentials: in
+// "bob:pw@host" Go sees the scheme "bob".
+func gotScheme(s string, u *url.URL) string {
+	if u.Scheme == "" || !strings.Contains(s, "://") {
+		return "; write scheme://host:port"
+	}
+	return fmt.Sprintf(", got %q", u.Scheme)
 }
 
 // checkBuilderAddress validates a BuildKit address.

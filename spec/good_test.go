@@ -334,3 +334,33 @@ func TestFunctionLength(t *testing.T) {
 		}
 	}
 }
+
+// TestNoSecretInURLErrorsOrMasks: URLs whose credentials hold reserved characters are the
+// ones that fail to parse; neither their errors nor their masked forms show the secret.
+func TestNoSecretInURLErrorsOrMasks(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"http://bob:12#S3CRET@proxy.local:3128": "<xxxxx: not a URL>", // host "bob:12", a fragment
+		"http://bob:ab/cdS3CRET@proxy.local":    "<xxxxx: not a URL>",
+		"http://proxy.local:3128/?t=S3CRET":     "<xxxxx: not a URL>",
+	} {
+		assert.Equal(t, want, RedactURL(in), in)
+	}
+	for in, want := range map[string]string{
+		"http://bob:ab/cdS3CRET@proxy.local:3128":  "http://xxxxx@proxy.local:3128",
+		"bob:S3CRET@proxy.local:3128":              "xxxxx@proxy.local:3128",
+		`proxy "bob:S3CRET@proxy.local:3128" down`: `proxy "xxxxx@proxy.local:3128" down`,
+		"see http://example.com/a, time 12:30":     "see http://example.com/a, time 12:30",
+	} {
+		assert.Equal(t, want, RedactText(in), in)
+	}
+	for _, bad := range []string{"http://bob:p%zzS3CRET@m.local", "http://bob:ab/cdS3CRET@proxy.local:3128",
+		"http://bob:12#S3CRET@proxy.local:3128", "bobS3CRET:pw@proxy.local:1", "http://proxy.local:1/?S3CRET"} {
+		err := checkProxyURL(bad)
+		require.Error(t, err, bad)
+		assert.NotContains(t, err.Error(), "S3CRET", bad)
+		_, err = checkMirror(bad)
+		require.Error(t, err, bad)
+		assert.NotContains(t, err.Error(), "S3CRET", bad)
+	}
+}

@@ -37,7 +37,10 @@ func RedactURL(s string) string {
 		raw, scheme = "http://"+s, false
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	// "bob:12#pw@proxy" parses as host "bob:12" and a fragment: anything but a plain
+	// scheme://[user@]host[:port][/path] is not shown at all.
+	if err != nil || u.Host == "" || u.Opaque != "" || u.RawQuery != "" || u.Fragment != "" ||
+		u.User == nil && strings.Contains(s, "@") {
 		return "<" + redactedPassword + ": not a URL>"
 	}
 	if u.User != nil {
@@ -50,8 +53,18 @@ func RedactURL(s string) string {
 	return out
 }
 
-// userinfo matches the credentials of a URL inside any text ("scheme://user:pass@").
-var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s"]+@`)
+// userinfo matches the credentials of a URL inside any text ("scheme://user:pass@"), up to
+// the last @ before a space or quote: a password may contain "/" or "#", and masking a
+// little too much is the safe direction.
+var userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^\s"']*@`)
 
-// RedactText masks the user-info of every URL in s (error messages, logs), as RedactURL does.
-func RedactText(s string) string { return userinfo.ReplaceAllString(s, "${1}"+redactedPassword+"@") }
+// bareUserinfo matches scheme-less credentials ("user:pass@host", as proxies are often
+// written): a word, a colon not followed by "/" (that is a scheme), then an @.
+var bareUserinfo = regexp.MustCompile(`(^|[\s"'=,(\[])[^\s"'=,(\[@/:]+:(?:[^/\s"'][^\s"']*)?@`)
+
+// RedactText masks the credentials of every URL in s (error messages, logs, values), as
+// RedactURL does, with or without a scheme.
+func RedactText(s string) string {
+	s = userinfo.ReplaceAllString(s, "${1}"+redactedPassword+"@")
+	return bareUserinfo.ReplaceAllString(s, "${1}"+redactedPassword+"@")
+}

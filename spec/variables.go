@@ -93,7 +93,7 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 		e.poisonVar(name)
 		return v, nil, diags
 	}
-	val, src, d := resolveVariable(name, raw.Default, ty, typed, flags, env, e.functionsOnly())
+	val, src, d := resolveVariable(name, raw.Default, ty, typed, raw.Sensitive, flags, env, e.functionsOnly())
 	for _, diag := range d {
 		if diag.Subject == nil {
 			diag.Subject = b.DefRange.Ptr()
@@ -117,12 +117,12 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 }
 
 // resolveVariable picks the value with the highest precedence and converts it to ty.
-func resolveVariable(name string, def hcl.Expression, ty cty.Type, typed bool, flags, env map[string]string, ctx *hcl.EvalContext) (cty.Value, string, hcl.Diagnostics) {
+func resolveVariable(name string, def hcl.Expression, ty cty.Type, typed, sensitive bool, flags, env map[string]string, ctx *hcl.EvalContext) (cty.Value, string, hcl.Diagnostics) {
 	if s, ok := flags[name]; ok {
-		return parseVarValue(s, "--var "+name, ty, typed)
+		return parseVarValue(s, "--var "+name, ty, typed, sensitive)
 	}
 	if s, ok := env[name]; ok {
-		return parseVarValue(s, EnvPrefix+name, ty, typed)
+		return parseVarValue(s, EnvPrefix+name, ty, typed, sensitive)
 	}
 	if def == nil || isNullExpr(def) {
 		return cty.NilVal, "", hcl.Diagnostics{{
@@ -150,7 +150,11 @@ func resolveVariable(name string, def hcl.Expression, ty cty.Type, typed bool, f
 
 // parseVarValue reads a --var or environment value: verbatim for string variables (and
 // untyped ones), as an HCL expression ("[\"a\", \"b\"]", "true", "3") for other types.
-func parseVarValue(s, origin string, ty cty.Type, typed bool) (cty.Value, string, hcl.Diagnostics) {
+func parseVarValue(s, origin string, ty cty.Type, typed, sensitive bool) (cty.Value, string, hcl.Diagnostics) {
+	shown := RedactText(s)
+	if sensitive {
+		shown = sensitiveValue
+	}
 	src := SourceFlag
 	if strings.HasPrefix(origin, EnvPrefix) {
 		src = SourceEnv
@@ -166,7 +170,7 @@ func parseVarValue(s, origin string, ty cty.Type, typed bool) (cty.Value, string
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for variable",
-			Detail:   fmt.Sprintf("%s=%s is not a %s: %s.%s", origin, RedactText(s), typeexpr.TypeString(ty), why, hint),
+			Detail:   fmt.Sprintf("%s=%s is not a %s: %s.%s", origin, shown, typeexpr.TypeString(ty), why, hint),
 		}}
 	}
 	val := cty.StringVal(s) // bool and number convert from their string form

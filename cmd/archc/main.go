@@ -77,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "archc: %v\n", err)
 		return exitUsage
 	}
+	if c.Chdir != chdirArg(args) { // "-vC DIR": kong saw -C where the pre-scan could not
+		fmt.Fprintf(stderr, "archc: write -C DIR (or --chdir DIR) as its own argument, before the others\n")
+		return exitUsage
+	}
 	// https://no-color.org: any non-empty value turns colour off.
 	c.NoColor = c.NoColor || os.Getenv("NO_COLOR") != ""
 	if err := kctx.Run(&c.Globals); err != nil {

@@ -27,6 +27,7 @@ func TestHelpAndUsageExitCodes(t *testing.T) {
 		{name: "unknown flag", args: []string{"validate", "--nope"}, code: exitUsage, stderrWant: "unknown flag --nope"},
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, stderrWant: "unexpected argument frobnicate"},
 		{name: "bad chdir", args: []string{"--chdir", "/nonexistent-archc-dir", "version"}, code: exitUsage, stderrWant: "nonexistent-archc-dir"},
+		{name: "chdir in a flag cluster", args: []string{"lock", "-vC", "/tmp"}, code: exitUsage, stderrWant: "write -C DIR (or --chdir DIR) as its own argument"},
 		{name: "version", args: []string{"version"}, code: exitOK, stdout: "buildkit v0.34.2"},
 	}
 	for _, tt := range tests {

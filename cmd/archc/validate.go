@@ -27,7 +27,8 @@ func (c *validateCmd) Run(g *Globals) error {
 		if err != nil {
 			return fmt.Errorf("encode the normalized spec: %w", err)
 		}
-		_, err = fmt.Fprintf(g.Stdout, "%s\n", b)
+		// Sensitive values may have flowed into args, labels, ...: hide them there too.
+		_, err = fmt.Fprintf(g.Stdout, "%s\n", s.Scrub(string(b)))
 		return err
 	}
 	_, err = fmt.Fprintln(g.Stdout, summary(s))
