@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"time"
 
@@ -130,19 +129,8 @@ func pullWithRetry(ctx context.Context, c gateway.Client, base Base, attempts in
 // maxBackoff caps the delay between two pulls of one base.
 const maxBackoff = 10 * time.Second
 
-// backoffDelay is the delay before attempt round+1 (round counts from 0): base doubled per
-// round, capped at maxBackoff, with jitter in [d/2, d] as the registry's resolver does, so
-// the pulls of several builders hitting one struggling mirror do not retry in step.
-func backoffDelay(base time.Duration, round int) time.Duration {
-	d := base << min(round, 20)
-	if d > maxBackoff || d <= 0 {
-		d = maxBackoff
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
 // retry runs try up to attempts times, with capped, jittered exponential backoff
-// (backoffDelay) in between, while the failure is one registry.Classify calls retryable
+// (registry.Backoff) in between, while the failure is one registry.Classify calls retryable
 // (the registry's own policy: timeouts, refused and reset connections, 5xx, 429). The
 // error names its class and the attempts made.
 func retry(ctx context.Context, attempts int, backoff time.Duration, try func() error) error {
@@ -159,7 +147,7 @@ func retry(ctx context.Context, attempts int, backoff time.Duration, try func() 
 			return err
 		}
 		select {
-		case <-time.After(backoffDelay(backoff, i-1)):
+		case <-time.After(registry.Backoff(backoff, maxBackoff, i-1)):
 		case <-ctx.Done():
 			return fmt.Errorf("%w (%s; gave up retrying: %w)", err, class, ctx.Err())
 		}

@@ -61,32 +61,3 @@ func TestPrefetchRetriesOnlyWhatTheRegistryCallsRetryable(t *testing.T) {
 		assert.Equal(t, 2, n)
 	})
 }
-
-func TestBackoffDelayIsCappedAndJittered(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		base     time.Duration
-		round    int
-		min, max time.Duration
-	}{
-		{"first retry", time.Second, 0, 500 * time.Millisecond, time.Second},
-		{"doubles", time.Second, 2, 2 * time.Second, 4 * time.Second},
-		{"capped", time.Second, 10, maxBackoff / 2, maxBackoff},
-		{"no overflow", time.Second, 100, maxBackoff / 2, maxBackoff},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			seen := map[time.Duration]bool{}
-			for range 50 {
-				d := backoffDelay(tc.base, tc.round)
-				assert.GreaterOrEqual(t, d, tc.min)
-				assert.LessOrEqual(t, d, tc.max)
-				seen[d] = true
-			}
-			// 50 draws from hundreds of millions of nanoseconds: without jitter there is one value.
-			assert.Greater(t, len(seen), 1, "delays must be jittered")
-		})
-	}
-}
