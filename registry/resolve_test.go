@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -249,22 +250,73 @@ func TestResolveFaults(t *testing.T) {
 	}
 }
 
+// TestResolveBlackholedMirrorFallsThrough: a mirror that hangs costs each reference one
+// attempt, then the next host answers; once two different images timed out on it, the
+// rest of the run skips it instead of waiting on it again.
 func TestResolveBlackholedMirrorFallsThrough(t *testing.T) {
 	t.Parallel()
-	sd := seedRegistry(t)
+	sd := seedRegistry(t, "library/alpine")
 	dead := testenv.StartFaultProxy(t, sd.reg.URL)
 	dead.Set(testenv.Blackhole())
 	good := testenv.StartFaultProxy(t, sd.reg.URL)
-	r := newTestResolver(t, mirrorSpec(true, dead.URL, good.URL), WithAttemptTimeout(300*time.Millisecond))
-	im, err := r.Resolve(context.Background(), "busybox:1.36", both)
+	var logged syncLog
+	r := newTestResolver(t, mirrorSpec(true, dead.URL, good.URL), WithAttemptTimeout(time.Second), WithLogf(logged.logf))
+	ctx := context.Background()
+	im, err := r.Resolve(ctx, "busybox:1.36", both)
 	require.NoError(t, err)
 	assert.Equal(t, good.Host, im.Host)
 	assert.Equal(t, 1, dead.Count("/v2/"), "one attempt, then the next mirror")
 
-	// Later references skip the mirror that hung instead of waiting on it again.
-	_, err = r.Resolve(context.Background(), "busybox:1.36", []string{"linux/amd64"})
+	// One timeout is not enough to give up on a mirror: the next image tries it again.
+	_, err = r.Resolve(ctx, "alpine:1.36", both)
 	require.NoError(t, err)
-	assert.Equal(t, 1, dead.Count("/v2/"))
+	assert.Equal(t, 2, dead.Count("/v2/"))
+	assert.NotContains(t, logged.String(), "skipped")
+
+	// Two images timed out on it: later references skip it.
+	_, err = r.Resolve(ctx, "busybox:1.36", []string{"linux/amd64"})
+	require.NoError(t, err)
+	assert.Equal(t, 2, dead.Count("/v2/"))
+	assert.Contains(t, logged.String(), "mirror "+dead.URL+": skipped: timed out for 2 images earlier in this run")
+}
+
+// TestResolveUpstreamNeverSkipped: without a mirror, the registry is the last resort: one
+// that timed out for two images is still tried for the third.
+func TestResolveUpstreamNeverSkipped(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t, "library/alpine", "library/debian")
+	slow := testenv.StartFaultProxy(t, sd.reg.URL)
+	slow.Set(testenv.Blackhole().FirstK(2))
+	s := &spec.Spec{Registries: []spec.Registry{{Host: slow.Host, HTTP: true}}}
+	r := newTestResolver(t, s, WithAttemptTimeout(time.Second))
+	ctx := context.Background()
+	for _, repo := range []string{"busybox", "alpine"} {
+		_, err := r.Resolve(ctx, slow.Host+"/library/"+repo+":1.36", both)
+		var re *ResolveError
+		require.ErrorAs(t, err, &re, repo)
+		assert.Equal(t, ClassTimeout, re.Hosts[0].Class, repo)
+	}
+	im, err := r.Resolve(ctx, slow.Host+"/library/debian:1.36", both)
+	require.NoError(t, err, "the registry itself is never skipped")
+	assert.Equal(t, slow.Host, im.Host)
+}
+
+// syncLog collects WithLogf lines from concurrent resolutions.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) logf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, format+"\n", a...)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // A mirror that timed out is not tried again on the next rounds for the same reference:
@@ -289,7 +341,8 @@ func TestResolveTimedOutHostNotRetried(t *testing.T) {
 			flaky.Set(tt.flaky)
 			var skips atomic.Int32
 			r := newTestResolver(t, mirrorSpec(true, dead.URL, flaky.URL),
-				WithAttemptTimeout(300*time.Millisecond), WithTimeout(3*time.Second),
+				// 1 s per attempt: a loaded -race runner must not time out the healthy host.
+				WithAttemptTimeout(time.Second), WithTimeout(6*time.Second),
 				WithLogf(func(f string, a ...any) {
 					if strings.Contains(fmt.Sprintf(f, a...), "skipped") {
 						skips.Add(1)
@@ -309,7 +362,7 @@ func TestResolveTimedOutHostNotRetried(t *testing.T) {
 			assert.Equal(t, ClassTimeout, re.Hosts[0].Class)
 			assert.Equal(t, 1, re.Hosts[0].Attempts)
 			assert.GreaterOrEqual(t, re.Hosts[1].Attempts, 2)
-			assert.Contains(t, err.Error(), "mirror "+dead.URL+": timed out after 300ms; mirror "+flaky.URL+": ")
+			assert.Contains(t, err.Error(), "mirror "+dead.URL+": timed out after 1s; mirror "+flaky.URL+": ")
 			assert.Zero(t, skips.Load(), "a host that already failed here keeps its own cause")
 		})
 	}

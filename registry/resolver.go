@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"sort"
 	"strings"
@@ -37,10 +36,19 @@ type Resolver struct {
 	sem         chan struct{}
 	flight      singleflight.Group
 
-	mu    sync.Mutex
-	hosts map[string][]*hostEntry // by registry host; clients shared for connection reuse
-	down  map[string]string       // host label → why it was given up on in this run
+	mu       sync.Mutex
+	hosts    map[string][]*hostEntry    // by registry host; clients shared for connection reuse
+	timeouts map[string]map[string]bool // mirror label → the references that timed out on it
+	down     map[string]string          // mirror label → why it was given up on in this run
 }
+
+// downAfter is how many different references must time out on a mirror before the rest
+// of the run skips it. A blackholed mirror must not eat every image's deadline, but one
+// slow answer (a loaded mirror under --concurrency 16) must not condemn it for all the
+// others either: two different images waiting in vain is the evidence. The registry
+// itself is never skipped: it is the last resort, and without a mirror, skipping it would
+// fail every remaining image on one slow answer.
+const downAfter = 2
 
 // NewResolver builds a client-side resolver from the same RegistryConfig that is rendered
 // into buildkitd.toml, with transports that use the spec's proxy (honouring no_proxy) and
@@ -55,7 +63,7 @@ func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) 
 		return nil, err
 	}
 	r := &Resolver{conf: conf, mirrorsOnly: map[string]bool{}, cache: cache, opts: o,
-		sem: make(chan struct{}, o.concurrency), hosts: map[string][]*hostEntry{}, down: map[string]string{}}
+		sem: make(chan struct{}, o.concurrency), hosts: map[string][]*hostEntry{}, timeouts: map[string]map[string]bool{}, down: map[string]string{}}
 	for _, reg := range s.Registries {
 		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
 	}
@@ -180,12 +188,12 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 		var wait time.Duration
 		for i, h := range hosts {
 			he := results[i]
-			if round > 0 && !he.Class.Retryable() {
-				continue
+			if round > 0 && (!he.Class.Retryable() || he.Class == ClassTimeout) {
+				continue // a host that timed out for this reference is not waited on again
 			}
 			if why := r.isDown(h.label); why != "" {
-				// A host that timed out (for this reference or another) is not waited on
-				// again in this run; one that already failed here keeps its own cause.
+				// A mirror that timed out for other references is not waited on again in
+				// this run (see downAfter); one that already failed here keeps its own cause.
 				if he.Attempts == 0 {
 					he.Class, he.msg = ClassSkipped, "skipped: "+why
 					r.opts.logf("%s: %s", ref, he.Error())
@@ -208,7 +216,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 			he.Err = redactedError{o.err}
 			r.opts.logf("%s: %s", ref, he.Error())
 			if o.class == ClassTimeout {
-				r.markDown(h.label, "timed out earlier in this run")
+				r.timedOut(h, ref)
 			}
 			if o.class == ClassCanceled {
 				if prev != nil && ctx.Err() != nil && parent.Err() == nil {
@@ -225,7 +233,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 		if !retry {
 			return nil, r.fail(ref, results)
 		}
-		wait = max(wait, r.backoff(round))
+		wait = max(wait, Backoff(r.opts.backoffBase, r.opts.backoffMax, round))
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, r.fail(ref, results)
 		}
@@ -246,25 +254,29 @@ var quietLog = func() *log.Entry {
 	return logrus.NewEntry(l)
 }()
 
-// backoff is the capped exponential delay before round+1, with jitter in [d/2, d].
-func (r *Resolver) backoff(round int) time.Duration {
-	d := r.opts.backoffBase << min(round, 20)
-	if d > r.opts.backoffMax || d <= 0 {
-		d = r.opts.backoffMax
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
 func (r *Resolver) isDown(label string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.down[label]
 }
 
-func (r *Resolver) markDown(label, why string) {
+// timedOut records that ref timed out on h; a mirror on which downAfter different
+// references timed out is skipped for the rest of the run.
+func (r *Resolver) timedOut(h *hostEntry, ref string) {
+	if !h.mirror {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.down[label] = why
+	refs := r.timeouts[h.label]
+	if refs == nil {
+		refs = map[string]bool{}
+		r.timeouts[h.label] = refs
+	}
+	refs[ref] = true
+	if len(refs) >= downAfter {
+		r.down[h.label] = fmt.Sprintf("timed out for %d images earlier in this run", len(refs))
+	}
 }
 
 // fail builds the final error for ref.
