@@ -81,19 +81,20 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 			b.Close()
 		}
 	}
-	for _, lb := range LocalBuilders(s) {
-		config, env, err := LocalConfig(s, dead)
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
+	config, env, err := LocalConfig(s, dead)
+	if err != nil {
+		return nil, err
+	}
+	builders, err = ensureLocals(LocalBuilders(s), func(lb spec.Builder) (*Builder, error) {
 		b, err := EnsureLocal(ctx, LocalOptions{Name: lb.Name, Config: config, Env: env, Binary: o.Binary, Out: o.Out})
 		if err != nil {
-			closeAll()
 			return nil, err
 		}
 		b.Declared = lb.Platforms
-		builders = append(builders, b)
+		return b, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, sb := range s.Builders {
 		if sb.Address == "" {
@@ -107,6 +108,32 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 		builders = append(builders, b)
 	}
 	return builders, nil
+}
+
+// ensureLocals calls ensure for each local builder in name order and returns the builders
+// in lbs' order. The fixed order matters: each holds its builder's lock shared, so two
+// runs taking two builders in opposite orders could each hold one and wait forever to
+// restart the other. On failure it closes those already open.
+func ensureLocals(lbs []spec.Builder, ensure func(spec.Builder) (*Builder, error)) ([]*Builder, error) {
+	order := make([]int, len(lbs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(lbs[a].Name, lbs[b].Name) })
+	out := make([]*Builder, len(lbs))
+	for _, i := range order {
+		b, err := ensure(lbs[i])
+		if err != nil {
+			for _, o := range out {
+				if o != nil {
+					o.Close()
+				}
+			}
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 // MirrorCheck is what the health check before a run found.

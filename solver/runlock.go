@@ -19,6 +19,13 @@ import (
 // interrupted by a context, so waits poll with LOCK_NB.
 const lockPoll = 200 * time.Millisecond
 
+// maxLockWait bounds a wait for the builder exclusive (to restart or stop it) while other
+// runs keep building on it, and how long new runs let such a waiter go first.
+const maxLockWait = 10 * time.Minute
+
+// waitingPrefix names the marker of a run waiting for the lock exclusive: runs/waiting-PID-N.
+const waitingPrefix = "waiting-"
+
 // runSeq makes each runLock's marker name unique within the process.
 var runSeq atomic.Int64
 
@@ -27,11 +34,21 @@ var runSeq atomic.Int64
 // with the same config share a daemon; starting, restarting or stopping the daemon takes
 // it exclusive, which waits until no other run holds it. While a run holds it shared, a
 // marker file runs/PID-N names it to runs that wait.
+//
+// flock gives a waiter for exclusive no priority over new shared holders, so while runs
+// keep overlapping, a restart or `builder down` would wait forever. A run waiting for it
+// exclusive therefore leaves a marker runs/waiting-PID-N, and runs that want it shared wait
+// while such a marker of a live process exists (at most maxLockWait, the exclusive wait's
+// own bound). Runs take several builders' locks in name order (Connect), so two runs never
+// hold one builder each while waiting on the other's.
 type runLock struct {
-	dir    StateDir
-	name   string
-	f      *os.File
-	marker string // "" when not holding it shared
+	dir     StateDir
+	name    string
+	f       *os.File
+	marker  string        // "" when not holding it shared
+	waiting string        // this run's waiting marker while it waits for exclusive
+	excl    bool          // held exclusive
+	maxWait time.Duration // maxLockWait; tests shorten it
 }
 
 // openRunLock opens (creating) the builder's lock file; it holds nothing yet.
@@ -40,29 +57,55 @@ func openRunLock(dir StateDir, name string) (*runLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("builder %s: open lock: %w", name, err)
 	}
-	return &runLock{dir: dir, name: name, f: f}, nil
+	return &runLock{dir: dir, name: name, f: f, maxWait: maxLockWait}, nil
 }
 
-// shared waits, bounded by ctx, until no run holds the lock exclusive (another run is
-// starting or stopping the daemon: seconds), then holds it shared and marks this run.
-func (l *runLock) shared(ctx context.Context, out io.Writer) error {
+// poll takes the lock (how is LOCK_SH or LOCK_EX) once it is free and yield (nil: never)
+// says not to hold back, retrying every lockPoll until ctx ends. The first time it has to
+// wait it calls say; when ctx ends it returns gaveUp's error.
+func (l *runLock) poll(ctx context.Context, how int, yield func() bool, say func(), gaveUp func(error) error) error {
 	said := false
 	for {
-		err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("builder %s: lock %s: %w", l.name, l.dir.Lock(), err)
+		if yield == nil || !yield() {
+			err := syscall.Flock(int(l.f.Fd()), how|syscall.LOCK_NB)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, syscall.EWOULDBLOCK) {
+				return fmt.Errorf("builder %s: lock %s: %w", l.name, l.dir.Lock(), err)
+			}
 		}
 		if !said {
-			fmt.Fprintf(out, "builder %s: another archc run is starting or stopping it; waiting\n", l.name)
+			say()
 			said = true
 		}
 		if err := sleepCtx(ctx, lockPoll); err != nil {
-			return fmt.Errorf("builder %s: gave up waiting for another archc run to start or stop it: %w", l.name, err)
+			return gaveUp(err)
 		}
 	}
+}
+
+// shared waits, bounded by ctx, until no run holds the lock exclusive (another run is
+// starting or stopping the daemon: seconds) or waits to (up to maxWait), then holds it
+// shared and marks this run. A run that holds it exclusive turns that into shared at once.
+func (l *runLock) shared(ctx context.Context, out io.Writer) error {
+	if out == nil {
+		out = io.Discard
+	}
+	var yield func() bool
+	if !l.excl {
+		deadline := time.Now().Add(l.maxWait)
+		yield = func() bool { return time.Now().Before(deadline) && l.restartPending() }
+	}
+	err := l.poll(ctx, syscall.LOCK_SH, yield, func() {
+		fmt.Fprintf(out, "builder %s: another archc run is starting, restarting or stopping it; waiting\n", l.name)
+	}, func(err error) error {
+		return fmt.Errorf("builder %s: gave up waiting for another archc run to start or stop it: %w", l.name, err)
+	})
+	if err != nil {
+		return err
+	}
+	l.excl = false
 	if err := os.MkdirAll(l.dir.Runs(), 0o700); err != nil {
 		l.unlock()
 		return fmt.Errorf("builder %s: mark this run: %w", l.name, err)
@@ -76,30 +119,82 @@ func (l *runLock) shared(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
-// exclusive drops this run's shared hold and waits, bounded by ctx, until no other run
-// uses the builder; why says what for ("restart it with this run's settings"). The first
-// time it has to wait it says so once, naming the other runs. Waiting rather than failing:
-// the other runs finish by themselves, and Ctrl-C (ctx) ends the wait.
+// exclusive drops this run's shared hold and waits until no other run uses the builder;
+// why says what for ("restart it with this run's settings"). The first time it has to
+// wait it says so once, naming the other runs. Waiting rather than failing: the other runs
+// finish by themselves, and new runs wait for this one (its waiting marker). The wait ends
+// with ctx (Ctrl-C) or after maxWait, with an error naming the runs still building.
 func (l *runLock) exclusive(ctx context.Context, why string, out io.Writer) error {
-	l.unlock()
-	said := false
-	for {
-		err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("builder %s: lock %s: %w", l.name, l.dir.Lock(), err)
-		}
-		if !said {
-			fmt.Fprintf(out, "builder %s: waiting to %s: other archc runs are building on it (%s); "+
-				"they keep their settings until they finish (Ctrl-C stops waiting)\n", l.name, why, l.others())
-			said = true
-		}
-		if err := sleepCtx(ctx, lockPoll); err != nil {
-			return fmt.Errorf("builder %s: gave up waiting to %s while other archc runs build on it (%s): %w", l.name, why, l.others(), err)
-		}
+	if out == nil {
+		out = io.Discard
 	}
+	l.unlock()
+	if err := os.MkdirAll(l.dir.Runs(), 0o700); err != nil {
+		return fmt.Errorf("builder %s: mark this run as waiting: %w", l.name, err)
+	}
+	l.waiting = filepath.Join(l.dir.Runs(), fmt.Sprintf("%s%d-%d", waitingPrefix, os.Getpid(), runSeq.Add(1)))
+	if err := os.WriteFile(l.waiting, nil, 0o600); err != nil {
+		return fmt.Errorf("builder %s: mark this run as waiting: %w", l.name, err)
+	}
+	defer l.stopWaiting()
+	errTooLong := fmt.Errorf("still building after %s", l.maxWait)
+	wctx, cancel := context.WithTimeoutCause(ctx, l.maxWait, errTooLong)
+	defer cancel()
+	err := l.poll(wctx, syscall.LOCK_EX, nil, func() {
+		fmt.Fprintf(out, "builder %s: waiting to %s: other archc runs are building on it (%s); "+
+			"they keep their settings until they finish, new runs wait for this one (Ctrl-C stops waiting)\n", l.name, why, l.others())
+	}, func(err error) error {
+		if cause := context.Cause(wctx); errors.Is(cause, errTooLong) && ctx.Err() == nil {
+			return fmt.Errorf("builder %s: gave up waiting to %s: other archc runs (%s) are %w; "+
+				"run again when they have finished, or give this spec its own local builder (a `builder \"NAME\" {}` block without address)",
+				l.name, why, l.others(), cause)
+		}
+		return fmt.Errorf("builder %s: gave up waiting to %s while other archc runs build on it (%s): %w", l.name, why, l.others(), err)
+	})
+	if err != nil {
+		return err
+	}
+	l.excl = true
+	return nil
+}
+
+// stopWaiting removes this run's waiting marker.
+func (l *runLock) stopWaiting() {
+	if l.waiting != "" {
+		_ = os.Remove(l.waiting)
+		l.waiting = ""
+	}
+}
+
+// restartPending reports whether another live run waits for the lock exclusive; waiting
+// markers of dead processes are removed.
+func (l *runLock) restartPending() bool {
+	entries, _ := os.ReadDir(l.dir.Runs())
+	pending := false
+	for _, e := range entries {
+		waiting, pid, ok := parseMarker(e.Name())
+		p := filepath.Join(l.dir.Runs(), e.Name())
+		if !ok || !waiting || p == l.waiting {
+			continue
+		}
+		if !alive(pid) {
+			_ = os.Remove(p)
+			continue
+		}
+		pending = true
+	}
+	return pending
+}
+
+// parseMarker reads a marker's name: PID-N (a run using the builder) or waiting-PID-N.
+func parseMarker(name string) (waiting bool, pid int, ok bool) {
+	rest, waiting := strings.CutPrefix(name, waitingPrefix)
+	pidText, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return false, 0, false
+	}
+	return waiting, pid, true
 }
 
 // others names the other runs holding the builder, from their markers; markers of dead
@@ -109,12 +204,8 @@ func (l *runLock) others() string {
 	var pids []int
 	for _, e := range entries {
 		p := filepath.Join(l.dir.Runs(), e.Name())
-		if p == l.marker {
-			continue
-		}
-		pidText, _, _ := strings.Cut(e.Name(), "-")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid <= 0 {
+		waiting, pid, ok := parseMarker(e.Name())
+		if p == l.marker || !ok || waiting {
 			continue
 		}
 		if !alive(pid) {
@@ -142,11 +233,13 @@ func (l *runLock) unlock() {
 		_ = os.Remove(l.marker)
 		l.marker = ""
 	}
+	l.excl = false
 	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
 }
 
 // close releases the lock and closes its file.
 func (l *runLock) close() {
+	l.stopWaiting()
 	l.unlock()
 	_ = l.f.Close()
 }

@@ -91,7 +91,7 @@ func TestRunLockRestartWaitsForRunsBuilding(t *testing.T) {
 	defer cancel2()
 	var lateOut syncBuffer
 	require.ErrorIs(t, late.shared(short2, &lateOut), context.DeadlineExceeded)
-	assert.Contains(t, lateOut.String(), "another archc run is starting or stopping it; waiting")
+	assert.Contains(t, lateOut.String(), "another archc run is starting, restarting or stopping it; waiting")
 	restarting.unlock()
 	require.NoError(t, late.shared(ctx, nil))
 }
@@ -126,5 +126,77 @@ func TestRunLockForgetsDeadRuns(t *testing.T) {
 	require.NoError(t, os.MkdirAll(a.dir.Runs(), 0o700))
 	require.NoError(t, os.WriteFile(dead, nil, 0o600))
 	assert.Equal(t, "an archc run that did not say which", a.others())
+	assert.NoFileExists(t, dead)
+}
+
+// TestRunLockNewRunsWaitForARestart: while a run waits to restart the builder, new runs
+// that want to share it wait for the restart instead of keeping it busy forever; the
+// restarting run itself turns its exclusive hold into a shared one without waiting.
+func TestRunLockNewRunsWaitForARestart(t *testing.T) {
+	t.Parallel()
+	building, restarting := testRunLock(t)
+	ctx := context.Background()
+	require.NoError(t, building.shared(ctx, nil))
+
+	var out syncBuffer
+	restarted := make(chan error, 1)
+	go func() { restarted <- restarting.exclusive(ctx, "restart it", &out) }()
+	waitFor(t, &out, "waiting to restart it")
+
+	late, err := openRunLock(building.dir, "t")
+	require.NoError(t, err)
+	t.Cleanup(late.close)
+	var lateOut syncBuffer
+	joined := make(chan error, 1)
+	go func() { joined <- late.shared(ctx, &lateOut) }()
+	waitFor(t, &lateOut, "another archc run is starting, restarting or stopping it; waiting")
+
+	building.close()
+	require.NoError(t, <-restarted)
+	select {
+	case err := <-joined:
+		t.Fatalf("a new run shared the builder while it restarts: %v", err)
+	default:
+	}
+	var again syncBuffer
+	require.NoError(t, restarting.shared(ctx, &again), "back to shared after the restart")
+	assert.Empty(t, again.String())
+	require.NoError(t, <-joined)
+	entries, err := os.ReadDir(building.dir.Runs())
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "two runs share it; no waiting marker is left")
+}
+
+// TestRunLockExclusiveWaitIsBounded: a restart that other runs keep from happening gives
+// up at its bound and names them, rather than waiting forever.
+func TestRunLockExclusiveWaitIsBounded(t *testing.T) {
+	t.Parallel()
+	building, stopping := testRunLock(t)
+	require.NoError(t, building.shared(context.Background(), nil))
+	stopping.maxWait = time.Nanosecond
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the test's own bound
+	defer cancel()
+	err := stopping.exclusive(ctx, "stop it", nil)
+	require.Error(t, err)
+	me := "archc pid " + strconv.Itoa(os.Getpid())
+	assert.Contains(t, err.Error(), "builder t: gave up waiting to stop it: other archc runs ("+me+") are still building after 1ns; run again when they have finished")
+	entries, err := os.ReadDir(building.dir.Runs())
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "the waiting marker goes when the wait ends")
+}
+
+// TestRunLockDeadWaiterDoesNotHoldRunsBack: the waiting marker of a run that was killed
+// while waiting to restart the builder is removed, and new runs go ahead.
+func TestRunLockDeadWaiterDoesNotHoldRunsBack(t *testing.T) {
+	t.Parallel()
+	a, _ := testRunLock(t)
+	cmd := exec.Command("true")
+	require.NoError(t, cmd.Run())
+	dead := filepath.Join(a.dir.Runs(), waitingPrefix+strconv.Itoa(cmd.Process.Pid)+"-1")
+	require.NoError(t, os.MkdirAll(a.dir.Runs(), 0o700))
+	require.NoError(t, os.WriteFile(dead, nil, 0o600))
+	var out syncBuffer
+	require.NoError(t, a.shared(context.Background(), &out))
+	assert.Empty(t, out.String())
 	assert.NoFileExists(t, dead)
 }
