@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // applyCmd is `archc apply [SPEC | PLANFILE]`: plan (or load a saved plan and check it is
@@ -89,6 +93,10 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 		}
 		args.Spec, args.Files = pf.SpecFiles[0], pf.SpecFiles[1:]
 		args.Vars = varFlags(pf.Vars)
+		if gone := undeclaredVars(args.files(), pf.Vars); len(gone) > 0 {
+			return nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: the spec no longer declares variable %s, set when the plan was made; run archc plan -out again",
+				c.Spec, strings.Join(gone, ", "))}
+		}
 	}
 	s, err := args.load(g)
 	if err != nil {
@@ -147,6 +155,36 @@ func varFlags(vars map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// undefinedVariable is the summary of spec.Load's error for a variable set from outside
+// that the spec does not declare (spec/variables.go).
+const undefinedVariable = "Undefined variable"
+
+// undeclaredVars returns, sorted, the plan file's variables that the spec files no longer
+// declare. Passing them back would fail the load with "drop the flag", a flag the user
+// never typed: the plan is stale instead. It loads quietly, and once per variable only
+// when the spec refuses them.
+func undeclaredVars(files []string, vars map[string]string) []string {
+	undeclared := func(vars map[string]string) bool {
+		_, diags := spec.Load(spec.LoadOptions{Files: files, Vars: vars, Environ: os.Environ()})
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError && d.Summary == undefinedVariable {
+				return true
+			}
+		}
+		return false
+	}
+	if len(vars) == 0 || !undeclared(vars) {
+		return nil
+	}
+	var gone []string
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		if undeclared(map[string]string{name: vars[name]}) {
+			gone = append(gone, name)
+		}
+	}
+	return gone
 }
 
 // isPlanFile tells a plan file (JSON written by `archc plan -out`) from a spec by content.

@@ -69,6 +69,30 @@ func TestApplyPlanFileWithEnvVars(t *testing.T) {
 	assert.Contains(t, out, "registry.invalid/app:3.0")
 }
 
+// TestApplyPlanFileAfterAVariableWasRemoved: a plan file made with --var TAG=1.0, applied
+// after variable "TAG" left the spec, is refused as stale, naming the variable; it does
+// not tell the user to drop a --var they never typed.
+func TestApplyPlanFileAfterAVariableWasRemoved(t *testing.T) {
+	t.Parallel()
+	specPath, cacheDir := varProject(t)
+	planFile := filepath.Join(t.TempDir(), "v.plan")
+	code, _, errs := runArchc(planArgs(specPath, cacheDir, "--var", "TAG=1.0", "--var", "PROXY_PW=s3cr3t-pw", "--out", planFile)...)
+	require.Equal(t, 0, code, errs)
+
+	dt, err := os.ReadFile(specPath)
+	require.NoError(t, err)
+	hcl := strings.Replace(string(dt), "variable \"TAG\" {\n  default = \"latest\"\n}\n", "", 1)
+	hcl = strings.Replace(hcl, "${var.TAG}", "latest", 1)
+	require.NotEqual(t, string(dt), hcl)
+	require.NoError(t, os.WriteFile(specPath, []byte(hcl), 0o644))
+
+	code, out, errs := runArchc("apply", planFile, "--dry-run", "--cache-dir", cacheDir)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errs, "refusing to apply "+planFile+": the spec no longer declares variable TAG, set when the plan was made; run archc plan -out again")
+	assert.NotContains(t, errs, "drop the flag")
+	assert.NotContains(t, out+errs, "s3cr3t-pw")
+}
+
 // TestPlanSpecDigestIgnoresVariableValues: spec_digest is published; a secret variable must
 // not change it (or it could be guessed from the digest).
 func TestPlanSpecDigestIgnoresVariableValues(t *testing.T) {
