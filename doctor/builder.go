@@ -139,8 +139,8 @@ func (e *env) neededPlatforms() []string {
 
 // platformsFinding routes the spec's platforms to the builders as apply would
 // (solver.Route), then checks that each builder also runs the other platforms its builds'
-// stages need (solver.CheckRunNeeds; the build platform of `FROM --platform=$BUILDPLATFORM`
-// stages, read from the Dockerfiles). A local builder that is not running is judged by what its workers will
+// steps run on (solver.CheckRunNeeds; the build platform of `FROM --platform=$BUILDPLATFORM`
+// stages with RUN steps, from an offline compile: runNeeds). A local builder that is not running is judged by what its workers will
 // report: this machine's platform and the emulators registered in binfmt_misc.
 func (e *env) platformsFinding(ctx context.Context) Finding {
 	need := e.neededPlatforms()
@@ -183,7 +183,12 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 		}
 		return Finding{Verdict: Fail, Checked: checked, Cause: ee.Cause, Fix: "either\n- " + strings.Join(ee.Fixes, ";\n- or ")}
 	}
-	if err := solver.CheckRunNeeds(route, e.runNeeds()); err != nil {
+	needs, err := e.runNeeds(ctx)
+	if err != nil {
+		return Finding{Verdict: Warn, Checked: checked, Cause: "the stages' own platforms (FROM --platform=...) not checked: " + err.Error(),
+			Fix: "fix the Dockerfile; `archc plan` reports the same"}
+	}
+	if err := solver.CheckRunNeeds(route, needs); err != nil {
 		var ee *solver.EmulationError
 		if errors.As(err, &ee) {
 			return Finding{Verdict: Fail, Checked: checked, Cause: ee.Cause, Fix: "either\n- " + strings.Join(ee.Fixes, ";\n- or ")}
@@ -195,36 +200,6 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 		parts = append(parts, p+" → "+route[p].Name)
 	}
 	return Finding{Verdict: OK, Checked: checked + ": " + strings.Join(parts, ", ")}
-}
-
-// runNeeds are the platforms each component's build for a target runs stages on besides
-// the target: those its Dockerfile pulls base images for (registry.ComponentBases, one
-// target at a time). A build-platform stage without RUN counts too: doctor errs on the
-// safe side.
-func (e *env) runNeeds() []solver.RunNeed {
-	var needs []solver.RunNeed
-	for _, c := range e.s.Components {
-		targets := c.Platforms
-		if len(targets) == 0 {
-			targets = []string{spec.DefaultPlatform}
-		}
-		for _, t := range targets {
-			one := c
-			one.Platforms = []string{t}
-			reqs, err := registry.ComponentBases(&one, e.o.BuildPlatform)
-			if err != nil {
-				break // the lock check reports an unreadable Dockerfile
-			}
-			for _, r := range reqs {
-				for _, p := range r.Platforms {
-					if p != t {
-						needs = append(needs, solver.RunNeed{Component: c.Name, Target: t, Platform: p})
-					}
-				}
-			}
-		}
-	}
-	return needs
 }
 
 func parsePlatforms(ps []string) []ocispecs.Platform {

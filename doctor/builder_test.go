@@ -115,14 +115,16 @@ func TestLocalBuilderRunning(t *testing.T) {
 	})
 }
 
-// TestPlatformsTheBuildersMustRun: the platforms check refuses what apply would refuse: a
-// builder block's declared platform its workers cannot run, and a build-platform stage
-// (FROM --platform=$BUILDPLATFORM) on a builder that cannot run the build platform.
+// TestPlatformsTheBuildersMustRun: the platforms check refuses what apply would refuse, and
+// only that: a builder block's declared platform its workers cannot run, and a
+// build-platform stage (FROM --platform=$BUILDPLATFORM) with RUN steps on a builder that
+// cannot run the build platform; the same stage without RUN runs nothing there.
 func TestPlatformsTheBuildersMustRun(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // the local builder is not running: predicted workers
 	binfmt := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(binfmt, "qemu-aarch64"), []byte("enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: POF\n"), 0o644))
 	const buildStage = "FROM --platform=$BUILDPLATFORM busybox:1.36 AS tools\nRUN true\nFROM busybox:1.36\nCOPY --from=tools /bin/true /\n"
+	const copyStage = "FROM --platform=$BUILDPLATFORM busybox:1.36 AS tools\nFROM busybox:1.36\nCOPY --from=tools /bin/true /\n"
 	tests := []struct {
 		name          string
 		body          string
@@ -139,6 +141,9 @@ func TestPlatformsTheBuildersMustRun(t *testing.T) {
 			buildPlatform: "linux/amd64", verdict: OK},
 		{name: "build-platform stage the builder cannot run", body: mirrorSpec("http://127.0.0.1:9", "linux/arm64"), dockerfile: buildStage,
 			buildPlatform: "linux/s390x", verdict: Fail, cause: "app (linux/arm64) run steps on linux/s390x", fix: "--build-platform"},
+		// As in apply, a stage pulled for the build platform needs it only to run something.
+		{name: "build-platform stage without RUN", body: mirrorSpec("http://127.0.0.1:9", "linux/arm64"), dockerfile: copyStage,
+			buildPlatform: "linux/s390x", verdict: OK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

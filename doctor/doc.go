@@ -12,9 +12,9 @@
 // sends through it unless Options.ConnectTarget (--connect-target) names another. A
 // remote builder's config cannot be read, so drift is checked for local builders only.
 //
-// It sits to the right of registry and solver and reuses their exported APIs (CheckMirror,
-// RegistryConfig, BaseImages, the lock, LocalStatus, Route, the buildkitd.toml renderer);
-// neither may import it. It must not change anything it inspects: no lock writes, no
+// It sits to the right of registry, compiler and solver and reuses their exported APIs
+// (CheckMirror, RegistryConfig, BaseImages, the lock, an offline Compile with stand-in
+// bases, LocalStatus, Route, PlanRunNeeds, the buildkitd.toml renderer); none may import it. It must not change anything it inspects: no lock writes, no
 // daemon starts or restarts. Every network call has a deadline, and secrets (proxy
 // passwords, registry credentials) never appear in a Report.
 package doctor

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -26,17 +27,38 @@ func CheckRunPlatforms(route map[string]*Builder, jobs []*Job) error {
 	var needs []RunNeed
 	for _, j := range jobs {
 		for _, build := range j.Builds {
-			for _, p := range execPlatforms(build.Def) {
-				needs = append(needs, RunNeed{Component: j.Component, Target: build.Platform, Platform: p})
-			}
+			needs = append(needs, runNeeds(j.Component, build.Platform, build.Def)...)
 		}
 	}
 	return CheckRunNeeds(route, needs)
 }
 
-// CheckRunNeeds is CheckRunPlatforms for needs found another way (doctor reads them from
-// the Dockerfiles). Needs whose target no builder is routed, or whose platform is the
-// target, are skipped.
+// PlanRunNeeds are the platforms p's builds run steps on, by the rule CheckRunPlatforms
+// applies (a stage counts only when it runs something: a RUN, not a FROM alone): doctor
+// checks a plan it compiled without pulling anything, so it refuses what apply refuses.
+func PlanRunNeeds(p *compiler.Plan) []RunNeed {
+	var needs []RunNeed
+	for _, b := range p.Builds {
+		if b.Definition == nil {
+			continue
+		}
+		needs = append(needs, runNeeds(b.Component, b.Platform, b.Definition.ToPB())...)
+	}
+	return needs
+}
+
+// runNeeds are the platforms one build executes steps on, each a RunNeed (CheckRunNeeds
+// skips the target itself).
+func runNeeds(component, target string, def *pb.Definition) []RunNeed {
+	var needs []RunNeed
+	for _, p := range execPlatforms(def) {
+		needs = append(needs, RunNeed{Component: component, Target: target, Platform: p})
+	}
+	return needs
+}
+
+// CheckRunNeeds checks needs found by CheckRunPlatforms or PlanRunNeeds. Needs whose
+// target no builder is routed, or whose platform is the target, are skipped.
 func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
 	type need struct {
 		b    *Builder
