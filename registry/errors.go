@@ -22,7 +22,7 @@ const (
 	ClassNotFound        // 404 / no manifest for a platform: not retried
 	ClassMalformed       // the answer was not a valid registry answer (bad JSON, digest mismatch)
 	ClassCanceled        // the caller cancelled or the overall deadline passed
-	ClassSkipped         // not tried: the host already timed out earlier in this run
+	ClassSkipped         // not tried: the mirror timed out for other images earlier in this run
 	ClassTLS             // the TLS certificate is not trusted or the host speaks plain HTTP
 )
 

@@ -18,6 +18,11 @@ import (
 // sets variable "TAG".
 const EnvPrefix = "ARCHC_VAR_"
 
+// SummaryUndeclaredVar is the summary of the diagnostic for a --var naming a variable the
+// spec does not declare: callers that pass variables on the user's behalf (apply with a
+// plan file) recognise it.
+const SummaryUndeclaredVar = "Undefined variable"
+
 // Where a variable's value came from, in increasing precedence.
 const (
 	SourceDefault = "default"
@@ -51,7 +56,7 @@ func (e *evaluator) evalVariables(blocks []*mergedBlock, opts LoadOptions) hcl.D
 		if !declared[name] {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
-				Summary:  "Undefined variable",
+				Summary:  SummaryUndeclaredVar,
 				Detail: fmt.Sprintf("--var %s=... sets a variable the spec does not declare; "+
 					"add a variable %q block or drop the flag.", name, name),
 			})

@@ -157,10 +157,6 @@ func varFlags(vars map[string]string) []string {
 	return out
 }
 
-// undefinedVariable is the summary of spec.Load's error for a variable set from outside
-// that the spec does not declare (spec/variables.go).
-const undefinedVariable = "Undefined variable"
-
 // undeclaredVars returns, sorted, the plan file's variables that the spec files no longer
 // declare. Passing them back would fail the load with "drop the flag", a flag the user
 // never typed: the plan is stale instead. It loads quietly, and once per variable only
@@ -169,7 +165,7 @@ func undeclaredVars(files []string, vars map[string]string) []string {
 	undeclared := func(vars map[string]string) bool {
 		_, diags := spec.Load(spec.LoadOptions{Files: files, Vars: vars, Environ: os.Environ()})
 		for _, d := range diags {
-			if d.Severity == hcl.DiagError && d.Summary == undefinedVariable {
+			if d.Severity == hcl.DiagError && d.Summary == spec.SummaryUndeclaredVar {
 				return true
 			}
 		}
