@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/registry"
-	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
@@ -61,7 +60,7 @@ type mirrorOf struct {
 }
 
 func newEnv(s *spec.Spec, o Options) *env {
-	e := &env{s: s, o: o.withDefaults(s.Dir), used: map[string]bool{}, proxy: solver.ProxyFunc(s.Proxy)}
+	e := &env{s: s, o: o.withDefaults(s.Dir), used: map[string]bool{}, proxy: registry.ProxyFunc(s.Proxy)}
 	e.conf, e.confErr = registry.RegistryConfig(s)
 	for i := range s.Registries {
 		r := &s.Registries[i]
@@ -117,23 +116,11 @@ func (e *env) proxyFor(scheme, host string) string {
 	if err != nil {
 		return ""
 	}
-	if e.proxy == nil {
-		return ""
-	}
 	u, err := e.proxy(req)
 	if err != nil || u == nil {
 		return ""
 	}
 	return spec.RedactURL(u.String())
-}
-
-// upstreamOf is the host BuildKit contacts for a registry ("registry-1.docker.io" for
-// docker.io).
-func upstreamOf(host string) string {
-	if host == "docker.io" {
-		return "registry-1.docker.io"
-	}
-	return host
 }
 
 // isLoopback reports whether host (with or without a port) is a loopback IP or localhost.

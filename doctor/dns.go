@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/archc-dev/archc/registry"
 )
 
 // dnsTimeout bounds one lookup.
@@ -83,7 +85,7 @@ func (e *env) dnsHosts() []dnsHost {
 		}
 	}
 	for _, r := range e.s.Registries {
-		up := upstreamOf(r.Host)
+		up := registry.UpstreamHost(r.Host)
 		switch {
 		case !e.used[r.Host]:
 			add(up, "registry", "no base image or tag uses it")
@@ -95,7 +97,7 @@ func (e *env) dnsHosts() []dnsHost {
 	}
 	for host := range e.used {
 		if host != "" && e.s.Registry(host) == nil {
-			up := upstreamOf(host)
+			up := registry.UpstreamHost(host)
 			add(up, "registry", e.viaProxy(e.schemeOf(host), up))
 		}
 	}

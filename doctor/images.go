@@ -78,9 +78,9 @@ func (e *env) mirrorImagesCheck(m mirrorOf) Check {
 
 func (e *env) mirrorMissing(m mirrorOf, checked string, missing []string, first string) Finding {
 	f := Finding{Verdict: Warn, Checked: checked,
-		Cause: fmt.Sprintf("the mirror lacks %s: BuildKit falls back to %s for it", strings.Join(missing, ", "), upstreamOf(m.Registry.Host)),
+		Cause: fmt.Sprintf("the mirror lacks %s: BuildKit falls back to %s for it", strings.Join(missing, ", "), registry.UpstreamHost(m.Registry.Host)),
 		Fix: fmt.Sprintf("put the images on the mirror (pull them through it once, or copy them: `skopeo copy --all docker://%s docker://%s/…`), or make sure %s is reachable (proxy)",
-			first, m.Host, upstreamOf(m.Registry.Host))}
+			first, m.Host, registry.UpstreamHost(m.Registry.Host))}
 	if m.Registry.MirrorsOnly {
 		f.Verdict = Fail
 		f.Cause = fmt.Sprintf("the mirror lacks %s, and registry %q is mirrors_only: resolving and pulling it will fail", strings.Join(missing, ", "), m.Registry.Host)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -128,7 +129,7 @@ func (e *env) tryConnect(ctx context.Context, conn net.Conn, raw, target, checke
 // (not mirrors_only) or an https mirror.
 func (e *env) connectTarget() string {
 	for _, r := range e.s.Registries {
-		up := upstreamOf(r.Host)
+		up := registry.UpstreamHost(r.Host)
 		if e.used[r.Host] && !r.MirrorsOnly && e.schemeOf(r.Host) == "https" && e.proxyFor("https", up) != "" {
 			return withPort(up, "443")
 		}
@@ -141,7 +142,7 @@ func (e *env) connectTarget() string {
 	}
 	slices.Sort(others)
 	for _, host := range others {
-		up := upstreamOf(host)
+		up := registry.UpstreamHost(host)
 		if e.schemeOf(host) == "https" && e.proxyFor("https", up) != "" {
 			return withPort(up, "443")
 		}

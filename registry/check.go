@@ -61,7 +61,7 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 		mc.PlainHTTP = boolPtr(false)
 	}
 	var requests atomic.Int64
-	tc := transportConfig{proxy: proxyFunc(s.Proxy), dial: o.dial}
+	tc := transportConfig{proxy: ProxyFunc(s.Proxy), dial: o.dial}
 	h := docker.RegistryHost{Host: mu.Host, Scheme: "https", Path: "/v2" + mu.Path}
 	wrap := func(rt http.RoundTripper, _ string) http.RoundTripper {
 		return &countingTransport{next: rt, count: &requests}

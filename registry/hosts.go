@@ -158,9 +158,11 @@ type transportConfig struct {
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// proxyFunc builds a proxy selector from the spec's proxy block with no_proxy honoured.
-// Without a proxy block, nothing is proxied: the spec, not the environment, decides.
-func proxyFunc(p *spec.Proxy) func(*http.Request) (*url.URL, error) {
+// ProxyFunc is the spec's proxy selection (http_proxy/https_proxy, all_proxy as their
+// fallback, no_proxy honoured) for an http.Transport: the one rule archc's registry client,
+// its token fetches and doctor all use. Without a proxy block nothing is proxied: the spec,
+// not the environment, decides.
+func ProxyFunc(p *spec.Proxy) func(*http.Request) (*url.URL, error) {
 	if p == nil {
 		return func(*http.Request) (*url.URL, error) { return nil, nil }
 	}
@@ -213,7 +215,7 @@ func registryHosts(m map[string]config.RegistryConfig, mirrorsOnly map[string]bo
 	if mirrorsOnly[host] {
 		return out, nil
 	}
-	upstream := upstreamHost(host)
+	upstream := UpstreamHost(host)
 	h := docker.RegistryHost{Host: upstream, Scheme: "https", Path: "/v2",
 		Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve | docker.HostCapabilityPush}
 	if err := fillHost(&h, c, tc, wrap); err != nil {

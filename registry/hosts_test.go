@@ -73,7 +73,7 @@ func TestRegistryHostsOrder(t *testing.T) {
 		{Host: "docker.io", Mirrors: []string{"http://127.0.0.1:5000/x", "https://m.example.net"}},
 	}})
 	require.NoError(t, err)
-	tc := transportConfig{proxy: proxyFunc(nil)}
+	tc := transportConfig{proxy: ProxyFunc(nil)}
 	id := func(rt http.RoundTripper, _ string) http.RoundTripper { return rt }
 	hs, err := registryHosts(conf, nil, "docker.io", tc, id)
 	require.NoError(t, err)
@@ -96,13 +96,14 @@ func TestRegistryHostsOrder(t *testing.T) {
 
 func TestProxyFunc(t *testing.T) {
 	t.Parallel()
-	p := &spec.Proxy{HTTPProxy: "http://u:pw@127.0.0.1:3128", HTTPSProxy: "http://u:pw@127.0.0.1:3129", NoProxy: []string{".internal", "example.org"}}
-	f := proxyFunc(p)
+	p := &spec.Proxy{HTTPProxy: "http://u:pw@127.0.0.1:3128", HTTPSProxy: "http://u:pw@127.0.0.1:3129", NoProxy: []string{".internal", "example.org", "10.1.2.3"}}
+	f := ProxyFunc(p)
 	tests := []struct{ url, want string }{
 		{"https://registry-1.docker.io/v2/", "127.0.0.1:3129"},
 		{"http://mirror.example.net/v2/", "127.0.0.1:3128"},
 		{"https://nexus.internal:8082/v2/", ""},
 		{"https://example.org/v2/", ""},
+		{"http://10.1.2.3:5000/v2/", ""},
 	}
 	for _, tt := range tests {
 		req, err := http.NewRequest(http.MethodGet, tt.url, nil)
@@ -117,9 +118,18 @@ func TestProxyFunc(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest(http.MethodGet, "https://docker.io/", nil)
-	u, err := proxyFunc(nil)(req)
+	u, err := ProxyFunc(nil)(req)
 	require.NoError(t, err)
 	assert.Nil(t, u, "no proxy block: the environment is not consulted")
+
+	all := ProxyFunc(&spec.Proxy{AllProxy: "socks5://127.0.0.1:1080", HTTPSProxy: "http://127.0.0.1:3129"})
+	for url, want := range map[string]string{"http://mirror.example.net/v2/": "socks5://127.0.0.1:1080", "https://ghcr.io/v2/": "http://127.0.0.1:3129"} {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		u, err := all(req)
+		require.NoError(t, err)
+		require.NotNil(t, u, url)
+		assert.Equal(t, want, u.String(), "all_proxy is the fallback of http_proxy and https_proxy: %s", url)
+	}
 }
 
 func TestWithoutMirrors(t *testing.T) {

@@ -17,7 +17,7 @@ func PushHosts(s *spec.Spec, creds func(host string) (string, string, error)) (d
 	if err != nil {
 		return nil, err
 	}
-	tc := transportConfig{proxy: proxyFunc(s.Proxy)}
+	tc := transportConfig{proxy: ProxyFunc(s.Proxy)}
 	plain := func(rt http.RoundTripper, _ string) http.RoundTripper { return rt }
 	return func(host string) ([]docker.RegistryHost, error) {
 		entries, err := registryHosts(conf, nil, host, tc, plain)

@@ -67,7 +67,7 @@ func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) 
 	for _, reg := range s.Registries {
 		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
 	}
-	r.tc = transportConfig{proxy: proxyFunc(s.Proxy), dial: o.dial}
+	r.tc = transportConfig{proxy: ProxyFunc(s.Proxy), dial: o.dial}
 	return r, nil
 }
 
@@ -323,8 +323,8 @@ func hintFor(ref string, results []*HostError) string {
 	}
 }
 
-// upstreamHost is the host that serves registry domain (docker.io's is registry-1.docker.io).
-func upstreamHost(domain string) string {
+// UpstreamHost is the host that serves registry domain (docker.io's is registry-1.docker.io).
+func UpstreamHost(domain string) string {
 	if domain == "docker.io" {
 		return "registry-1.docker.io"
 	}

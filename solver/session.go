@@ -14,7 +14,6 @@ import (
 	remoteserrors "github.com/containerd/containerd/v2/core/remotes/errors"
 	"github.com/moby/buildkit/session/auth"
 	"github.com/moby/buildkit/session/auth/authprovider"
-	"golang.org/x/net/http/httpproxy"
 	"google.golang.org/grpc"
 
 	"github.com/archc-dev/archc/registry"
@@ -56,7 +55,7 @@ func tokenTransport(s *spec.Spec) (http.RoundTripper, error) {
 		return nil, err
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.Proxy = ProxyFunc(s.Proxy)
+	base.Proxy = registry.ProxyFunc(s.Proxy)
 	rt := &realmTransport{def: base, hosts: map[string]*http.Transport{}}
 	for host, c := range regs {
 		if (c.Insecure == nil || !*c.Insecure) && len(c.RootCAs) == 0 {
@@ -96,29 +95,6 @@ func (t *realmTransport) forHost(u *url.URL) *http.Transport {
 		}
 	}
 	return t.def
-}
-
-// ProxyFunc returns the proxy selection of the spec's proxy block (nil: direct).
-func ProxyFunc(p *spec.Proxy) func(*http.Request) (*url.URL, error) {
-	if p == nil {
-		return nil
-	}
-	cfg := &httpproxy.Config{
-		HTTPProxy:  firstNonEmpty(p.HTTPProxy, p.AllProxy),
-		HTTPSProxy: firstNonEmpty(p.HTTPSProxy, p.AllProxy),
-		NoProxy:    strings.Join(p.NoProxy, ","),
-	}
-	f := cfg.ProxyFunc()
-	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // Auth is the registry auth session: buildkit's auth provider with FetchToken done by

@@ -15,32 +15,6 @@ import (
 	"github.com/archc-dev/archc/spec"
 )
 
-func TestProxyFunc(t *testing.T) {
-	t.Parallel()
-	assert.Nil(t, ProxyFunc(nil))
-	f := ProxyFunc(&spec.Proxy{HTTPProxy: "http://127.0.0.1:3128", NoProxy: []string{"registry.internal", "127.0.0.2"}})
-	tests := []struct {
-		url  string
-		want string
-	}{
-		{"http://auth.example.invalid/token", "http://127.0.0.1:3128"},
-		{"http://registry.internal/v2/", ""},
-		{"http://127.0.0.2:5000/v2/", ""},
-	}
-	for _, tc := range tests {
-		req, err := http.NewRequest(http.MethodGet, tc.url, nil)
-		require.NoError(t, err)
-		u, err := f(req)
-		require.NoError(t, err)
-		if tc.want == "" {
-			assert.Nil(t, u, tc.url)
-			continue
-		}
-		require.NotNil(t, u, tc.url)
-		assert.Equal(t, tc.want, u.String(), tc.url)
-	}
-}
-
 // TestTokenRealmTLSIsDecidedPerHost: a token realm behind a self-signed certificate is
 // refused unless the spec gives that realm's host insecure or its CA; a registry elsewhere
 // that is insecure or has a CA does not relax it (credentials must not go to
