@@ -209,7 +209,7 @@ var ErrStale = errors.New("plan is stale")
 // config, so a fresh CI runner with a cold content cache can verify. The error names
 // everything that changed and wraps ErrStale.
 func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, lock *registry.Lock) error {
-	f.Plan.scrub = s.Scrub // the plan is shown next: hide the spec's sensitive values
+	f.Plan.scrub = s.Scrubber() // the plan is shown next: hide the spec's sensitive values
 	var problems []string
 	sd, err := SpecDigest(s)
 	if err != nil {

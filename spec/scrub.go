@@ -16,14 +16,17 @@ const minSensitiveLen = 3
 // a sensitive variable (as written and JSON-escaped) becomes "(sensitive)", wherever it
 // went (args, labels, ...), and URL credentials are masked. Values transformed by a
 // function (base64encode(var.X)) are not recognised: keep secrets out of build args.
-func (s *Spec) Scrub(text string) string {
-	if s == nil {
-		return RedactText(text)
-	}
+func (s *Spec) Scrub(text string) string { return s.Scrubber()(text) }
+
+// Scrubber returns Scrub with its replacements prepared once, for views that scrub many
+// values.
+func (s *Spec) Scrubber() func(string) string {
 	var olds []string
-	for _, v := range s.Variables {
-		if v.Sensitive {
-			olds = append(olds, ctyStrings(v.Cty)...)
+	if s != nil {
+		for _, v := range s.Variables {
+			if v.Sensitive {
+				olds = append(olds, ctyStrings(v.Cty)...)
+			}
 		}
 	}
 	// Longest first: a value that contains another is replaced whole.
@@ -40,10 +43,11 @@ func (s *Spec) Scrub(text string) string {
 			}
 		}
 	}
-	if len(pairs) > 0 {
-		text = strings.NewReplacer(pairs...).Replace(text)
+	if len(pairs) == 0 {
+		return RedactText
 	}
-	return RedactText(text)
+	r := strings.NewReplacer(pairs...)
+	return func(text string) string { return RedactText(r.Replace(text)) }
 }
 
 // ctyStrings returns the string forms of v's leaves (strings, numbers, bools).
