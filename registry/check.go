@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"sync/atomic"
 	"time"
 
 	"github.com/archc-dev/archc/spec"
@@ -60,13 +59,9 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 	} else if mc.PlainHTTP == nil {
 		mc.PlainHTTP = boolPtr(false)
 	}
-	var requests atomic.Int64
-	tc := transportConfig{proxy: ProxyFunc(s.Proxy), dial: o.dial}
+	tc := newTransportConfig(s, o, nil)
 	h := docker.RegistryHost{Host: mu.Host, Scheme: "https", Path: "/v2" + mu.Path}
-	wrap := func(rt http.RoundTripper, _ string) http.RoundTripper {
-		return &countingTransport{next: rt, count: &requests}
-	}
-	if err := fillHost(&h, mc, tc, wrap); err != nil {
+	if err := fillHost(&h, mc, tc, nil); err != nil {
 		return nil, err
 	}
 	mh := &MirrorHealth{URL: mu.URL, Host: mu.Host, Scheme: h.Scheme}
@@ -77,7 +72,10 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 		}
 	}
 
-	actx, cancel := context.WithTimeout(ctx, o.attemptTimeout)
+	// Each attempt has the check timeout to answer; transient answers (a 503 from a busy
+	// mirror) are retried within checkRounds of it, so only a mirror that keeps failing,
+	// refuses connections or never answers is called dead.
+	actx, cancel := context.WithTimeout(ctx, checkRounds*o.attemptTimeout)
 	defer cancel()
 	start := time.Now()
 	status, header, err := ping(actx, h.Client, target)
@@ -106,6 +104,9 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 		return mh, he
 	}
 }
+
+// checkRounds × the attempt timeout bounds one CheckMirror, retries included.
+const checkRounds = 3
 
 func ping(ctx context.Context, c *http.Client, target string) (int, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)

@@ -102,6 +102,10 @@ type outcome struct {
 	err        error
 	// tokenServer is the token realm's host when fetching a token failed, else "".
 	tokenServer string
+	// refused is true when the host refused the connection: it is down, not busy.
+	refused bool
+	// attempts is how many requests retryTransport sent before giving up (at least 1).
+	attempts int
 }
 
 // classify decides what a failed attempt means. attemptCtx is the attempt's context,
@@ -126,7 +130,7 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 	case errors.As(err, &te):
 		o = classifyNet(te.err)
 		o.err = err
-		if o.class == ClassTimeout {
+		if o.class == ClassTimeout && attemptTimeout > 0 {
 			o.msg = strings.Replace(o.msg, "timed out", fmt.Sprintf("timed out after %s", attemptTimeout), 1)
 		}
 	case errors.As(err, &ue):
@@ -152,6 +156,7 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 		o = classifyNet(err)
 		o.err = err
 	}
+	o.attempts = requestAttempts(err)
 	return o
 }
 
@@ -183,8 +188,11 @@ func classifyNet(err error) outcome {
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var recErr tls.RecordHeaderError
+	var slow *attemptTimeoutError
 	proxy := errors.As(err, &opErr) && opErr.Op == "proxyconnect"
 	switch {
+	case errors.As(err, &slow):
+		o.class, o.msg = ClassTimeout, slow.Error()
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound && !dnsErr.IsTemporary {
 			o.class, o.msg = ClassDNS, "no such host (DNS)"
@@ -196,7 +204,7 @@ func classifyNet(err error) outcome {
 	case errors.As(err, &recErr):
 		o.class, o.msg = ClassTLS, "TLS handshake with a plain-HTTP server"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		o.msg = "connection refused"
+		o.msg, o.refused = "connection refused", true
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.EPIPE):
 		o.msg = "connection reset"

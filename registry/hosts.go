@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/archc-dev/archc/spec"
@@ -152,10 +153,22 @@ type hostEntry struct {
 	mirror bool
 }
 
-// transportConfig is what every client transport shares: the proxy and the dialer.
+// transportConfig is what every client transport shares: the proxy, the dialer, the
+// retry policy and the request counter.
 type transportConfig struct {
 	proxy func(*http.Request) (*url.URL, error)
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
+	retry retryPolicy
+	count *atomic.Int64 // every request on the wire; nil: not counted
+}
+
+// newTransportConfig is the transport setup for the spec's proxy and the options.
+func newTransportConfig(s *spec.Spec, o options, count *atomic.Int64) transportConfig {
+	var p *spec.Proxy
+	if s != nil {
+		p = s.Proxy
+	}
+	return transportConfig{proxy: ProxyFunc(p), dial: o.dial, retry: o.retryPolicy(), count: count}
 }
 
 // ProxyFunc is the spec's proxy selection (http_proxy/https_proxy, all_proxy as their
@@ -240,8 +253,23 @@ func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfi
 	case isHTTP:
 		h.Scheme = "http"
 	}
-	h.Client = &http.Client{Transport: wrap(rt, h.Host)}
+	h.Client = &http.Client{Transport: tc.client(rt, wrap, h.Host)}
 	return nil
+}
+
+// client stacks the layers every request goes through, outermost first: the retry policy,
+// the caller's wrapper (the resolver's manifest GETs), the counter that turns transient
+// answers into errors, and the transport.
+func (tc transportConfig) client(rt http.RoundTripper, wrap func(http.RoundTripper, string) http.RoundTripper, host string) http.RoundTripper {
+	count := tc.count
+	if count == nil {
+		count = new(atomic.Int64)
+	}
+	var inner http.RoundTripper = &countingTransport{next: rt, count: count}
+	if wrap != nil {
+		inner = wrap(inner, host)
+	}
+	return &retryTransport{next: inner, policy: tc.retry}
 }
 
 // WithoutMirrors returns a copy of conf without the given mirrors (URLs as in the spec,

@@ -55,6 +55,12 @@ func makeOptions(opts []Option) (options, error) {
 	return o, nil
 }
 
+// retryPolicy is the per-request retry schedule (retryTransport) for these options.
+func (o options) retryPolicy() retryPolicy {
+	return retryPolicy{attempts: retryAttempts, refusedAttempts: refusedAttempts, attemptTimeout: o.attemptTimeout,
+		backoffBase: o.backoffBase, backoffMax: o.backoffMax, maxRetryAfter: maxRetryAfter, logf: o.logf}
+}
+
 // WithTimeout bounds the resolution of each reference, retries included (default
 // DefaultTimeout). The CLI's --timeout sets it.
 func WithTimeout(d time.Duration) Option {

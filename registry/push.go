@@ -1,7 +1,7 @@
 package registry
 
 import (
-	"net/http"
+	"time"
 
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 
@@ -17,10 +17,15 @@ func PushHosts(s *spec.Spec, creds func(host string) (string, string, error)) (d
 	if err != nil {
 		return nil, err
 	}
-	tc := transportConfig{proxy: ProxyFunc(s.Proxy)}
-	plain := func(rt http.RoundTripper, _ string) http.RoundTripper { return rt }
+	// Archc pushes small manifests; a minute to answer covers a registry that is slow to
+	// store them.
+	o, err := makeOptions([]Option{WithAttemptTimeout(time.Minute), WithTimeout(5 * time.Minute)})
+	if err != nil {
+		return nil, err
+	}
+	tc := newTransportConfig(s, o, nil)
 	return func(host string) ([]docker.RegistryHost, error) {
-		entries, err := registryHosts(conf, nil, host, tc, plain)
+		entries, err := registryHosts(conf, nil, host, tc, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -182,9 +182,11 @@ func TestResolveFaults(t *testing.T) {
 			text: []string{"HTTP 429 Too Many Requests (retry after 1s)", "attempts"}, minAttempts: 2, maxAttempts: 4, maxTime: 20 * time.Second},
 		{name: "reset is transient", fault: testenv.Reset(), mirrorsOnly: true, opts: []Option{WithTimeout(2 * time.Second)},
 			wantErr: true, class: ClassTransient, text: []string{"connection reset"}, minAttempts: 2, maxAttempts: 100, maxTime: 20 * time.Second},
+		// The only host of a mirrors_only registry gets a second chance after a timeout
+		// (lastHostTimeouts), never a wait until the deadline.
 		{name: "blackhole times out per attempt", fault: testenv.Blackhole(), mirrorsOnly: true,
-			opts:    []Option{WithAttemptTimeout(300 * time.Millisecond), WithTimeout(2 * time.Second)},
-			wantErr: true, class: ClassTimeout, text: []string{"timed out after 300ms"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
+			opts:    []Option{WithAttemptTimeout(300 * time.Millisecond), WithTimeout(5 * time.Second)},
+			wantErr: true, class: ClassTimeout, text: []string{"timed out after 300ms"}, minAttempts: 2, maxAttempts: 2, maxTime: 3 * time.Second},
 		{name: "401 is not retried", fault: testenv.Status(http.StatusUnauthorized, nil), mirrorsOnly: true,
 			wantErr: true, class: ClassAuth, text: []string{"401", "hint: log in"}, minAttempts: 1, maxAttempts: 1, maxTime: 20 * time.Second},
 		{name: "403 is not retried", fault: testenv.Status(http.StatusForbidden, nil), mirrorsOnly: true,
@@ -281,12 +283,13 @@ func TestResolveBlackholedMirrorFallsThrough(t *testing.T) {
 }
 
 // TestResolveUpstreamNeverSkipped: without a mirror, the registry is the last resort: one
-// that timed out for two images is still tried for the third.
+// that timed out for two images (twice each: the last host left gets a second chance) is
+// still tried for the third.
 func TestResolveUpstreamNeverSkipped(t *testing.T) {
 	t.Parallel()
 	sd := seedRegistry(t, "library/alpine", "library/debian")
 	slow := testenv.StartFaultProxy(t, sd.reg.URL)
-	slow.Set(testenv.Blackhole().FirstK(2))
+	slow.Set(testenv.Blackhole().FirstK(2 * lastHostTimeouts))
 	s := &spec.Spec{Registries: []spec.Registry{{Host: slow.Host, HTTP: true}}}
 	r := newTestResolver(t, s, WithAttemptTimeout(time.Second))
 	ctx := context.Background()

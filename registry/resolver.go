@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
@@ -67,7 +66,7 @@ func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) 
 	for _, reg := range s.Registries {
 		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
 	}
-	r.tc = transportConfig{proxy: ProxyFunc(s.Proxy), dial: o.dial}
+	r.tc = newTransportConfig(s, o, &r.requests)
 	return r, nil
 }
 
@@ -80,7 +79,7 @@ func (r *Resolver) Cache() *Cache { return r.cache }
 // wrap is every client's transport: HEADs of manifests become GETs whose bodies go to the
 // cache (see manifestGetTransport), and each request on the wire is counted.
 func (r *Resolver) wrap(rt http.RoundTripper, _ string) http.RoundTripper {
-	return &manifestGetTransport{next: &countingTransport{next: rt, count: &r.requests}, cache: r.cache}
+	return &manifestGetTransport{next: rt, cache: r.cache}
 }
 
 // hostsFor returns the hosts to try for a registry, building their clients once.
@@ -167,83 +166,17 @@ type attemptState struct {
 }
 
 func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) (*Image, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
+	st := &attemptState{top: map[*hostEntry]ocispec.Descriptor{}}
+	var im *Image
+	err := r.onHosts(ctx, ref, r.opts.timeout, func(ctx context.Context, h *hostEntry) error {
+		var err error
+		im, err = r.fetchImage(ctx, h, ref, platforms, st)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := r.hostsFor(reference.Domain(named))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ref, err)
-	}
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
-	defer cancel()
-	results := make([]*HostError, len(hosts))
-	for i, h := range hosts {
-		results[i] = &HostError{Host: h.label, Mirror: h.mirror}
-	}
-	st := &attemptState{top: map[*hostEntry]ocispec.Descriptor{}}
-	for round := 0; ; round++ {
-		var retry bool
-		var wait time.Duration
-		for i, h := range hosts {
-			he := results[i]
-			if round > 0 && (!he.Class.Retryable() || he.Class == ClassTimeout) {
-				continue // a host that timed out for this reference is not waited on again
-			}
-			if why := r.isDown(h.label); why != "" {
-				// A mirror that timed out for other references is not waited on again in
-				// this run (see downAfter); one that already failed here keeps its own cause.
-				if he.Attempts == 0 {
-					he.Class, he.msg = ClassSkipped, "skipped: "+why
-					r.opts.logf("%s: %s", ref, he.Error())
-				}
-				continue
-			}
-			var prev *HostError
-			if he.Attempts > 0 {
-				cp := *he
-				prev = &cp
-			}
-			r.opts.logf("%s: trying %s (attempt %d)", ref, he.who(), he.Attempts+1)
-			im, o := r.attempt(ctx, h, ref, platforms, st)
-			he.Attempts++
-			if o == nil {
-				r.opts.logf("%s: resolved to %s via %s", ref, im.Digest, he.who())
-				return im, nil
-			}
-			he.Class, he.Status, he.RetryAfter, he.msg, he.TokenServer = o.class, o.status, o.retryAfter, o.msg, o.tokenServer
-			he.Err = redactedError{o.err}
-			r.opts.logf("%s: %s", ref, he.Error())
-			if o.class == ClassTimeout {
-				r.timedOut(h, ref)
-			}
-			if o.class == ClassCanceled {
-				if prev != nil && ctx.Err() != nil && parent.Err() == nil {
-					// The overall deadline ran out mid-attempt: the previous cause says more.
-					he.Class, he.Status, he.RetryAfter, he.msg, he.Err = prev.Class, prev.Status, prev.RetryAfter, prev.msg, prev.Err
-				}
-				return nil, r.fail(ref, results)
-			}
-			if o.class.Retryable() && o.class != ClassTimeout {
-				retry = true
-				wait = max(wait, o.retryAfter)
-			}
-		}
-		if !retry {
-			return nil, r.fail(ref, results)
-		}
-		wait = max(wait, Backoff(r.opts.backoffBase, r.opts.backoffMax, round))
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, r.fail(ref, results)
-		}
-		r.opts.logf("%s: retrying in %s", ref, wait.Round(time.Millisecond))
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil, r.fail(ref, results)
-		}
-	}
+	return im, nil
 }
 
 // quietLog discards containerd's log lines: they repeat what the final error says, and
@@ -258,6 +191,31 @@ func (r *Resolver) isDown(label string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.down[label]
+}
+
+// markDown skips mirror h for the rest of the run.
+func (r *Resolver) markDown(h *hostEntry, why string) {
+	if !h.mirror {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down[h.label] == "" {
+		r.down[h.label] = why
+	}
+}
+
+// Skipped lists the mirrors this run gave up on, each with why, sorted: the run's summary
+// names them again.
+func (r *Resolver) Skipped() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.down))
+	for label, why := range r.down {
+		out = append(out, "mirror "+label+": "+why)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // timedOut records that ref timed out on h; a mirror on which downAfter different
@@ -331,23 +289,22 @@ func UpstreamHost(domain string) string {
 	return domain
 }
 
-// attempt tries one host once. It returns the image, or the classified failure.
-func (r *Resolver) attempt(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, *outcome) {
-	actx, cancel := context.WithTimeout(ctx, r.opts.attemptTimeout)
-	defer cancel()
-	actx = log.WithLogger(actx, quietLog) // containerd's own per-host chatter; archc reports
-	im, err := r.fetchImage(actx, h, ref, platforms, st)
+// attempt runs op against one host once. It returns nil, or the classified failure.
+func (r *Resolver) attempt(ctx context.Context, h *hostEntry, op func(context.Context, *hostEntry) error) *outcome {
+	err := op(log.WithLogger(ctx, quietLog), h) // containerd's own per-host chatter; archc reports
 	if err == nil {
-		return im, nil
+		return nil
 	}
-	o := classify(err, actx, ctx, r.opts.attemptTimeout)
+	// Each request had the attempt timeout to answer (retryTransport); ctx is the
+	// reference's deadline.
+	o := classify(err, ctx, ctx, 0)
 	if fh := failedHost(err); fh != "" && fh != h.host.Host && o.class != ClassCanceled {
 		// The registry sent us to its token realm and that request failed: say so, since
 		// "no such host" for a mirror that answered is otherwise a riddle.
 		o.tokenServer = fh
 		o.msg = "token server " + fh + ": " + o.msg
 	}
-	return nil, &o
+	return &o
 }
 
 // fetchImage resolves ref on one host: GET the tag (unless the digest is known), which
@@ -372,10 +329,12 @@ func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, pla
 	}
 	im := &Image{Ref: ref, Digest: top.Digest, Host: h.host.Host}
 	im.Platforms = make([]PlatformImage, len(platforms))
-	g, gctx := errgroup.WithContext(ctx)
+	// Platforms do not cancel each other: what one fetched before another failed stays in
+	// the cache, and the next attempt only asks for what is missing.
+	var g errgroup.Group
 	for i, p := range platforms {
 		g.Go(func() error {
-			pi, err := f.platform(gctx, top, topData, p)
+			pi, err := f.platform(ctx, top, topData, p)
 			if err != nil {
 				return err
 			}
