@@ -124,4 +124,3 @@ func (r *Resolver) othersLeft(hosts []*hostEntry, results []*HostError, i int) b
 	}
 	return false
 }
-
