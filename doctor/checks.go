@@ -44,12 +44,15 @@ type env struct {
 	// bases are the spec's base images (basesErr says why there are none).
 	bases    []registry.ImageRequest
 	basesErr error
-	// used are the registry hosts some base image or tag names.
-	used map[string]bool
+	// used are the registry hosts some base image or tag names; pulled those of base
+	// images, pushed those of tags a registry output pushes to.
+	used, pulled, pushed map[string]bool
 	// proxy selects the spec's proxy for a request; nil without a proxy block.
 	proxy func(*http.Request) (*url.URL, error)
 	// probe finds out once what the builders say (several checks use it).
 	probe func() []builderProbe
+	// reach is each mirror's health and each registry's reachability, asked once.
+	reach *reach
 }
 
 // mirrorOf is a mirror and the registry it mirrors.
@@ -60,7 +63,7 @@ type mirrorOf struct {
 }
 
 func newEnv(s *spec.Spec, o Options) *env {
-	e := &env{s: s, o: o.withDefaults(s.Dir), used: map[string]bool{}, proxy: registry.ProxyFunc(s.Proxy)}
+	e := &env{s: s, o: o.withDefaults(s.Dir), used: map[string]bool{}, pulled: map[string]bool{}, pushed: map[string]bool{}, proxy: registry.ProxyFunc(s.Proxy)}
 	e.conf, e.confErr = registry.RegistryConfig(s)
 	for i := range s.Registries {
 		r := &s.Registries[i]
@@ -75,13 +78,18 @@ func newEnv(s *spec.Spec, o Options) *env {
 	e.bases, e.basesErr = registry.BaseImages(s, e.o.BuildPlatform)
 	for _, b := range e.bases {
 		e.used[domainOf(b.Ref)] = true
+		e.pulled[domainOf(b.Ref)] = true
 	}
 	for _, c := range s.Components {
 		for _, t := range c.Tags {
 			e.used[domainOf(t)] = true
+			if c.Output == spec.OutputRegistry {
+				e.pushed[domainOf(t)] = true
+			}
 		}
 	}
 	e.probe = onceProbe(e)
+	e.reach = newReach(e)
 	return e
 }
 

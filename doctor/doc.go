@@ -4,6 +4,13 @@
 // skew. Each check is a value (a name, a deadline and a run function); Run runs them all
 // concurrently and returns a Report, a plain value with text and JSON views.
 //
+// A verdict says what `archc apply` would then do: ✗ only when apply would fail, never for
+// something it survives. A host that does not answer (a mirror, a registry's own name, the
+// proxy) is judged by what is left (reach.go): apply skips a dead mirror and pulls from the
+// next host, so it fails a check only when no host serves that registry's images, a push
+// target is lost, or a remote builder makes apply stop. Mirror health is registry's rule
+// (CheckMirror), asked once per run and shared by every check that depends on it.
+//
 // What is checked, and where it stops: the lock is always checked for completeness; a pinned
 // tag is checked for being current only where its registry answers (offline, it is counted
 // as "not checked", not as a problem). Names reached through the proxy are not looked up

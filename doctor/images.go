@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/archc-dev/archc/registry"
@@ -25,65 +26,127 @@ type manifestProbe struct {
 	ref2 string // the digest or tag to HEAD
 }
 
+// served is what one mirror answered for the pinned manifests of its registry's bases.
+type served struct {
+	probes  int
+	refs    []string            // images with something missing, in probe order
+	missing map[string][]string // ref → what is missing
+	// failed is why the mirror could not be asked (a HEAD that failed or answered
+	// neither 200 nor 404), or "".
+	failed string
+}
+
+// lacks reports whether the mirror fails to serve any of refs.
+func (sv served) lacks(refs []string) bool {
+	return sv.failed != "" || slices.ContainsFunc(refs, func(r string) bool { return len(sv.missing[r]) > 0 })
+}
+
 // mirrorImagesCheck HEADs, through the mirror, every pinned manifest of the spec's base
 // images from the mirrored registry, with the ?ns= parameter containerd and BuildKit send
-// to mirrors. A mirror that is up but lacks an image makes BuildKit fall back to the
-// upstream registry, which is often the one that cannot be reached.
+// to mirrors. A mirror that is up but lacks an image makes BuildKit fall back to the next
+// host (another mirror, then the registry itself unless mirrors_only): that is a failure
+// only when none of them can serve it.
 func (e *env) mirrorImagesCheck(m mirrorOf) Check {
-	return Check{Name: "mirror-images " + m.URL, Run: func(ctx context.Context) Finding {
+	return Check{Name: "mirror-images " + m.URL, Timeout: mirrorTimeout, Run: func(ctx context.Context) Finding {
 		if e.basesErr != nil {
 			return Finding{Verdict: Warn, Checked: "the base images of the spec", Cause: "not checked: " + e.basesErr.Error(),
 				Fix: "fix the Dockerfile (the lock check says the same)"}
 		}
-		probes := e.manifestProbes(m.Registry.Host)
 		checked := fmt.Sprintf("HEAD %s://%s/v2%s/…/manifests/… ?ns=%s", m.Scheme, m.Host, m.Path, m.Registry.Host)
-		if len(probes) == 0 {
+		if len(e.manifestProbes(m.Registry.Host)) == 0 {
 			return Finding{Verdict: OK, Checked: fmt.Sprintf("no base image comes from %s; nothing to serve", m.Registry.Host)}
 		}
-		c, err := e.client(m.Host)
-		if err != nil {
-			return Finding{Verdict: Fail, Checked: checked, Cause: err.Error(), Fix: "fix the registry block's ca"}
+		if h, ok := e.mirrorHealth(ctx, m); !ok || h.err != nil {
+			return Finding{Verdict: Warn, Checked: checked, Cause: "not checked: the mirror does not answer /v2/",
+				Fix: "see the mirror check " + m.URL}
 		}
-		auth := docker.NewDockerAuthorizer(docker.WithAuthClient(c), docker.WithAuthCreds(e.creds))
-		missing := map[string][]string{} // ref → what is missing
-		var refs []string
-		for _, p := range probes {
-			u := fmt.Sprintf("%s://%s/v2%s/%s/manifests/%s?ns=%s", m.Scheme, m.Host, m.Path, p.repo, p.ref2, m.Registry.Host)
-			status, err := headManifest(ctx, c, auth, u)
-			switch {
-			case err != nil:
-				return Finding{Verdict: Fail, Checked: checked, Cause: fmt.Sprintf("HEAD %s (%s): %s", p.ref, p.what, netCause(err, ctx)),
-					Fix: fmt.Sprintf("make the mirror answer (see the mirror check), or remove %q from registry %q { mirrors }", m.Raw, m.Registry.Host)}
-			case status == http.StatusOK:
-			case status == http.StatusNotFound:
-				if _, ok := missing[p.ref]; !ok {
-					refs = append(refs, p.ref)
-				}
-				missing[p.ref] = append(missing[p.ref], p.what)
-			default:
-				return Finding{Verdict: Fail, Checked: checked, Cause: fmt.Sprintf("HEAD %s (%s): HTTP %d", p.ref, p.what, status),
-					Fix: "check the mirror's logs and credentials (`docker login " + m.Host + "`)"}
-			}
+		sv, ok := await(ctx, e.reach.images[m.URL])
+		if !ok {
+			return Finding{Verdict: Fail, Checked: checked, Cause: "no answer before the deadline", Fix: "see the mirror check " + m.URL}
 		}
-		if len(missing) == 0 {
-			return Finding{Verdict: OK, Checked: fmt.Sprintf("%s → all %d pinned manifests served", checked, len(probes))}
+		if sv.failed == "" && len(sv.refs) == 0 {
+			return Finding{Verdict: OK, Checked: fmt.Sprintf("%s → all %d pinned manifests served", checked, sv.probes)}
 		}
-		var lacks []string
-		for _, r := range refs {
-			lacks = append(lacks, fmt.Sprintf("%s (%s)", r, strings.Join(missing[r], ", ")))
-		}
-		return e.mirrorMissing(m, checked, lacks, refs[0])
+		return e.mirrorMissing(ctx, m, checked, sv)
 	}}
 }
 
-func (e *env) mirrorMissing(m mirrorOf, checked string, missing []string, first string) Finding {
-	f := Finding{Verdict: Warn, Checked: checked,
-		Cause: fmt.Sprintf("the mirror lacks %s: BuildKit falls back to %s for it", strings.Join(missing, ", "), registry.UpstreamHost(m.Registry.Host)),
-		Fix: fmt.Sprintf("put the images on the mirror (pull them through it once, or copy them: `skopeo copy --all docker://%s docker://%s/…`), or make sure %s is reachable (proxy)",
-			first, m.Host, registry.UpstreamHost(m.Registry.Host))}
-	if m.Registry.MirrorsOnly {
-		f.Verdict = Fail
-		f.Cause = fmt.Sprintf("the mirror lacks %s, and registry %q is mirrors_only: resolving and pulling it will fail", strings.Join(missing, ", "), m.Registry.Host)
+// serveImages HEADs every manifest probe of m's registry on m.
+func (e *env) serveImages(ctx context.Context, m mirrorOf) served {
+	probes := e.manifestProbes(m.Registry.Host)
+	sv := served{probes: len(probes), missing: map[string][]string{}}
+	c, err := e.client(m.Host)
+	if err != nil {
+		sv.failed = err.Error()
+		return sv
+	}
+	auth := docker.NewDockerAuthorizer(docker.WithAuthClient(c), docker.WithAuthCreds(e.creds))
+	for _, p := range probes {
+		u := fmt.Sprintf("%s://%s/v2%s/%s/manifests/%s?ns=%s", m.Scheme, m.Host, m.Path, p.repo, p.ref2, m.Registry.Host)
+		status, err := headManifest(ctx, c, auth, u)
+		switch {
+		case err != nil:
+			sv.failed = fmt.Sprintf("HEAD %s (%s): %s", p.ref, p.what, netCause(err, ctx))
+			return sv
+		case status == http.StatusOK:
+		case status == http.StatusNotFound:
+			if _, ok := sv.missing[p.ref]; !ok {
+				sv.refs = append(sv.refs, p.ref)
+			}
+			sv.missing[p.ref] = append(sv.missing[p.ref], p.what)
+		default:
+			sv.failed = fmt.Sprintf("HEAD %s (%s): HTTP %d", p.ref, p.what, status)
+			return sv
+		}
+	}
+	return sv
+}
+
+// mirrorMissing judges a mirror that lacks images, or could not be asked for them, by
+// whether another host serves them to apply.
+func (e *env) mirrorMissing(ctx context.Context, m mirrorOf, checked string, sv served) Finding {
+	domain := m.Registry.Host
+	up := registry.UpstreamHost(domain)
+	refs := sv.refs
+	if sv.failed != "" {
+		refs = nil
+		for _, p := range e.manifestProbes(domain) {
+			if !slices.Contains(refs, p.ref) {
+				refs = append(refs, p.ref)
+			}
+		}
+	}
+	fb := e.fallbackFor(ctx, domain, func(_, _ string, o *mirrorOf) bool {
+		if o == nil {
+			return true
+		}
+		if o.URL == m.URL {
+			return false
+		}
+		other, ok := await(ctx, e.reach.images[o.URL])
+		return ok && !other.lacks(refs)
+	})
+	f := Finding{Verdict: Warn, Checked: checked}
+	if sv.failed != "" {
+		f.Cause = sv.failed
+		f.Fix = fmt.Sprintf("check the mirror's logs and credentials (`docker login %s`), or remove %q from registry %q { mirrors }", m.Host, m.Raw, domain)
+	} else {
+		var lacks []string
+		for _, r := range sv.refs {
+			lacks = append(lacks, fmt.Sprintf("%s (%s)", r, strings.Join(sv.missing[r], ", ")))
+		}
+		f.Cause = "the mirror lacks " + strings.Join(lacks, ", ")
+		f.Fix = fmt.Sprintf("put the images on the mirror (pull them through it once, or copy them: `skopeo copy --all docker://%s docker://%s/…`)", refs[0], m.Host)
+	}
+	if fb.via != "" {
+		f.Cause += fmt.Sprintf(": BuildKit falls back to %s for it", fb.via)
+		f.Fix += fmt.Sprintf(", or keep %s reachable", fb.via)
+		return f
+	}
+	f.Verdict = Fail
+	f.Cause += fmt.Sprintf(", and no other host can serve it (%s): resolving and pulling it will fail", fb.none)
+	if e.s.Registry(domain) == nil || !e.s.Registry(domain).MirrorsOnly {
+		f.Fix += fmt.Sprintf(", or make %s reachable (proxy)", up)
 	}
 	return f
 }

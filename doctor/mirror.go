@@ -12,25 +12,35 @@ import (
 	"github.com/archc-dev/archc/registry"
 )
 
-// mirrorTimeout bounds a mirror check: /v2/ (registry.DefaultCheckTimeout), then the
-// token realm.
-const mirrorTimeout = registry.DefaultCheckTimeout + realmTimeout + time.Second
+// mirrorTimeout bounds a mirror check: /v2/ (healthBound), then the token realm; a dead
+// mirror's verdict may wait for the registry itself (healthBound again).
+const mirrorTimeout = healthBound + judgeTimeout + realmTimeout + time.Second
 
 // realmTimeout bounds the request to a token realm.
 const realmTimeout = 3 * time.Second
 
 // mirrorCheck asks the mirror's /v2/ whether it is alive (registry.CheckMirror, with the
-// spec's http/insecure/CA and proxy) and, when it answers 401, whether the token realm it
-// points at is reachable the way the spec reaches it.
+// spec's http/insecure/CA and proxy: apply's rule for leaving a mirror out) and, when it
+// answers 401, whether the token realm it points at is reachable the way the spec reaches
+// it. A dead mirror fails the check only when apply would fail (mirrorLoss).
 func (e *env) mirrorCheck(m mirrorOf) Check {
 	return Check{Name: "mirror " + m.URL, Timeout: mirrorTimeout, Run: func(ctx context.Context) Finding {
-		mh, err := registry.CheckMirror(ctx, m.Raw, e.s, registry.WithDialContext(e.o.Dial))
+		h, ok := e.mirrorHealth(ctx, m)
+		if !ok {
+			return Finding{Verdict: Fail, Checked: "GET " + m.URL + "/v2/", Cause: "no verdict before the deadline",
+				Fix: "see the dns and proxy checks"}
+		}
+		mh, err := h.mh, h.err
 		target := fmt.Sprintf("GET %s://%s%s/v2/", m.Scheme, m.Host, m.Path)
 		if mh != nil {
 			target = fmt.Sprintf("GET %s://%s%s/v2/", mh.Scheme, mh.Host, m.Path)
 		}
 		if err != nil {
-			return e.mirrorDown(m, target, err)
+			f := e.mirrorDown(m, target, err)
+			var then string
+			f.Verdict, then = e.mirrorLoss(ctx, m)
+			f.Cause += "; " + then
+			return f
 		}
 		checked := fmt.Sprintf("%s → %d, %s", target, mh.Status, e.transportNote(m, mh))
 		if mh.Status != http.StatusUnauthorized || mh.AuthRealm == "" {
@@ -55,9 +65,9 @@ func (e *env) transportNote(m mirrorOf, mh *registry.MirrorHealth) string {
 	return note
 }
 
-// mirrorDown explains a mirror that did not answer /v2/ properly.
+// mirrorDown explains a mirror that did not answer /v2/ properly; the caller judges it.
 func (e *env) mirrorDown(m mirrorOf, target string, err error) Finding {
-	f := Finding{Verdict: Fail, Checked: target}
+	f := Finding{Checked: target}
 	remove := fmt.Sprintf("or remove %q from registry %q { mirrors }", m.Raw, m.Registry.Host)
 	var he *registry.HostError
 	if !errors.As(err, &he) {

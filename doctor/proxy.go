@@ -9,14 +9,19 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
-// proxyTimeout bounds a proxy check: TCP connect, then one CONNECT.
-const proxyTimeout = 8 * time.Second
+// connectTimeout bounds talking to the proxy: TCP connect, then one CONNECT.
+const connectTimeout = 8 * time.Second
+
+// proxyTimeout bounds a proxy check: talking to it, then judging what a proxy that does
+// not work breaks.
+const proxyTimeout = connectTimeout + judgeTimeout
 
 // proxyChecks returns one check per distinct proxy URL (TCP reachable; for the https
 // proxy, answers CONNECT) and the no_proxy check; nothing without a proxy block.
@@ -42,7 +47,11 @@ func (e *env) proxyChecks() []Check {
 	var checks []Check
 	for _, u := range urls {
 		checks = append(checks, Check{Name: "proxy " + spec.RedactURL(u), Timeout: proxyTimeout,
-			Run: func(ctx context.Context) Finding { return e.checkProxy(ctx, u, https[u]) }})
+			Run: func(ctx context.Context) Finding {
+				cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+				defer cancel()
+				return e.judgeProxy(ctx, u, e.checkProxy(cctx, u, https[u]))
+			}})
 	}
 	return append(checks, e.noProxyCheck())
 }
@@ -61,6 +70,29 @@ func proxyHost(raw string) string {
 		return net.JoinHostPort(u.Hostname(), port)
 	}
 	return u.Host
+}
+
+// judgeProxy turns a proxy that does not work into a failure only when apply needs it:
+// when a push target, or every host a registry's images could come from, goes through it.
+// Otherwise (the mirror and the push registries are in no_proxy) it is a warning naming
+// what does go through it.
+func (e *env) judgeProxy(ctx context.Context, raw string, f Finding) Finding {
+	if f.Verdict != Fail {
+		return f
+	}
+	var then string
+	f.Verdict, then = e.proxyLoss(ctx, raw)
+	f.Cause += "; " + then
+	return f
+}
+
+// proxyLoss says how bad a proxy that does not work is for apply, and what follows.
+func (e *env) proxyLoss(ctx context.Context, raw string) (Verdict, string) {
+	needed, affected := e.proxyImpact(ctx, raw)
+	if len(needed) > 0 {
+		return Fail, "it carries " + strings.Join(needed, ", ") + ", which will fail"
+	}
+	return Warn, "nothing archc or the builder pulls or pushes needs it (the mirrors and push registries it would carry are not behind it); it only carries " + strings.Join(affected, "; ")
 }
 
 func (e *env) checkProxy(ctx context.Context, raw string, https bool) Finding {
