@@ -26,7 +26,7 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd setup test test-short lint bench bench-apply fuzz demo demo-services \
+.PHONY: help build archc buildkitd setup test test-short lint bench bench-apply bench-flaky fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets
@@ -87,6 +87,16 @@ demo-run: ## archc apply the example spec (amd64+arm64), show the pushed index, 
 bench-apply: setup build ## archc apply vs buildctl build (same daemon), cold and warm: ratios
 	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
 	ARCHC_BENCH=1 $(GO) test ./e2e -run '^TestBenchApply$$' -v -count=1 -timeout $(TEST_TIMEOUT)
+
+# FLAKY_K cold runs per fault kind and tool; FLAKY_SEED replays a run's faults. The test binary
+# runs directly so its progress lines stream (go test holds a passing package's output).
+FLAKY_K       ?= 5
+FLAKY_SEED    ?= 20261201
+bench-flaky: setup build ## archc apply vs buildctl under issue 9's faults: success rates, time ÷ healthy
+	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
+	$(GO) test -c -o $(BIN)/e2e.test ./e2e
+	cd e2e && ARCHC_BENCH=1 ARCHC_BENCH_K=$(FLAKY_K) ARCHC_FAULT_SEED=$(FLAKY_SEED) ARCHC_BENCH_OUT=$(BIN)/bench-flaky.txt \
+	  $(BIN)/e2e.test -test.run '^TestBenchFlaky$$' -test.count=1 -test.timeout $(TEST_TIMEOUT)
 
 services-stop: ## stop the demo services
 	bash scripts/services.sh stop

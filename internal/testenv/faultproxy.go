@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,7 +19,8 @@ import (
 )
 
 // Fault is what a FaultProxy does to a matching request instead of (or before) forwarding it.
-// Build one with Blackhole, Slow, FailEveryN, Reset, TooMany or Status.
+// Build one with Blackhole, Slow, FailEveryN, Reset, TooMany or Status; Random makes any of
+// them hit only a seeded share of requests.
 type Fault struct {
 	name       string
 	delay      time.Duration // Slow: wait, then forward
@@ -29,6 +31,9 @@ type Fault struct {
 	header     http.Header   // extra response headers with status
 	pathPrefix string        // only requests whose path has this prefix match
 	firstK     int           // only the first K matching requests are faulted (0: all)
+	random     bool          // Random: only a share of matching requests is faulted
+	rate       float64       // Random: each matching request is faulted with this probability
+	seed       int64         // Random: seed of the source Set starts
 }
 
 // Blackhole accepts the request and never answers until the client gives up.
@@ -54,6 +59,17 @@ func TooMany(retryAfter time.Duration) Fault {
 // Status answers with code and the given headers (e.g. 401 with WWW-Authenticate, 404).
 func Status(code int, header http.Header) Fault {
 	return Fault{name: strconv.Itoa(code), status: code, header: header.Clone()}
+}
+
+// Random makes f hit each matching request with probability rate, decided by a math/rand
+// source seeded with seed when the fault is Set. The decisions are a fixed sequence for a seed,
+// taken in arrival order: the same seed and the same request order give the same faults, but
+// concurrent clients (BuildKit fetches in parallel) make the order, and so which request gets
+// which decision, vary from run to run. Log the seed so a failing run can be replayed.
+func Random(seed int64, rate float64, f Fault) Fault {
+	f.random, f.rate, f.seed = true, rate, seed
+	f.name = fmt.Sprintf("%s at %g%% (seed %d)", f.name, rate*100, seed)
+	return f
 }
 
 // OnPath limits the fault to requests whose URL path starts with prefix (e.g. "/v2/library/").
@@ -86,7 +102,8 @@ type FaultProxy struct {
 
 	mu      sync.Mutex
 	fault   *Fault
-	matched int // matching requests since the fault was set
+	matched int        // matching requests since the fault was set
+	rng     *rand.Rand // Random's source, seeded by Set
 	log     []ProxyRequest
 }
 
@@ -128,11 +145,12 @@ func (p *FaultProxy) close() {
 }
 
 // Set installs f for the following requests, replacing any previous fault and restarting its
-// FirstK and FailEveryN counts.
+// FirstK and FailEveryN counts and its Random source.
 func (p *FaultProxy) Set(f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.matched = &f, 0
+	p.rng = rand.New(rand.NewSource(f.seed))
 }
 
 // Clear removes the fault: every request is forwarded.
@@ -162,6 +180,43 @@ func (p *FaultProxy) Count(prefix string) int {
 	return n
 }
 
+// FaultStats sums up a request log: how the fault injector treated a run.
+type FaultStats struct {
+	Requests int // every request seen
+	Faulted  int // requests that got the fault
+	// Retried counts faulted requests whose path was requested again later and answered
+	// (status below 400): the client really went back to the network.
+	Retried int
+}
+
+// Stats sums up the request log.
+func (p *FaultProxy) Stats() FaultStats {
+	reqs := p.Requests()
+	s := FaultStats{Requests: len(reqs)}
+	// answeredAfter[path] is the last log index at which the path was answered below 400.
+	answeredAfter := map[string]int{}
+	for i, r := range reqs {
+		if r.Fault == "" && r.Status > 0 && r.Status < 400 {
+			answeredAfter[r.Path] = i
+		}
+	}
+	for i, r := range reqs {
+		if r.Fault == "" {
+			continue
+		}
+		s.Faulted++
+		if last, ok := answeredAfter[r.Path]; ok && last > i {
+			s.Retried++
+		}
+	}
+	return s
+}
+
+// String renders the stats for logs.
+func (s FaultStats) String() string {
+	return fmt.Sprintf("%d requests, %d faulted, %d of them retried and answered", s.Requests, s.Faulted, s.Retried)
+}
+
 // ResetLog clears the request log (the fault stays).
 func (p *FaultProxy) ResetLog() {
 	p.mu.Lock()
@@ -177,9 +232,13 @@ func (p *FaultProxy) pick(r *http.Request) (*Fault, int) {
 	if p.fault != nil && strings.HasPrefix(r.URL.Path, p.fault.pathPrefix) {
 		p.matched++
 		n := p.matched
+		// One draw per matching request, whatever the other conditions say, so the decisions
+		// for a seed do not depend on FirstK or FailEveryN.
+		miss := p.fault.random && p.rng.Float64() >= p.fault.rate
 		switch {
 		case p.fault.firstK > 0 && n > p.fault.firstK:
 		case p.fault.every > 0 && n%p.fault.every != 0:
+		case miss:
 		default:
 			f = p.fault
 		}

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -145,4 +146,98 @@ func TestFaultProxyInFrontOfRegistry(t *testing.T) {
 	body, _ := get(t, reg.URL+"/v2/tiny/proxied/manifests/v1", "application/vnd.oci.image.index.v1+json")
 	assert.Equal(t, img.Index.Encoded(), sha256hex(body))
 	assert.Positive(t, p.Count("/v2/tiny/proxied/blobs/uploads/"))
+}
+
+// statuses sends n sequential GETs to path and returns the statuses.
+func statuses(t *testing.T, p *FaultProxy, path string, n int) []int {
+	t.Helper()
+	got := make([]int, 0, n)
+	for range n {
+		resp, err := direct.Get(p.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	return got
+}
+
+func TestFaultProxyRandomRate(t *testing.T) {
+	t.Parallel()
+	const n = 400
+	tests := []struct {
+		name   string
+		rate   float64
+		lo, hi int // faulted requests out of n; ±5 standard deviations around rate*n
+	}{
+		{name: "never", rate: 0, lo: 0, hi: 0},
+		{name: "15%", rate: 0.15, lo: 24, hi: 96},
+		{name: "20%", rate: 0.20, lo: 40, hi: 120},
+		{name: "always", rate: 1, lo: n, hi: n},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := StartFaultProxy(t, echoUpstream(t).URL)
+			p.Set(Random(7, tc.rate, Status(503, nil)))
+			faulted := 0
+			for _, code := range statuses(t, p, "/v2/x", n) {
+				if code == 503 {
+					faulted++
+				} else {
+					assert.Equal(t, 200, code)
+				}
+			}
+			assert.GreaterOrEqual(t, faulted, tc.lo)
+			assert.LessOrEqual(t, faulted, tc.hi)
+			st := p.Stats()
+			assert.Equal(t, n, st.Requests)
+			assert.Equal(t, faulted, st.Faulted)
+		})
+	}
+}
+
+func TestFaultProxyRandomSameSeedSameDecisions(t *testing.T) {
+	t.Parallel()
+	run := func(seed int64) []int {
+		p := StartFaultProxy(t, echoUpstream(t).URL)
+		p.Set(Random(seed, 0.3, TooMany(time.Second)))
+		return statuses(t, p, "/v2/y", 60)
+	}
+	a, b, c := run(42), run(42), run(43)
+	assert.Equal(t, a, b, "same seed, same request order: same faults")
+	assert.NotEqual(t, a, c, "another seed: other faults")
+	assert.Contains(t, a, 429)
+	assert.Contains(t, a, 200)
+
+	// Set restarts the source: the same proxy repeats the sequence.
+	p := StartFaultProxy(t, echoUpstream(t).URL)
+	f := Random(42, 0.3, TooMany(time.Second))
+	p.Set(f)
+	first := statuses(t, p, "/v2/y", 60)
+	p.Set(f)
+	assert.Equal(t, first, statuses(t, p, "/v2/y", 60))
+	assert.Equal(t, a, first)
+	assert.Equal(t, "429 at 30% (seed 42)", f.String())
+}
+
+func TestFaultProxyRandomResetIsRetriable(t *testing.T) {
+	t.Parallel()
+	p := StartFaultProxy(t, echoUpstream(t).URL)
+	p.Set(Random(1, 0.5, Reset()))
+	// A client that retries each request until it is answered, as archc must.
+	for i := range 20 {
+		path := fmt.Sprintf("/v2/blob/%d", i)
+		for attempt := 0; ; attempt++ {
+			require.Less(t, attempt, 50, "path %s never answered", path)
+			code, _, err := fetch(context.Background(), p.URL+path)
+			if err == nil {
+				assert.Equal(t, 200, code)
+				break
+			}
+		}
+	}
+	s := p.Stats()
+	assert.Positive(t, s.Faulted)
+	assert.Equal(t, s.Faulted, s.Retried, "every reset path was answered later")
+	assert.Equal(t, 20+s.Faulted, s.Requests)
 }
