@@ -31,19 +31,22 @@ func WithProxy(def *llb.Definition, p *spec.Proxy) (*llb.Definition, error) {
 		AllProxy:   p.AllProxy,
 		NoProxy:    strings.Join(p.NoProxy, ","),
 	}
-	return rewriteExecs(def, func(e *pb.ExecOp) bool {
-		if e.Meta == nil {
-			return false
+	return rewriteOps(def, func(op *pb.Op) apicaps.CapID {
+		e := op.GetExec()
+		if e == nil || e.Meta == nil {
+			return ""
 		}
 		e.Meta.ProxyEnv = proto.Clone(pe).(*pb.ProxyEnv)
-		return true
+		return pb.CapExecMetaProxy
 	})
 }
 
-// rewriteExecs applies fn to every exec op of def and re-digests the graph: ops are in
+// rewriteOps applies fn to every op of def and re-digests the graph: ops are in
 // dependency order, so each op's inputs are renamed before the op itself is marshalled.
-// Metadata and source locations follow their ops. fn reports whether it changed the op.
-func rewriteExecs(def *llb.Definition, fn func(*pb.ExecOp) bool) (*llb.Definition, error) {
+// Metadata and source locations follow their ops (BuildKit finds a failing step's
+// Dockerfile line by the digest it runs under). fn returns the capability its change needs,
+// or "" when it left the op alone.
+func rewriteOps(def *llb.Definition, fn func(*pb.Op) apicaps.CapID) (*llb.Definition, error) {
 	out := &llb.Definition{
 		Def:      make([][]byte, 0, len(def.Def)),
 		Metadata: make(map[digest.Digest]llb.OpMetadata, len(def.Metadata)),
@@ -62,11 +65,8 @@ func rewriteExecs(def *llb.Definition, fn func(*pb.ExecOp) bool) (*llb.Definitio
 				changed = true
 			}
 		}
-		execChanged := false
-		if e := op.GetExec(); e != nil {
-			execChanged = fn(e)
-			changed = changed || execChanged
-		}
+		capNeeded := fn(&op)
+		changed = changed || capNeeded != ""
 		ndt := dt
 		if changed {
 			var err error
@@ -80,9 +80,9 @@ func rewriteExecs(def *llb.Definition, fn func(*pb.ExecOp) bool) (*llb.Definitio
 		}
 		out.Def = append(out.Def, ndt)
 		if md, ok := def.Metadata[old]; ok {
-			if execChanged {
+			if capNeeded != "" {
 				md = cloneMetadata(md)
-				md.Caps[pb.CapExecMetaProxy] = true
+				md.Caps[capNeeded] = true
 			}
 			out.Metadata[nd] = md
 		}

@@ -44,7 +44,7 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 			if round > 0 && he.Class == ClassTimeout && (timeouts[i] >= lastHostTimeouts || r.othersLeft(hosts, results, i)) {
 				continue // a host that timed out for this reference is waited on again only as the last resort
 			}
-			if why := r.isDown(h.label); why != "" && r.othersLeft(hosts, results, i) {
+			if why := r.isDown(h); why != "" && r.othersLeft(hosts, results, i) {
 				// A mirror found down earlier in this run is not tried again (see downAfter),
 				// unless it is the last host left; one that already failed here keeps its cause.
 				if he.Attempts == 0 {
@@ -115,7 +115,7 @@ const lastHostTimeouts = 2
 // mirror to one bad answer.
 func (r *Resolver) othersLeft(hosts []*hostEntry, results []*HostError, i int) bool {
 	for j, h := range hosts {
-		if j == i || r.isDown(h.label) != "" {
+		if j == i || r.isDown(h) != "" {
 			continue
 		}
 		if c := results[j].Class; results[j].Attempts == 0 || (c.Retryable() && c != ClassTimeout) {

@@ -150,6 +150,7 @@ func (m Mirror) Config() string { return m.Host + m.Path }
 type hostEntry struct {
 	host   docker.RegistryHost
 	label  string // the mirror URL or the upstream host, for messages
+	key    string // the mirror as BuildKit's config names it (host[:port][/path]), or the upstream host
 	mirror bool
 }
 
@@ -223,7 +224,7 @@ func registryHosts(m map[string]config.RegistryConfig, mirrorsOnly map[string]bo
 		if err := fillHost(&h, m[mu.Host], tc, wrap); err != nil {
 			return nil, fmt.Errorf("mirror %s: %w", mu.Host, err)
 		}
-		out = append(out, hostEntry{host: h, label: h.Scheme + "://" + mu.Host + mu.Path, mirror: true})
+		out = append(out, hostEntry{host: h, label: h.Scheme + "://" + mu.Host + mu.Path, key: mu.Config(), mirror: true})
 	}
 	if mirrorsOnly[host] {
 		return out, nil
@@ -234,7 +235,7 @@ func registryHosts(m map[string]config.RegistryConfig, mirrorsOnly map[string]bo
 	if err := fillHost(&h, c, tc, wrap); err != nil {
 		return nil, fmt.Errorf("registry %s: %w", host, err)
 	}
-	return append(out, hostEntry{host: h, label: upstream}), nil
+	return append(out, hostEntry{host: h, label: upstream, key: upstream}), nil
 }
 
 // fillHost sets scheme and client like BuildKit's fillInsecureOpts.

@@ -32,6 +32,7 @@ type options struct {
 	creds          func(host string) (string, string, error)
 	dial           func(ctx context.Context, network, addr string) (net.Conn, error)
 	logf           func(format string, args ...any)
+	skip           map[string]string
 }
 
 func makeOptions(opts []Option) (options, error) {
@@ -111,6 +112,16 @@ func WithCredentials(f func(host string) (user, secret string, err error)) Optio
 func WithDialContext(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
 	return func(o *options) error {
 		o.dial = dial
+		return nil
+	}
+}
+
+// WithSkippedMirrors starts the run with these mirrors (URLs as written in the spec)
+// given up on, each with why (a failed health check): they are tried only when no other
+// host is left, and Skipped names them.
+func WithSkippedMirrors(why map[string]string) Option {
+	return func(o *options) error {
+		o.skip = why
 		return nil
 	}
 }

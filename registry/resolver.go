@@ -37,8 +37,8 @@ type Resolver struct {
 
 	mu       sync.Mutex
 	hosts    map[string][]*hostEntry    // by registry host; clients shared for connection reuse
-	timeouts map[string]map[string]bool // mirror label → the references that timed out on it
-	down     map[string]string          // mirror label → why it was given up on in this run
+	timeouts map[string]map[string]bool // mirror key → the references that timed out on it
+	down     map[string]downMirror      // mirror key → why it was given up on in this run
 }
 
 // downAfter is how many different references must time out on a mirror before the rest
@@ -62,7 +62,14 @@ func NewResolver(s *spec.Spec, cache *Cache, opts ...Option) (*Resolver, error) 
 		return nil, err
 	}
 	r := &Resolver{conf: conf, mirrorsOnly: map[string]bool{}, cache: cache, opts: o,
-		sem: make(chan struct{}, o.concurrency), hosts: map[string][]*hostEntry{}, timeouts: map[string]map[string]bool{}, down: map[string]string{}}
+		sem: make(chan struct{}, o.concurrency), hosts: map[string][]*hostEntry{}, timeouts: map[string]map[string]bool{}, down: map[string]downMirror{}}
+	for raw, why := range o.skip {
+		mu, err := ParseMirror(raw)
+		if err != nil {
+			return nil, err
+		}
+		r.down[mu.Config()] = downMirror{label: mu.URL, why: why}
+	}
 	for _, reg := range s.Registries {
 		r.mirrorsOnly[reg.Host] = reg.MirrorsOnly
 	}
@@ -176,6 +183,7 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 	if err != nil {
 		return nil, err
 	}
+	r.opts.logf("%s: resolved to %s", ref, im.Digest)
 	return im, nil
 }
 
@@ -187,10 +195,14 @@ var quietLog = func() *log.Entry {
 	return logrus.NewEntry(l)
 }()
 
-func (r *Resolver) isDown(label string) string {
+// downMirror is a mirror given up on for the run.
+type downMirror struct{ label, why string }
+
+// isDown says why h was given up on for the run, or "".
+func (r *Resolver) isDown(h *hostEntry) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.down[label]
+	return r.down[h.key].why
 }
 
 // markDown skips mirror h for the rest of the run.
@@ -200,8 +212,8 @@ func (r *Resolver) markDown(h *hostEntry, why string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.down[h.label] == "" {
-		r.down[h.label] = why
+	if _, ok := r.down[h.key]; !ok {
+		r.down[h.key] = downMirror{label: h.label, why: why}
 	}
 }
 
@@ -211,8 +223,8 @@ func (r *Resolver) Skipped() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]string, 0, len(r.down))
-	for label, why := range r.down {
-		out = append(out, "mirror "+label+": "+why)
+	for _, d := range r.down {
+		out = append(out, "mirror "+d.label+": "+d.why)
 	}
 	sort.Strings(out)
 	return out
@@ -225,15 +237,16 @@ func (r *Resolver) timedOut(h *hostEntry, ref string) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	refs := r.timeouts[h.label]
+	refs := r.timeouts[h.key]
 	if refs == nil {
 		refs = map[string]bool{}
-		r.timeouts[h.label] = refs
+		r.timeouts[h.key] = refs
 	}
 	refs[ref] = true
-	if len(refs) >= downAfter {
-		r.down[h.label] = fmt.Sprintf("timed out for %d images earlier in this run", len(refs))
+	n := len(refs)
+	r.mu.Unlock()
+	if n >= downAfter {
+		r.markDown(h, fmt.Sprintf("timed out for %d images earlier in this run", n))
 	}
 }
 

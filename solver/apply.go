@@ -11,6 +11,7 @@ import (
 	"github.com/moby/buildkit/session"
 
 	"github.com/archc-dev/archc/compiler"
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -26,30 +27,24 @@ type ApplyOptions struct {
 	ProgressOut io.Writer
 	// Out receives messages (dead mirrors, daemon restarts).
 	Out io.Writer
-	// Mirrors is the run's mirror check (CheckSpecMirrors), done before planning so that
-	// planning skips dead mirrors too; nil makes Apply check them itself.
-	Mirrors *MirrorCheck
-	// AllowUnhealthyMirrors lets remote builders run with a dead mirror (when Apply checks).
-	AllowUnhealthyMirrors bool
-	// MirrorCheckTimeout bounds each mirror check (0: registry.DefaultCheckTimeout).
-	MirrorCheckTimeout time.Duration
+	// Cache is archc's content cache: the builders read the bases from it.
+	Cache *registry.Cache
+	// Fetcher downloads the bases into Cache (the run's registry.Resolver, which already
+	// knows which mirrors are down).
+	Fetcher BaseFetcher
 }
 
-// Apply builds a plan: mirror checks (unless done) and builders (Connect), platforms routed to builders
-// (no build starts when one cannot run its platform or the build platform its stages
-// need), phase 1 pulls every distinct base once, phase 2
-// solves the component DAG. It returns one Result per component.
+// Apply builds a plan: builders (Connect), platforms routed
+// to builders (no build starts when one cannot run its platform or the build platform its
+// stages need), phase 1 downloads every distinct base into archc's content cache (the
+// builders read them from there, see Bases), phase 2 solves the component DAG. It returns
+// one Result per component.
 func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
 	jobs, err := JobsFromPlan(p, s)
 	if err != nil {
 		return nil, err
 	}
-	if o.Mirrors == nil {
-		if o.Mirrors, err = CheckSpecMirrors(ctx, s, o.MirrorCheckTimeout, o.AllowUnhealthyMirrors, o.Out); err != nil {
-			return nil, err
-		}
-	}
-	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out, Mirrors: o.Mirrors})
+	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out})
 	if err != nil {
 		return nil, err
 	}
@@ -82,21 +77,21 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	bases, err := BasesByBuilder(p, route)
+	if o.Cache == nil || o.Fetcher == nil {
+		prog.Close()
+		return nil, fmt.Errorf("apply: no content cache to serve the bases from")
+	}
+	bases, err := NewBases(p, o.Cache)
 	if err != nil {
 		prog.Close()
 		return nil, err
 	}
 	start := time.Now()
-	if err := Prefetch(ctx, bases, PrefetchOptions{Session: attach, Progress: prog}); err != nil {
+	if err := o.Fetcher.FetchBases(ctx, bases.Content); err != nil {
 		prog.Close()
-		return nil, fmt.Errorf("phase 1 (pull bases): %w", err)
+		return nil, fmt.Errorf("phase 1 (download base images): %w", err)
 	}
-	n := 0
-	for _, list := range bases {
-		n += len(list)
-	}
-	timing(o.Out, "phase 1: %d base images ready on %d builders in %s", n, len(bases), time.Since(start))
+	timing(o.Out, "phase 1: %d base images in the content cache in %s", len(bases.Content), time.Since(start))
 	start = time.Now()
 	pushIndex, err := NewIndexPusher(s, auth.HostCredentials)
 	if err != nil {
@@ -105,7 +100,7 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	}
 	results, runErr := Run(ctx, route, jobs, RunOptions{
 		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
-		PushIndex: pushIndex,
+		PushIndex: pushIndex, Bases: bases,
 	})
 	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
 		runErr = fmt.Errorf("progress display: %w", err)

@@ -18,8 +18,6 @@ import (
 type ConnectOptions struct {
 	// Out receives one line per daemon start or restart.
 	Out io.Writer
-	// Mirrors is this run's mirror check; nil renders the spec's full config (builder up).
-	Mirrors *MirrorCheck
 	// Binary is the buildkitd executable for local builders ("" finds it).
 	Binary string
 }
@@ -65,15 +63,13 @@ func SpecDigest(s *spec.Spec) (string, error) {
 	return ConfigDigest(config, env), nil
 }
 
-// Connect starts or reuses the spec's local builders (with this run's dead mirrors left
-// out of their config) and connects its remote ones.
+// Connect starts or reuses the spec's local builders and connects its remote ones. A
+// local builder's config is the spec's, whatever this run's mirror check found: builders
+// read bases from archc (Bases), never through a mirror, so a mirror that is down for a
+// while is no reason to restart one.
 func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, error) {
 	if o.Out == nil {
 		o.Out = io.Discard
-	}
-	var dead []string
-	if o.Mirrors != nil {
-		dead = o.Mirrors.Dead
 	}
 	var builders []*Builder
 	closeAll := func() {
@@ -81,7 +77,7 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 			b.Close()
 		}
 	}
-	config, env, err := LocalConfig(s, dead)
+	config, env, err := LocalConfig(s, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -138,55 +134,29 @@ func ensureLocals(lbs []spec.Builder, ensure func(spec.Builder) (*Builder, error
 
 // MirrorCheck is what the health check before a run found.
 type MirrorCheck struct {
-	// Dead are the mirrors that failed, as written in the spec.
-	Dead []string
+	// Dead maps each mirror that failed, as written in the spec, to its cause.
+	Dead map[string]string
 	// Messages name each dead mirror's host and cause.
 	Messages []string
 }
 
 // CheckSpecMirrors checks every mirror of the spec's registries concurrently, each with
-// its own deadline (timeout; registry.DefaultCheckTimeout when 0), and says once on out
-// which are skipped in this run. A dead mirror with a remote builder is an error unless
-// allowUnhealthy: BuildKit hangs on a mirror that accepts connections and never answers,
-// and archc cannot change a remote daemon's config.
-func CheckSpecMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration, allowUnhealthy bool, out io.Writer) (*MirrorCheck, error) {
+// its own deadline (timeout; registry.DefaultCheckTimeout when 0; transient answers are
+// retried within it), and says once on out which are skipped in this run. Only archc's
+// own resolution and downloads use mirrors (builders read bases from archc), so a dead
+// mirror costs a builder nothing; archc still tries it when no other host is left, as for
+// the only mirror of a mirrors_only registry.
+func CheckSpecMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration, out io.Writer) *MirrorCheck {
 	mc := &MirrorCheck{}
 	mc.Dead, mc.Messages = checkMirrors(ctx, s, timeout)
-	if len(mc.Dead) == 0 {
-		return mc, nil
-	}
-	hasRemote := slices.ContainsFunc(s.Builders, func(b spec.Builder) bool { return b.Address != "" })
-	if hasRemote && !allowUnhealthy {
-		return nil, fmt.Errorf("unhealthy mirrors:\n  %s\na remote builder keeps its own config and BuildKit hangs on a mirror that never answers; "+
-			"fix or remove the mirror in the spec, or pass --allow-unhealthy-mirrors", strings.Join(mc.Messages, "\n  "))
-	}
 	for _, m := range mc.Messages {
-		if hasRemote {
-			fmt.Fprintf(out, "%s; skipping it in archc's resolution and local builders (remote builders may still use it)\n", m)
-			continue
-		}
-		fmt.Fprintf(out, "%s; skipping it in this run (archc's resolution and the local builder's config)\n", m)
+		fmt.Fprintf(out, "%s; skipping it in this run unless no other host is left\n", m)
 	}
-	return mc, nil
-}
-
-// WithoutMirrors returns a copy of s whose registries no longer list the given mirrors,
-// so archc's own resolution does not wait on them either.
-func WithoutMirrors(s *spec.Spec, dead []string) *spec.Spec {
-	if len(dead) == 0 {
-		return s
-	}
-	c := *s
-	c.Registries = make([]spec.Registry, len(s.Registries))
-	for i, r := range s.Registries {
-		r.Mirrors = slices.DeleteFunc(slices.Clone(r.Mirrors), func(m string) bool { return slices.Contains(dead, m) })
-		c.Registries[i] = r
-	}
-	return &c
+	return mc
 }
 
 // checkMirrors returns the dead mirrors and one message for each.
-func checkMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration) (dead, msgs []string) {
+func checkMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration) (dead map[string]string, msgs []string) {
 	var mirrors []string
 	for _, r := range s.Registries {
 		for _, m := range r.Mirrors {
@@ -209,16 +179,18 @@ func checkMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration) (dea
 		}()
 	}
 	wg.Wait()
+	dead = map[string]string{}
 	for i, err := range errs {
 		if err == nil {
 			continue
 		}
-		dead = append(dead, mirrors[i])
 		var he *registry.HostError
 		if errors.As(err, &he) {
+			dead[mirrors[i]] = "failed its health check: " + strings.TrimPrefix(he.Error(), "mirror "+he.Host+": ")
 			msgs = append(msgs, "unhealthy "+he.Error())
 			continue
 		}
+		dead[mirrors[i]] = "failed its health check"
 		msgs = append(msgs, fmt.Sprintf("unhealthy mirror %s: %v", registry.Redact(mirrors[i]), err))
 	}
 	return dead, msgs

@@ -66,7 +66,7 @@ type Result struct {
 	Skipped bool
 }
 
-// State is "cached" when every step came from the cache, else "built" (or "failed",
+// State is "cached" when every step came from the cache (and there was one), else "built" (or "failed",
 // "skipped").
 func (r *Result) State() string {
 	switch {
@@ -74,7 +74,7 @@ func (r *Result) State() string {
 		return "skipped"
 	case r.Err != nil:
 		return "failed"
-	case r.Steps == r.CachedSteps:
+	case r.Steps > 0 && r.Steps == r.CachedSteps:
 		return "cached"
 	default:
 		return "built"

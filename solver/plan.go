@@ -12,8 +12,9 @@ import (
 )
 
 // JobsFromPlan groups a plan's builds into one Job per component, in the spec's
-// dependency order, with the spec's proxy added to every exec op (compiler.WithProxy)
-// and the plan's local contexts mapped to directories under the spec's directory.
+// dependency order, with the spec's proxy added to every exec op (compiler.WithProxy),
+// the pinned bases read from archc's store (compiler.WithBaseStore, served by Bases) and
+// the plan's local contexts mapped to directories under the spec's directory.
 func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 	dirs := p.LocalDirs(s.Dir)
 	byComp := map[string]*Job{}
@@ -35,6 +36,9 @@ func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 		def, err := compiler.WithProxy(b.Definition, s.Proxy)
 		if err != nil {
 			return nil, fmt.Errorf("build %s: add proxy: %w", b.ID, err)
+		}
+		if def, err = compiler.WithBaseStore(def, BaseStoreID); err != nil {
+			return nil, fmt.Errorf("build %s: bases from archc's store: %w", b.ID, err)
 		}
 		j.Builds = append(j.Builds, PlatformBuild{Platform: b.Platform, Def: def.ToPB(), ImageConfig: b.ImageConfig})
 		for _, dep := range b.DependsOn {

@@ -76,6 +76,7 @@ func TestResultState(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "cached", (&Result{Steps: 3, CachedSteps: 3}).State())
 	assert.Equal(t, "built", (&Result{Steps: 3, CachedSteps: 1}).State())
+	assert.Equal(t, "built", (&Result{}).State(), "no step seen is no proof of a cache hit")
 	assert.Equal(t, "failed", (&Result{Err: assert.AnError}).State())
 	assert.Equal(t, "skipped", (&Result{Err: assert.AnError, Skipped: true}).State())
 }

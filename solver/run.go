@@ -23,6 +23,9 @@ type RunOptions struct {
 	Progress *Progress
 	// PushIndex assembles registry outputs whose platforms span builders.
 	PushIndex IndexPusher
+	// Bases serves the pinned base images from archc's content cache (nil: the daemon
+	// pulls them itself; tests only).
+	Bases *Bases
 }
 
 // Run solves jobs in dependency order, independent ones in parallel, each on the
@@ -108,7 +111,7 @@ func runJob(ctx context.Context, route map[string]*Builder, j *Job, opts RunOpti
 			r.Err = err
 			return
 		}
-		dgst, err := solveOn(ctx, b, j, groups[b], ex, opts.Session, t, opts.Progress)
+		dgst, err := solveOn(ctx, b, j, groups[b], ex, opts, t)
 		if err != nil {
 			r.Err = failure(ctx, j, b, t, err)
 			return

@@ -16,7 +16,6 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
@@ -143,13 +142,13 @@ func localMounts(job *Job) (map[string]fsutil.FS, error) {
 }
 
 // solveOn runs builds of job on b in one client.Build and returns the exported digest.
-func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, ex []client.ExportEntry, attach []session.Attachable, t *tracker, p *Progress) (string, error) {
+func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, ex []client.ExportEntry, o RunOptions, t *tracker) (string, error) {
 	mounts, err := localMounts(job)
 	if err != nil {
 		return "", err
 	}
-	opt := client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: attach, FrontendAttrs: platformAttrs(builds)}
-	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(p))
+	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds)})
+	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
 	if err != nil {
 		return "", err
 	}

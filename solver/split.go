@@ -54,7 +54,7 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				if err != nil {
 					return err
 				}
-				resp, err := b.Client.Build(gctx, client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})},
+				resp, err := b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})}),
 					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 				if err != nil {
 					return failure(gctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})

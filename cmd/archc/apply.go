@@ -31,7 +31,6 @@ type applyCmd struct {
 	Parallel              int           `default:"8" help:"Components solved at once."`
 	KeepGoing             bool          `name:"keep-going" help:"After a failure, let independent components finish instead of cancelling them."`
 	Progress              string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
-	AllowUnhealthyMirrors bool          `name:"allow-unhealthy-mirrors" help:"Use a remote builder although a mirror failed its health check."`
 	MirrorCheckTimeout    time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
 	Locked                bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
 	resolveFlags          `embed:""`
@@ -40,7 +39,7 @@ type applyCmd struct {
 func (c *applyCmd) Run(g *Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	s, plan, mirrors, err := c.plan(ctx, g)
+	s, plan, res, err := c.plan(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	results, err := solver.Apply(ctx, s, plan, solver.ApplyOptions{
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
-		Out: g.Stderr, Mirrors: mirrors,
+		Out: g.Stderr, Cache: res.Cache(), Fetcher: res,
 	})
 	if len(results) > 0 {
 		fmt.Fprintln(g.Stdout)
@@ -64,16 +63,21 @@ func (c *applyCmd) Run(g *Globals) error {
 			err = werr
 		}
 	}
+	// A mirror given up on is named again at the end, where it cannot scroll away.
+	for _, m := range res.Skipped() {
+		fmt.Fprintf(g.Stderr, "warning: %s; this run did without it\n", m)
+	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitFailure, err: errors.New("interrupted: solves cancelled; the builder keeps running")}
 	}
 	return err
 }
 
-// plan returns the spec, the plan to build and the mirror check: the plan is compiled now
-// from a spec (the code path of `archc plan`, skipping mirrors that failed the check), or
-// loaded from a plan file and verified against the spec, the contexts and the lock.
-func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *solver.MirrorCheck, error) {
+// plan returns the spec, the plan to build and the run's resolver (which downloads the
+// bases and skips the mirrors that failed the check): the plan is compiled now from a spec
+// (the code path of `archc plan`), or loaded from a plan file and verified against the
+// spec, the contexts and the lock.
+func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *registry.Resolver, error) {
 	fromFile := c.Spec != "" && isPlanFile(c.Spec)
 	var pf *compiler.PlanFile
 	args := c.specArgs
@@ -107,20 +111,18 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 			return nil, nil, nil, err
 		}
 	}
-	var mirrors *solver.MirrorCheck
+	var dead map[string]string
 	if !c.DryRun {
-		if mirrors, err = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, c.AllowUnhealthyMirrors, g.Stderr); err != nil {
-			return nil, nil, nil, err
-		}
+		dead = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, g.Stderr).Dead
+	}
+	cache, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if fromFile {
-		return s, pf.Plan, mirrors, nil
+		return s, pf.Plan, res, nil
 	}
-	ps := s
-	if mirrors != nil {
-		ps = solver.WithoutMirrors(s, mirrors.Dead)
-	}
-	images, err := pinImages(ctx, g, ps, &c.resolveFlags, c.Locked)
+	images, err := pinImages(ctx, g, s, cache, res, c.BuildPlatform, c.Locked)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -128,7 +130,7 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return s, plan, mirrors, nil
+	return s, plan, res, nil
 }
 
 // verify refuses a plan file whose spec, contexts or pins changed since it was saved. It

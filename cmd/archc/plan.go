@@ -39,7 +39,11 @@ func (c *planCmd) Run(g *Globals) error {
 		return err
 	}
 	ctx := context.Background()
-	images, err := pinImages(ctx, g, s, &c.resolveFlags, c.Locked)
+	cache, res, err := c.resolver(s)
+	if err != nil {
+		return err
+	}
+	images, err := pinImages(ctx, g, s, cache, res, c.BuildPlatform, c.Locked)
 	if err != nil {
 		return err
 	}
@@ -100,17 +104,13 @@ func (c *planCmd) outsideVars(s *spec.Spec) (map[string]string, error) {
 
 // pinImages makes sure the lock next to the spec covers every base image (resolving and
 // recording missing pins unless locked) and returns the images the compiler reads.
-func pinImages(ctx context.Context, g *Globals, s *spec.Spec, rf *resolveFlags, locked bool) (*compiler.LockImages, error) {
-	reqs, err := registry.BaseImages(s, rf.BuildPlatform)
+func pinImages(ctx context.Context, g *Globals, s *spec.Spec, cache *registry.Cache, res *registry.Resolver, buildPlatform string, locked bool) (*compiler.LockImages, error) {
+	reqs, err := registry.BaseImages(s, buildPlatform)
 	if err != nil {
 		return nil, err
 	}
 	lockPath := filepath.Join(s.Dir, registry.LockFileName)
 	lock, err := registry.ReadLock(lockPath)
-	if err != nil {
-		return nil, err
-	}
-	cache, res, err := rf.resolver(s)
 	if err != nil {
 		return nil, err
 	}
