@@ -27,13 +27,13 @@ import (
 type applyCmd struct {
 	specArgs `embed:""`
 
-	DryRun                bool          `name:"dry-run" help:"Stop after the plan."`
-	Parallel              int           `default:"8" help:"Components solved at once."`
-	KeepGoing             bool          `name:"keep-going" help:"After a failure, let independent components finish instead of cancelling them."`
-	Progress              string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
-	MirrorCheckTimeout    time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
-	Locked                bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
-	resolveFlags          `embed:""`
+	DryRun             bool          `name:"dry-run" help:"Stop after the plan."`
+	Parallel           int           `default:"8" help:"Components solved at once."`
+	KeepGoing          bool          `name:"keep-going" help:"After a failure, let independent components finish instead of cancelling them."`
+	Progress           string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
+	MirrorCheckTimeout time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
+	Locked             bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
+	resolveFlags       `embed:""`
 }
 
 func (c *applyCmd) Run(g *Globals) error {
