@@ -10,16 +10,19 @@ import (
 	"net/http"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/archc-dev/archc/registry"
 )
 
-// client returns an HTTP client for host with the spec's TLS settings for it (CA, client
-// key pair, insecure: registry.TLSConfig, as archc's resolver and the builder use them), the spec's proxy and the options' dialer. It never follows the environment's
-// proxy variables: the spec decides, as it does for archc's resolver.
+// client returns archc's client for host (registry.NewHTTPClient: the spec's TLS settings
+// for it, its proxy and the retry policy, as the resolver reaches it) with the options'
+// dialer, so that a probe fails only where apply would.
 func (e *env) client(host string) (*http.Client, error) {
-	tc, err := registry.TLSConfig(e.conf[host])
+	var opts []registry.Option
+	if e.o.Dial != nil {
+		opts = append(opts, registry.WithDialContext(e.o.Dial))
+	}
+	c, err := registry.NewHTTPClient(e.s, host, opts...)
 	if err != nil {
 		var fe *registry.TLSFileError
 		if errors.As(err, &fe) {
@@ -27,11 +30,7 @@ func (e *env) client(host string) (*http.Client, error) {
 		}
 		return nil, fmt.Errorf("registry %s: %w", host, err)
 	}
-	return &http.Client{
-		Transport: &http.Transport{Proxy: e.proxy, DialContext: e.o.Dial, TLSClientConfig: tc,
-			TLSHandshakeTimeout: 5 * time.Second, DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
+	return c, nil
 }
 
 // get does one request and drains the answer; the caller's ctx bounds it.

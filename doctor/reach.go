@@ -15,8 +15,8 @@ import (
 )
 
 // healthBound bounds one registry.CheckMirror, its own retries of transient answers
-// included (registry allows it three attempt timeouts).
-const healthBound = 3*registry.DefaultCheckTimeout + time.Second
+// included.
+const healthBound = registry.DefaultCheckDeadline + time.Second
 
 // judgeTimeout is how long judging a lost host may take: a mirror's health, then the
 // registry's own.

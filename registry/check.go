@@ -75,7 +75,7 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 	// Each attempt has the check timeout to answer; transient answers (a 503 from a busy
 	// mirror) are retried within checkRounds of it, so only a mirror that keeps failing,
 	// refuses connections or never answers is called dead.
-	actx, cancel := context.WithTimeout(ctx, checkRounds*o.attemptTimeout)
+	actx, cancel := context.WithTimeout(ctx, CheckDeadline(o.attemptTimeout))
 	defer cancel()
 	start := time.Now()
 	status, header, err := ping(actx, h.Client, target)
