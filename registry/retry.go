@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -101,7 +102,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if o.refused {
 			limit = p.refusedAttempts
 		}
-		if !o.class.Retryable() || o.class == ClassTimeout || attempt >= limit || (attempt > 1 && !replayable(req)) {
+		if !o.class.Retryable() || o.class == ClassTimeout || attempt >= limit || !replayable(req) {
 			return nil, &attemptsError{err: err, n: attempt}
 		}
 		wait := Backoff(p.backoffBase, p.backoffMax, attempt-1)
@@ -181,4 +182,45 @@ func (b *cancelOnClose) Close() error {
 	err := b.ReadCloser.Close()
 	b.once.Do(b.cancel)
 	return err
+}
+
+// opAttempts bounds Retry: a whole operation is dearer to redo than a request.
+const opAttempts = 5
+
+// Retry runs op again while it fails for a reason Classify calls retryable (timeouts,
+// resets, refused connections, 5xx, 429), up to opAttempts times within ctx, with the
+// policy's capped, jittered backoff. It is the same policy, for an operation that cannot
+// be replayed request by request: a streamed upload, or a BuildKit export that pushes
+// (the build is cached by then, so only the push is redone). only, when not nil, narrows
+// what is retried (a failed push, not a failed RUN); logf hears each retry.
+func Retry(ctx context.Context, logf func(format string, args ...any), only func(error) bool, op func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		class := Classify(err)
+		if !class.Retryable() || (only != nil && !only(err)) || attempt >= opAttempts || ctx.Err() != nil {
+			if attempt > 1 {
+				return fmt.Errorf("%w (%s; %d attempts)", err, class, attempt)
+			}
+			return err
+		}
+		wait := Backoff(500*time.Millisecond, 8*time.Second, attempt-1)
+		if logf != nil {
+			logf("%s; retrying in %s", Redact(firstLine(err.Error())), wait.Round(time.Millisecond))
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

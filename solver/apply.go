@@ -40,6 +40,9 @@ type ApplyOptions struct {
 // builders read them from there, see Bases), phase 2 solves the component DAG. It returns
 // one Result per component.
 func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
 	jobs, err := JobsFromPlan(p, s)
 	if err != nil {
 		return nil, err
@@ -101,6 +104,7 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	results, runErr := Run(ctx, route, jobs, RunOptions{
 		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
 		PushIndex: pushIndex, Bases: bases,
+		Logf: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) },
 	})
 	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
 		runErr = fmt.Errorf("progress display: %w", err)

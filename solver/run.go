@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/moby/buildkit/session"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/archc-dev/archc/registry"
 )
 
 // RunOptions control Run.
@@ -23,6 +26,8 @@ type RunOptions struct {
 	Progress *Progress
 	// PushIndex assembles registry outputs whose platforms span builders.
 	PushIndex IndexPusher
+	// Logf hears retries of failed pushes (nil: silent).
+	Logf func(format string, args ...any)
 	// Bases serves the pinned base images from archc's content cache (nil: the daemon
 	// pulls them itself; tests only).
 	Bases *Bases
@@ -111,7 +116,12 @@ func runJob(ctx context.Context, route map[string]*Builder, j *Job, opts RunOpti
 			r.Err = err
 			return
 		}
-		dgst, err := solveOn(ctx, b, j, groups[b], ex, opts, t)
+		var dgst string
+		err = retryPush(ctx, j, opts, func() error {
+			var err error
+			dgst, err = solveOn(ctx, b, j, groups[b], ex, opts, t)
+			return err
+		})
 		if err != nil {
 			r.Err = failure(ctx, j, b, t, err)
 			return
@@ -126,6 +136,22 @@ func runJob(ctx context.Context, route map[string]*Builder, j *Job, opts RunOpti
 	}
 	r.Digest = dgst
 }
+
+// retryPush runs solve again when its push failed for a reason worth retrying (a 503 from
+// the registry, a reset): the build is cached by then, so only the export is redone.
+// Anything else (a failing RUN) is returned at once.
+func retryPush(ctx context.Context, j *Job, opts RunOptions, solve func() error) error {
+	logf := func(format string, args ...any) {
+		if opts.Logf != nil {
+			opts.Logf("component %s: push failed: "+format, append([]any{j.Component}, args...)...)
+		}
+	}
+	return registry.Retry(ctx, logf, isPushFailure, solve)
+}
+
+// isPushFailure reports whether a solve failed while its exporter pushed (BuildKit's
+// exporter says "failed to push REF: ...").
+func isPushFailure(err error) bool { return strings.Contains(err.Error(), "failed to push") }
 
 func failure(ctx context.Context, j *Job, b *Builder, t *tracker, err error) error {
 	if ctx.Err() != nil {

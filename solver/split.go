@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
@@ -54,8 +56,13 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				if err != nil {
 					return err
 				}
-				resp, err := b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})}),
-					"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
+				var resp *client.SolveResponse
+				err = retryPush(gctx, j, opts, func() error {
+					var err error
+					resp, err = b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})}),
+						"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
+					return err
+				})
 				if err != nil {
 					return failure(gctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
 				}
@@ -158,25 +165,32 @@ func NewIndexPusher(s *spec.Spec, creds func(host string) (string, string, error
 		desc := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
 		r := docker.NewResolver(docker.ResolverOptions{Hosts: hosts})
 		for _, tag := range tags {
-			p, err := r.Pusher(ctx, tag)
-			if err != nil {
-				return "", fmt.Errorf("push %s: %w", tag, err)
-			}
-			w, err := p.Push(ctx, desc)
-			if err != nil {
-				if strings.Contains(err.Error(), "already exists") {
-					continue
-				}
-				return "", fmt.Errorf("push %s: %w", tag, err)
-			}
-			if _, err := w.Write(dt); err != nil {
-				w.Close()
-				return "", fmt.Errorf("push %s: %w", tag, err)
-			}
-			if err := w.Commit(ctx, desc.Size, desc.Digest); err != nil {
+			// The manifest's PUT streams its body, so the transport cannot replay it: a
+			// transient failure redoes this tag's push, by the same policy.
+			if err := registry.Retry(ctx, nil, nil, func() error { return pushManifest(ctx, r, tag, desc, dt) }); err != nil {
 				return "", fmt.Errorf("push %s: %w", tag, err)
 			}
 		}
 		return desc.Digest, nil
 	}, nil
+}
+
+// pushManifest pushes one manifest under tag; one that is there already is done.
+func pushManifest(ctx context.Context, r remotes.Resolver, tag string, desc ocispecs.Descriptor, dt []byte) error {
+	p, err := r.Pusher(ctx, tag)
+	if err != nil {
+		return err
+	}
+	w, err := p.Push(ctx, desc)
+	if err != nil {
+		if errdefs.IsAlreadyExists(err) || strings.Contains(err.Error(), "already exists") {
+			return nil
+		}
+		return err
+	}
+	if _, err := w.Write(dt); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Commit(ctx, desc.Size, desc.Digest)
 }
