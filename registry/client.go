@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/archc-dev/archc/spec"
@@ -42,4 +44,56 @@ const DefaultCheckDeadline = checkRounds * DefaultCheckTimeout
 // transient answers are retried within it.
 func CheckDeadline(attemptTimeout time.Duration) time.Duration {
 	return checkRounds * attemptTimeout
+}
+
+// NewHostsTransport is archc's transport for requests to any host the spec may name, each
+// request with its own host's settings: the TLS of the spec's block for that host (a realm
+// without a port also matches a block for :443), the system roots for a host without one
+// (an insecure in-house registry relaxes nothing else), the spec's proxy and the retry
+// policy. Registry token fetches go through it: the daemon asks archc for tokens, and they
+// must reach auth.docker.io through the spec's proxy.
+func NewHostsTransport(s *spec.Spec, opts ...Option) (http.RoundTripper, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		s = &spec.Spec{}
+	}
+	conf, err := RegistryConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	tc := newTransportConfig(s, o, nil)
+	ht := &hostsTransport{byHost: map[string]http.RoundTripper{}}
+	for host, c := range conf {
+		if (c.Insecure == nil || !*c.Insecure) && len(c.RootCAs) == 0 {
+			continue // the default's settings
+		}
+		tlsConf, err := TLSConfig(c)
+		if err != nil {
+			return nil, fmt.Errorf("registry %s: %w", host, err)
+		}
+		ht.byHost[strings.ToLower(host)] = tc.client(tc.newTransport(tlsConf), nil, host)
+	}
+	ht.def = tc.client(tc.newTransport(nil), nil, "")
+	return ht, nil
+}
+
+type hostsTransport struct {
+	def    http.RoundTripper
+	byHost map[string]http.RoundTripper
+}
+
+func (t *hostsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	host := strings.ToLower(r.URL.Host)
+	if rt, ok := t.byHost[host]; ok {
+		return rt.RoundTrip(r)
+	}
+	if r.URL.Port() == "" && r.URL.Scheme == "https" {
+		if rt, ok := t.byHost[host+":443"]; ok {
+			return rt.RoundTrip(r)
+		}
+	}
+	return t.def.RoundTrip(r)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	authutil "github.com/containerd/containerd/v2/core/remotes/docker/auth"
@@ -23,9 +22,9 @@ import (
 // NewAuth returns the registry auth session: credentials from the user's Docker config
 // and credential helpers, answered inside archc's process (never written into LLB or
 // logs). Registry tokens are fetched by archc too, so FetchToken goes through the spec's
-// proxy (honouring no_proxy) and relaxes TLS only for realm hosts the spec marks insecure
-// or gives a CA (tokenTransport), instead of the environment-only HTTP client buildkit's
-// provider uses.
+// proxy (honouring no_proxy) and the retry policy, and relaxes TLS only for realm hosts
+// the spec marks insecure or gives a CA (registry.NewHostsTransport), instead of the
+// environment-only HTTP client buildkit's provider uses.
 func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	if stderr == nil {
 		stderr = io.Discard
@@ -37,64 +36,11 @@ func NewAuth(s *spec.Spec, stderr io.Writer) (*Auth, error) {
 	if !ok {
 		return nil, fmt.Errorf("buildkit's auth provider does not implement the auth service")
 	}
-	tr, err := tokenTransport(s)
+	tr, err := registry.NewHostsTransport(s)
 	if err != nil {
 		return nil, err
 	}
 	return &Auth{AuthServer: inner, provider: provider, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}, nil
-}
-
-// tokenTransport is the token client's transport: the spec's proxy, and TLS decided per
-// realm host. A realm host with its own registry block (or a mirror host's block) that
-// sets insecure or ca gets that block's TLS settings (registry.TLSConfig, what BuildKit
-// and archc's resolver use for that host); every other realm, auth.docker.io included,
-// is verified against the system roots, whatever other registries the spec relaxes.
-func tokenTransport(s *spec.Spec) (http.RoundTripper, error) {
-	regs, err := registry.RegistryConfig(s)
-	if err != nil {
-		return nil, err
-	}
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.Proxy = registry.ProxyFunc(s.Proxy)
-	rt := &realmTransport{def: base, hosts: map[string]*http.Transport{}}
-	for host, c := range regs {
-		if (c.Insecure == nil || !*c.Insecure) && len(c.RootCAs) == 0 {
-			continue
-		}
-		tc, err := registry.TLSConfig(c)
-		if err != nil {
-			return nil, fmt.Errorf("registry %s: token client TLS: %w", host, err)
-		}
-		tr := base.Clone()
-		tr.TLSClientConfig = tc
-		rt.hosts[strings.ToLower(host)] = tr
-	}
-	return rt, nil
-}
-
-// realmTransport sends each request with its host's transport, else the verifying default.
-type realmTransport struct {
-	def   *http.Transport
-	hosts map[string]*http.Transport
-}
-
-func (t *realmTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.forHost(r.URL).RoundTrip(r)
-}
-
-// forHost matches host[:port] as written in the spec; a realm without a port also matches
-// a block that names the scheme's default port.
-func (t *realmTransport) forHost(u *url.URL) *http.Transport {
-	host := strings.ToLower(u.Host)
-	if tr, ok := t.hosts[host]; ok {
-		return tr
-	}
-	if u.Port() == "" && u.Scheme == "https" {
-		if tr, ok := t.hosts[host+":443"]; ok {
-			return tr
-		}
-	}
-	return t.def
 }
 
 // Auth is the registry auth session: buildkit's auth provider with FetchToken done by
