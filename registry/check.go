@@ -94,12 +94,7 @@ func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Op
 		mh.AuthRealm = authRealm(header.Get("WWW-Authenticate"))
 		return mh, nil
 	default:
-		he.Class = ClassMalformed
-		if status == http.StatusNotFound {
-			he.Class = ClassNotFound
-		} else if status == http.StatusForbidden {
-			he.Class = ClassAuth
-		}
+		he.Class = statusClass(status)
 		he.msg = fmt.Sprintf("GET %s: HTTP %d (not a registry /v2/ endpoint?)", h.Path+"/", status)
 		return mh, he
 	}

@@ -70,8 +70,7 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, &transportError{err: err, host: req.URL.Host}
 	}
-	switch c := resp.StatusCode; {
-	case c == http.StatusTooManyRequests, c == http.StatusRequestTimeout, c >= 500:
+	if c := resp.StatusCode; statusClass(c) == ClassTransient {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), host: req.URL.Host}

@@ -99,10 +99,13 @@ func classifyText(msg string) Class {
 	return ClassUnknown
 }
 
-// statusClass classifies an HTTP status a registry answered with, as archc's own
-// resolution does.
+// statusClass classifies an HTTP status a registry answered with: the one table, used by
+// the transport (which turns transient answers into retried errors) and for errors that
+// lost their type.
 func statusClass(code int) Class {
 	switch {
+	case code < 400:
+		return ClassUnknown
 	case code == 408, code == 429, code >= 500:
 		return ClassTransient
 	case code == 401, code == 403:
