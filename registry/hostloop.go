@@ -32,7 +32,7 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 	for i, h := range hosts {
 		results[i] = &HostError{Host: h.label, Mirror: h.mirror}
 	}
-	timeouts := make([]int, len(hosts))
+	down := make([]int, len(hosts)) // times each host timed out or refused for this reference
 	for round := 0; ; round++ {
 		var retry bool
 		var wait time.Duration
@@ -41,8 +41,8 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 			if round > 0 && !he.Class.Retryable() {
 				continue
 			}
-			if round > 0 && he.Class == ClassTimeout && (timeouts[i] >= lastHostTimeouts || r.othersLeft(hosts, results, i)) {
-				continue // a host that timed out for this reference is waited on again only as the last resort
+			if round > 0 && down[i] > 0 && (down[i] >= lastHostTimeouts || r.othersLeft(hosts, results, i)) {
+				continue // a host that timed out or refused is tried again only as the last resort
 			}
 			if why := r.isDown(h); why != "" && r.othersLeft(hosts, results, i) {
 				// A mirror found down earlier in this run is not tried again (see downAfter),
@@ -71,9 +71,10 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 			r.opts.logf("%s: %s", ref, he.Error())
 			switch {
 			case o.class == ClassTimeout:
-				timeouts[i]++
+				down[i]++
 				r.timedOut(h, ref)
 			case o.refused:
+				down[i]++
 				r.markDown(h, "refused connections")
 			}
 			if o.class == ClassCanceled {
@@ -104,9 +105,10 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 	}
 }
 
-// lastHostTimeouts is how often the last host left may time out for one reference before
-// it is given up on: once more than any other host, as one slow answer is no verdict, but
-// not until the deadline, as a blackholed host would make every reference wait that long.
+// lastHostTimeouts is how often the last host left may time out (or refuse, after its
+// quick retries) for one reference before it is given up on: once more than any other
+// host, as one bad answer is no verdict, but not until the deadline, as a blackholed or
+// stopped host would make every reference wait that long.
 const lastHostTimeouts = 2
 
 // othersLeft reports whether a host other than hosts[i] may still serve this reference:
