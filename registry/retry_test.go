@@ -203,3 +203,19 @@ func TestRetryOp(t *testing.T) {
 	assert.Contains(t, err.Error(), "5 attempts")
 	assert.Equal(t, opAttempts-1, strings.Count(logged.String(), "retrying in"))
 }
+
+// TestResolveRefusedOnlyMirror: the only mirror of a mirrors_only registry is not dropped
+// on its first refusal, but a stopped one costs two rounds of quick attempts, not the
+// whole deadline.
+func TestResolveRefusedOnlyMirror(t *testing.T) {
+	t.Parallel()
+	mirror := "http://" + closedPort(t)
+	r := newTestResolver(t, mirrorSpec(true, mirror), WithTimeout(time.Minute))
+	_, err := r.Resolve(context.Background(), "busybox:1.36", both)
+	var re *ResolveError
+	require.ErrorAs(t, err, &re)
+	require.Len(t, re.Hosts, 1)
+	assert.Equal(t, lastHostTimeouts*refusedAttempts, re.Hosts[0].Attempts, err.Error())
+	assert.Contains(t, err.Error(), "connection refused")
+	assert.Equal(t, []string{"mirror " + mirror + ": refused connections"}, r.Skipped())
+}
