@@ -39,7 +39,7 @@ func onceProbe(e *env) func() []builderProbe {
 	return sync.OnceValue(func() []builderProbe {
 		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
 		defer cancel()
-		want, derr := solver.SpecDigest(e.s)
+		want, derr := solver.DaemonConfigDigest(e.s)
 		var probes []builderProbe
 		for _, b := range solver.LocalBuilders(e.s) {
 			probes = append(probes, builderProbe{spec: b, local: true, wantDigest: want, digestErr: derr})

@@ -77,14 +77,15 @@ func TestLocalBuilderRunning(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(state) })
 	t.Setenv("XDG_STATE_HOME", state)
+	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH")) // where EnsureLocal finds buildkitd
 	t.Cleanup(func() { _, _ = solver.StopLocal(context.Background(), solver.DefaultLocalName, nil) })
 
 	s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64"))
-	config, env, err := solver.LocalConfig(s, nil)
+	config, env, err := solver.LocalConfig(s)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	b, err := solver.EnsureLocal(ctx, solver.LocalOptions{Config: config, Env: env, Binary: bin})
+	b, err := solver.EnsureLocal(ctx, solver.LocalOptions{Config: config, Env: env})
 	require.NoError(t, err)
 	b.Close()
 

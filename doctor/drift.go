@@ -40,7 +40,7 @@ func (e *env) configCheck(name string) Check {
 // driftCause names what differs: config lines (with their [table]) and proxy variables
 // (names only; values may hold passwords).
 func (e *env) driftCause(name string, pid int) string {
-	want, wantEnv, err := solver.LocalConfig(e.s, nil)
+	want, wantEnv, err := solver.LocalConfig(e.s)
 	if err != nil {
 		return "the running daemon's config differs from the spec's rendering"
 	}

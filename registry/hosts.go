@@ -272,27 +272,3 @@ func (tc transportConfig) client(rt http.RoundTripper, wrap func(http.RoundTripp
 	}
 	return &retryTransport{next: inner, policy: tc.retry}
 }
-
-// WithoutMirrors returns a copy of conf without the given mirrors (URLs as in the spec,
-// or host[:port][/path]) in any registry's Mirrors: apply renders the daemon's config
-// without mirrors CheckMirror found dead, so BuildKit does not hang on them.
-func WithoutMirrors(conf map[string]config.RegistryConfig, dead []string) map[string]config.RegistryConfig {
-	drop := map[string]bool{}
-	for _, d := range dead {
-		if mu, err := ParseMirror(d); err == nil {
-			drop[mu.Config()] = true
-		}
-	}
-	out := make(map[string]config.RegistryConfig, len(conf))
-	for h, c := range conf {
-		var ms []string
-		for _, m := range c.Mirrors {
-			if !drop[m] {
-				ms = append(ms, m)
-			}
-		}
-		c.Mirrors = ms
-		out[h] = c
-	}
-	return out
-}

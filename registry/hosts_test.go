@@ -132,14 +132,6 @@ func TestProxyFunc(t *testing.T) {
 	}
 }
 
-func TestWithoutMirrors(t *testing.T) {
-	t.Parallel()
-	conf := map[string]config.RegistryConfig{"docker.io": {Mirrors: []string{"127.0.0.1:5000", "m.example.net/p"}}}
-	got := WithoutMirrors(conf, []string{"http://127.0.0.1:5000"})
-	assert.Equal(t, []string{"m.example.net/p"}, got["docker.io"].Mirrors)
-	assert.Len(t, conf["docker.io"].Mirrors, 2, "input untouched")
-}
-
 func TestRedact(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, `proxyconnect http://xxxxx@127.0.0.1:3128: refused`, Redact(`proxyconnect http://alice:s3cr3t@127.0.0.1:3128: refused`))

@@ -31,7 +31,7 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := RenderBuildkitdRegistries(reg, s.Proxy)
+	out, err := renderBuildkitdRegistries(reg, s.Proxy)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +52,8 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	return append(append(append([]byte{}, out[:i+1]...), note.Bytes()...), out[i+1:]...), nil
 }
 
-// RenderBuildkitdRegistries renders buildkitd.toml from a registry configuration, e.g.
-// one with dead mirrors removed by registry.WithoutMirrors.
-func RenderBuildkitdRegistries(reg map[string]config.RegistryConfig, proxy *spec.Proxy) ([]byte, error) {
+// renderBuildkitdRegistries renders buildkitd.toml from a registry configuration.
+func renderBuildkitdRegistries(reg map[string]config.RegistryConfig, proxy *spec.Proxy) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# buildkitd.toml rendered by `archc builder config` from the spec. Do not edit:\n")
 	b.WriteString("# archc re-renders it and restarts its local builder when the spec changes.\n#\n")

@@ -18,8 +18,6 @@ import (
 type ConnectOptions struct {
 	// Out receives one line per daemon start or restart.
 	Out io.Writer
-	// Binary is the buildkitd executable for local builders ("" finds it).
-	Binary string
 }
 
 // LocalBuilders returns the spec's builder blocks archc manages (no address); a spec
@@ -38,25 +36,22 @@ func LocalBuilders(s *spec.Spec) []spec.Builder {
 }
 
 // LocalConfig is what a local builder runs with: buildkitd.toml and proxy environment.
-func LocalConfig(s *spec.Spec, deadMirrors []string) (config []byte, env []string, err error) {
+func LocalConfig(s *spec.Spec) (config []byte, env []string, err error) {
 	reg, err := registry.RegistryConfig(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(deadMirrors) > 0 {
-		reg = registry.WithoutMirrors(reg, deadMirrors)
-	}
-	config, err = RenderBuildkitdRegistries(reg, s.Proxy)
+	config, err = renderBuildkitdRegistries(reg, s.Proxy)
 	if err != nil {
 		return nil, nil, err
 	}
 	return config, DaemonProxyEnv(s.Proxy), nil
 }
 
-// SpecDigest is the ConfigDigest of the spec's full rendering: what a local builder's
-// running config is compared with.
-func SpecDigest(s *spec.Spec) (string, error) {
-	config, env, err := LocalConfig(s, nil)
+// DaemonConfigDigest is the ConfigDigest of LocalConfig: what a local builder's running
+// config is compared with. (compiler.SpecDigest is the spec's identity in a plan.)
+func DaemonConfigDigest(s *spec.Spec) (string, error) {
+	config, env, err := LocalConfig(s)
 	if err != nil {
 		return "", err
 	}
@@ -77,12 +72,12 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 			b.Close()
 		}
 	}
-	config, env, err := LocalConfig(s, nil)
+	config, env, err := LocalConfig(s)
 	if err != nil {
 		return nil, err
 	}
 	builders, err = ensureLocals(LocalBuilders(s), func(lb spec.Builder) (*Builder, error) {
-		b, err := EnsureLocal(ctx, LocalOptions{Name: lb.Name, Config: config, Env: env, Binary: o.Binary, Out: o.Out})
+		b, err := EnsureLocal(ctx, LocalOptions{Name: lb.Name, Config: config, Env: env, Out: o.Out})
 		if err != nil {
 			return nil, err
 		}

@@ -31,8 +31,6 @@ type LocalOptions struct {
 	// Env is the daemon's proxy environment (KEY=VALUE); it replaces any proxy variables
 	// archc itself runs with.
 	Env []string
-	// Binary is the buildkitd executable; "" looks next to archc, then on PATH.
-	Binary string
 	// Out receives one line when the daemon is started or restarted.
 	Out io.Writer
 	// StartTimeout bounds the wait for a fresh daemon to answer; 30s when zero.
@@ -180,12 +178,9 @@ func restartLocal(ctx context.Context, opts LocalOptions, dir StateDir, want str
 }
 
 func startLocal(ctx context.Context, opts LocalOptions, dir StateDir, digest string) (*Builder, error) {
-	bin := opts.Binary
-	if bin == "" {
-		var err error
-		if bin, err = FindBuildkitd(); err != nil {
-			return nil, err
-		}
+	bin, err := FindBuildkitd()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(dir.Config(), opts.Config, 0o600); err != nil {
 		return nil, fmt.Errorf("builder %s: write config: %w", opts.Name, err)

@@ -20,10 +20,10 @@ import (
 // TestLocalBuilderLifecycle starts a real buildkitd: up, reuse, restart on a config
 // change, status, down.
 func TestLocalBuilderLifecycle(t *testing.T) {
-	bin, state, ctx := localBuilderTest(t, "t")
+	state, ctx := localBuilderTest(t, "t")
 
 	var out bytes.Buffer
-	opts := LocalOptions{Name: "t", Config: []byte("debug = false\n"), Binary: bin, Out: &out}
+	opts := LocalOptions{Name: "t", Config: []byte("debug = false\n"), Out: &out}
 	b, err := EnsureLocal(ctx, opts)
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "started buildkitd")
@@ -73,10 +73,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // lock) need different settings; the second waits while the first builds on the daemon,
 // which keeps running, then restarts it once the first has finished.
 func TestLocalBuilderIsNotRestartedUnderAnotherRun(t *testing.T) {
-	bin, state, ctx := localBuilderTest(t, "shared")
+	state, ctx := localBuilderTest(t, "shared")
 	dir := StateDir(filepath.Join(state, "archc", "builders", "shared"))
 
-	first, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = false\n"), Binary: bin})
+	first, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = false\n")})
 	require.NoError(t, err)
 	pid := runningPID(dir)
 	require.NotZero(t, pid)
@@ -88,7 +88,7 @@ func TestLocalBuilderIsNotRestartedUnderAnotherRun(t *testing.T) {
 	}
 	second := make(chan res, 1)
 	go func() {
-		b, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = true\n"), Binary: bin, Out: &out})
+		b, err := EnsureLocal(ctx, LocalOptions{Name: "shared", Config: []byte("debug = true\n"), Out: &out})
 		second <- res{b, err}
 	}()
 	waitFor(t, &out, "waiting to restart it with this run's registry/proxy settings: other archc runs are building on it (archc pid "+itoa(os.Getpid())+")")
@@ -116,7 +116,7 @@ func digestOf(t *testing.T, dir StateDir) string {
 // needs, a private state directory (short: the socket lives there), a deadline, and the
 // builder stopped at the end. It returns buildkitd's path, the state directory and the
 // context. Not parallel: it sets XDG_STATE_HOME.
-func localBuilderTest(t *testing.T, name string) (string, string, context.Context) {
+func localBuilderTest(t *testing.T, name string) (string, context.Context) {
 	t.Helper()
 	testenv.Require(t, testenv.PartRoot)
 	testenv.Require(t, testenv.PartRunc)
@@ -125,8 +125,10 @@ func localBuilderTest(t *testing.T, name string) (string, string, context.Contex
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = os.RemoveAll(state) })
 	t.Setenv("XDG_STATE_HOME", state)
+	// EnsureLocal finds buildkitd as archc does: next to the executable, else on PATH.
+	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	t.Cleanup(func() { _, _ = StopLocal(context.Background(), name, nil) })
-	return bin, state, ctx
+	return state, ctx
 }

@@ -72,7 +72,7 @@ func (c *builderStatusCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	want, err := solver.SpecDigest(s)
+	want, err := solver.DaemonConfigDigest(s)
 	if err != nil {
 		return err
 	}
