@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"github.com/archc-dev/archc/spec"
 	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -20,10 +21,10 @@ type Plan struct {
 	// Builds are sorted by ID.
 	Builds []Build
 
-	// Proxy is the spec's proxy with credentials redacted, or nil. It is shown, but it is
-	// deliberately not part of any build's identity: the solver adds it to the exec ops
-	// (WithProxy) right before solving.
-	Proxy *RedactedProxy
+	// Proxy is the spec's proxy, Redacted and without its source range, or nil. It is
+	// shown, but it is deliberately not part of any build's identity: the solver adds the
+	// spec's own proxy to the exec ops (WithProxy) right before solving.
+	Proxy *spec.Proxy
 
 	// Warnings are things a reviewer should know (a `# syntax=` line that is ignored, lint
 	// findings), sorted and de-duplicated, each prefixed with its component.
@@ -147,13 +148,10 @@ type Output struct {
 	Path string
 }
 
-// RedactedProxy is the proxy block as it may be shown: URLs without passwords.
-type RedactedProxy struct {
-	HTTPProxy  string
-	HTTPSProxy string
-	AllProxy   string
-	NoProxy    []string
-}
+// RedactedProxy is spec.Proxy.
+//
+// Deprecated: use spec.Proxy (kept until planfile.go does).
+type RedactedProxy = spec.Proxy
 
 // Build returns the build with the given ID, or nil.
 func (p *Plan) Build(id string) *Build {

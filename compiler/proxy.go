@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/apicaps"
@@ -39,6 +40,17 @@ func WithProxy(def *llb.Definition, p *spec.Proxy) (*llb.Definition, error) {
 		e.Meta.ProxyEnv = proto.Clone(pe).(*pb.ProxyEnv)
 		return pb.CapExecMetaProxy
 	})
+}
+
+// redactProxy is the plan's proxy: p.Redacted (spec.RedactURL, the one mask every view, log
+// and error uses) without the source range, so a plan does not depend on where the spec
+// is; nil when p is.
+func redactProxy(p *spec.Proxy) *spec.Proxy {
+	r := p.Redacted()
+	if r != nil {
+		r.Range = hcl.Range{}
+	}
+	return r
 }
 
 // rewriteOps applies fn to every op of def and re-digests the graph: ops are in

@@ -68,13 +68,3 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 	}
 	return digest.FromBytes(dt), nil
 }
-
-// redactProxy returns p with the user-info of every URL masked (spec.RedactURL, the one
-// mask every view, log and error uses), or nil.
-func redactProxy(p *spec.Proxy) *RedactedProxy {
-	if p == nil {
-		return nil
-	}
-	r := p.Redacted()
-	return &RedactedProxy{HTTPProxy: r.HTTPProxy, HTTPSProxy: r.HTTPSProxy, AllProxy: r.AllProxy, NoProxy: r.NoProxy}
-}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // FormatVersion is the JSON plan's format_version. Only additive changes are made without
@@ -16,7 +18,7 @@ type JSONPlan struct {
 	BuildPlatform string      `json:"build_platform"`
 	SpecDigest    string      `json:"spec_digest"`
 	Builds        []JSONBuild `json:"builds"`
-	Proxy         *JSONProxy  `json:"proxy,omitempty"`
+	Proxy         *spec.Proxy `json:"proxy,omitempty"`
 	Warnings      []string    `json:"warnings"`
 }
 
@@ -63,13 +65,10 @@ type JSONOutput struct {
 	Path string `json:"path,omitempty"`
 }
 
-// JSONProxy is the proxy with credentials redacted.
-type JSONProxy struct {
-	HTTPProxy  string   `json:"http_proxy,omitempty"`
-	HTTPSProxy string   `json:"https_proxy,omitempty"`
-	AllProxy   string   `json:"all_proxy,omitempty"`
-	NoProxy    []string `json:"no_proxy,omitempty"`
-}
+// JSONProxy is spec.Proxy.
+//
+// Deprecated: use spec.Proxy (kept until planfile.go does).
+type JSONProxy = spec.Proxy
 
 // JSON returns the plan's JSON form. Slices are never nil, so they encode as [].
 func (p *Plan) JSON() *JSONPlan {
@@ -81,7 +80,8 @@ func (p *Plan) JSON() *JSONPlan {
 		Warnings:      make([]string, 0, len(p.Warnings)),
 	}
 	if p.Proxy != nil {
-		out.Proxy = &JSONProxy{HTTPProxy: p.Proxy.HTTPProxy, HTTPSProxy: p.Proxy.HTTPSProxy, AllProxy: p.Proxy.AllProxy, NoProxy: p.Proxy.NoProxy}
+		px := *p.Proxy
+		out.Proxy = &px
 	}
 	for _, w := range p.Warnings {
 		out.Warnings = append(out.Warnings, p.shown(w))

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // textView is for people: a block per build, then warnings and a summary line.
@@ -96,7 +98,7 @@ func summary(p *Plan) string {
 	return s + "."
 }
 
-func proxySummary(p *RedactedProxy) string {
+func proxySummary(p *spec.Proxy) string {
 	var parts []string
 	for _, kv := range [][2]string{{"http", p.HTTPProxy}, {"https", p.HTTPSProxy}, {"all", p.AllProxy}} {
 		if kv[1] != "" {

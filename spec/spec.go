@@ -66,14 +66,15 @@ type Variable struct {
 	Range  hcl.Range
 }
 
-// Proxy is the proxy block. URLs may carry credentials (user:password@); views must redact
-// them (see Proxy.Redacted).
+// Proxy is the proxy block, the one proxy type: the spec's, the plan's and the plan JSON's
+// (its JSON form). URLs may carry credentials (user:password@); anything shown, logged or
+// written uses Proxy.Redacted.
 type Proxy struct {
-	HTTPProxy  string
-	HTTPSProxy string
-	AllProxy   string
-	NoProxy    []string
-	Range      hcl.Range
+	HTTPProxy  string    `json:"http_proxy,omitempty"`
+	HTTPSProxy string    `json:"https_proxy,omitempty"`
+	AllProxy   string    `json:"all_proxy,omitempty"`
+	NoProxy    []string  `json:"no_proxy,omitempty"`
+	Range      hcl.Range `json:"-"`
 }
 
 // Registry configures one registry host: its mirrors and how to talk to it.

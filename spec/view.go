@@ -16,7 +16,7 @@ type Normalized struct {
 	Components []NormalizedComponent         `json:"components"`
 	Files      []string                      `json:"files"`
 	Platforms  []string                      `json:"platforms"`
-	Proxy      *NormalizedProxy              `json:"proxy"`
+	Proxy      map[string]any                `json:"proxy"`
 	Registries map[string]NormalizedRegistry `json:"registries"`
 	Variables  map[string]NormalizedVariable `json:"variables"`
 }
@@ -28,14 +28,6 @@ type NormalizedVariable struct {
 	Type        string          `json:"type"`
 	Value       json.RawMessage `json:"value"`
 	Sensitive   bool            `json:"sensitive,omitempty"`
-}
-
-// NormalizedProxy is the proxy block with passwords redacted.
-type NormalizedProxy struct {
-	AllProxy   string   `json:"all_proxy"`
-	HTTPProxy  string   `json:"http_proxy"`
-	HTTPSProxy string   `json:"https_proxy"`
-	NoProxy    []string `json:"no_proxy"`
 }
 
 // NormalizedRegistry is one registry block.
@@ -95,7 +87,8 @@ func (s *Spec) Normalized() Normalized {
 		n.Variables[v.Name] = NormalizedVariable{Description: v.Description, Source: v.Source, Type: v.Type, Value: val, Sensitive: v.Sensitive}
 	}
 	if p := s.Proxy.Redacted(); p != nil {
-		n.Proxy = &NormalizedProxy{AllProxy: p.AllProxy, HTTPProxy: p.HTTPProxy, HTTPSProxy: p.HTTPSProxy, NoProxy: list(p.NoProxy)}
+		// Every key, even empty, unlike Proxy's own JSON form (the plan's).
+		n.Proxy = map[string]any{"all_proxy": p.AllProxy, "http_proxy": p.HTTPProxy, "https_proxy": p.HTTPSProxy, "no_proxy": list(p.NoProxy)}
 	}
 	for _, r := range s.Registries {
 		n.Registries[r.Host] = NormalizedRegistry{CA: s.rel(r.CA), HTTP: r.HTTP, Insecure: r.Insecure,
