@@ -72,7 +72,7 @@ func (b *Builder) Serves(p string) bool {
 func (b *Builder) WorkerPlatforms() []string {
 	var out []string
 	for _, p := range b.Workers {
-		s := platforms.Format(platforms.Normalize(p))
+		s := spec.FormatPlatform(p)
 		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}

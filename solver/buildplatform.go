@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/compiler"
-	"github.com/containerd/platforms"
+	"github.com/archc-dev/archc/spec"
 	"github.com/moby/buildkit/solver/pb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -117,7 +117,7 @@ func execPlatforms(def *pb.Definition) []string {
 		if err := op.UnmarshalVT(dt); err != nil || op.GetExec() == nil || op.Platform == nil {
 			continue
 		}
-		p := platforms.Format(platforms.Normalize(ocispecs.Platform{OS: op.Platform.OS, Architecture: op.Platform.Architecture, Variant: op.Platform.Variant}))
+		p := spec.FormatPlatform(ocispecs.Platform{OS: op.Platform.OS, Architecture: op.Platform.Architecture, Variant: op.Platform.Variant})
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // Route assigns each platform to one builder: a builder whose block lists it first, else
@@ -45,7 +47,7 @@ func pick(builders []*Builder, p string) *Builder {
 	}
 	for _, b := range builders {
 		if len(b.Declared) == 0 && len(b.Workers) > 0 &&
-			platforms.Format(platforms.Normalize(b.Workers[0])) == norm {
+			spec.FormatPlatform(b.Workers[0]) == norm {
 			return b
 		}
 	}
@@ -62,7 +64,7 @@ func normalize(p string) string {
 	if err != nil {
 		return p
 	}
-	return platforms.Format(platforms.Normalize(sp))
+	return spec.FormatPlatform(sp)
 }
 
 // EmulationError says which platforms no builder can run and how to fix that. Its text is
