@@ -1,4 +1,4 @@
-package compiler
+package compiler_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/compiler/compilertest"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
@@ -31,12 +32,12 @@ func BenchmarkCompile(b *testing.B) {
 			require.NoError(b, err)
 			cache, err := registry.OpenCache(cacheDir)
 			require.NoError(b, err)
-			images := NewLockImages(lock, cache)
+			images := compiler.NewLockImages(lock, cache)
 			builds := 0
 			cpu0 := cpuTime(b)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				plan, err := Compile(context.Background(), s, images, WithBuildPlatform("linux/amd64"))
+				plan, err := compiler.Compile(context.Background(), s, images, compiler.WithBuildPlatform("linux/amd64"))
 				require.NoError(b, err)
 				builds = len(plan.Builds)
 			}
@@ -53,4 +54,39 @@ func cpuTime(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPrepare is what `archc plan` does after loading the spec, from a warm lock and
+// cache: read the lock, compile once (which also discovers the bases), check the pins.
+//
+//	go test ./compiler -run '^$' -bench Prepare -benchmem
+func BenchmarkPrepare(b *testing.B) {
+	for _, n := range []int{20, 200} {
+		b.Run(fmt.Sprintf("components=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			require.NoError(b, compilertest.Generate(dir, n))
+			s, diags := spec.Load(spec.LoadOptions{Files: []string{filepath.Join(dir, "archbuild.hcl")}})
+			require.False(b, diags.HasErrors(), diags.Error())
+			cacheDir := filepath.Join(dir, ".cache")
+			_, err := compilertest.WarmLock(s, cacheDir, "linux/amd64")
+			require.NoError(b, err)
+			cache, err := registry.OpenCache(cacheDir)
+			require.NoError(b, err)
+			res, err := registry.NewResolver(s, cache)
+			require.NoError(b, err)
+			opts := compiler.PrepareOptions{Resolver: res, Compile: []compiler.Option{compiler.WithBuildPlatform("linux/amd64")}}
+			builds := 0
+			cpu0 := cpuTime(b)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				plan, changes, err := compiler.Prepare(context.Background(), s, opts)
+				require.NoError(b, err)
+				require.Empty(b, changes)
+				builds = len(plan.Builds)
+			}
+			require.Zero(b, res.Requests())
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*builds), "ns/build")
+			b.ReportMetric(float64((cpuTime(b)-cpu0).Nanoseconds())/float64(b.N*builds), "cpu-ns/build")
+		})
+	}
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // TestImportRules enforces DESIGN.md's arrows: spec and compiler never reach buildkitd's
-// client or archc's solver (directly or through a dependency); spec knows no LLB either.
+// client or archc's solver (directly or through a dependency); spec knows no LLB either,
+// and registry neither LLB nor Dockerfiles.
 func TestImportRules(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -27,6 +28,11 @@ func TestImportRules(t *testing.T) {
 		{"github.com/archc-dev/archc/spec", append([]string{
 			"github.com/archc-dev/archc/compiler/...", "github.com/archc-dev/archc/registry/...",
 			"github.com/moby/buildkit/client/llb/...",
+		}, forbiddenBoth...)},
+		// The compiler is the one reader of Dockerfiles; registry knows no LLB.
+		{"github.com/archc-dev/archc/registry", append([]string{
+			"github.com/archc-dev/archc/compiler/...",
+			"github.com/moby/buildkit/client/llb/...", "github.com/moby/buildkit/frontend/dockerfile/...",
 		}, forbiddenBoth...)},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/solver/pb"
@@ -167,7 +169,49 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 	for _, s := range ff.SpecFiles {
 		f.SpecFiles = append(f.SpecFiles, filepath.Join(abs, filepath.FromSlash(s)))
 	}
+	if len(f.SpecFiles) == 0 {
+		return nil, fmt.Errorf("plan %s names no spec files", path)
+	}
 	return f, nil
+}
+
+// IsPlanFile tells a plan file (written by PlanFile.Save) from a spec by content.
+func IsPlanFile(path string) bool {
+	if filepath.Ext(path) == ".hcl" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := f.Read(head)
+	head = bytes.TrimSpace(head[:n])
+	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"archc_plan_file"`))
+}
+
+// LoadSpec loads the spec files the plan names with the variables it was made with (and
+// environ, for the rest). A variable the spec no longer declares makes the plan stale (an
+// error wrapping ErrStale), not the spec wrong: its diagnostics are then dropped. The
+// diagnostics are the caller's to show.
+func (f *PlanFile) LoadSpec(environ []string) (*spec.Spec, hcl.Diagnostics, error) {
+	s, diags := spec.Load(spec.LoadOptions{Files: f.SpecFiles, Vars: f.Vars, Environ: environ})
+	if gone := spec.UndeclaredVars(diags); len(gone) > 0 {
+		return nil, nil, fmt.Errorf("%w: the spec no longer declares variable %s, set when the plan was made; run `archc plan -out` again",
+			ErrStale, strings.Join(gone, ", "))
+	}
+	return s, diags, nil
+}
+
+// Check is Verify against the lock next to s (archbuild.lock.hcl in s.Dir). It needs the
+// lock, not the content cache: a fresh runner can apply a plan file.
+func (f *PlanFile) Check(ctx context.Context, s *spec.Spec) error {
+	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
+	if err != nil {
+		return err
+	}
+	return f.Verify(ctx, s, lock)
 }
 
 func (fb fileBuild) build() (Build, error) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
@@ -44,6 +45,8 @@ type env struct {
 	// bases are the spec's base images (basesErr says why there are none).
 	bases    []registry.ImageRequest
 	basesErr error
+	// offline is the plan compiled with stand-in bases that found them (nil with basesErr).
+	offline *compiler.Plan
 	// used are the registry hosts some base image or tag names; pulled those of base
 	// images, pushed those of tags a registry output pushes to.
 	used, pulled, pushed map[string]bool
@@ -75,7 +78,7 @@ func newEnv(s *spec.Spec, o Options) *env {
 			e.mirrors = append(e.mirrors, mirrorOf{Mirror: mu, Raw: raw, Registry: r})
 		}
 	}
-	e.bases, e.basesErr = registry.BaseImages(s, e.o.BuildPlatform)
+	e.discover()
 	for _, b := range e.bases {
 		e.used[domainOf(b.Ref)] = true
 		e.pulled[domainOf(b.Ref)] = true

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 
@@ -20,6 +19,14 @@ type LockOptions struct {
 	// points elsewhere (never moving the pin). `archc lock` sets it; `plan` does not, so a
 	// complete lock with a warm cache needs no network.
 	CheckMoved bool
+	// Locked refuses a lock that lacks a pin the spec needs or keeps one it does not (Pin
+	// returns an *OutOfDateError): for CI, where the committed lock is the truth.
+	Locked bool
+	// DryRun says what would move and changes nothing: pins are kept as they are, even
+	// for platforms they lack; new references are reported added, unresolved; no content
+	// is fetched but what CheckMoved takes, each pinned tag resolved for one platform (its
+	// index digest is what can move).
+	DryRun bool
 }
 
 // ChangeKind says what UpdateLock did with one reference.
@@ -52,7 +59,7 @@ type LockChange struct {
 // UpdateLock returns the lock the requests need: existing pins are kept unless opts say
 // to update them; new references are resolved; platforms missing from a kept pin are
 // resolved from the pinned digest (the pin does not move); image configs missing from the
-// cache are fetched by digest. old is not modified. On any resolution error it returns the
+// cache are fetched by digest. old is not modified (opts.DryRun returns it as the lock). On any resolution error it returns the
 // joined errors and no lock, so the caller leaves the file on disk untouched.
 func (r *Resolver) UpdateLock(ctx context.Context, old *Lock, reqs []ImageRequest, opts LockOptions) (*Lock, []LockChange, error) {
 	if old == nil {
@@ -78,7 +85,7 @@ func (r *Resolver) UpdateLock(ctx context.Context, old *Lock, reqs []ImageReques
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			im, ch, err := r.lockOne(ctx, old.Find(req.Ref), req, opts.Update && (len(only) == 0 || only[req.Ref]), opts.CheckMoved)
+			im, ch, err := r.lockOne(ctx, old.Find(req.Ref), req, opts.Update && (len(only) == 0 || only[req.Ref]), opts)
 			if err != nil {
 				errs[i] = err
 				return
@@ -99,6 +106,9 @@ func (r *Resolver) UpdateLock(ctx context.Context, old *Lock, reqs []ImageReques
 		}
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Ref < changes[j].Ref })
+	if opts.DryRun {
+		return old, changes, nil
+	}
 	return next, changes, nil
 }
 
@@ -109,15 +119,18 @@ func checkOnly(only map[string]bool, reqs []ImageRequest) error {
 	}
 	for ref := range only {
 		if !used[ref] {
-			return fmt.Errorf("--image %s: no component uses this image", ref)
+			return &UnusedImageError{Ref: ref}
 		}
 	}
 	return nil
 }
 
 // lockOne decides one reference's pin.
-func (r *Resolver) lockOne(ctx context.Context, pin *Image, req ImageRequest, update, checkMoved bool) (*Image, LockChange, error) {
+func (r *Resolver) lockOne(ctx context.Context, pin *Image, req ImageRequest, update bool, opts LockOptions) (*Image, LockChange, error) {
 	ch := LockChange{Ref: req.Ref}
+	if opts.DryRun {
+		return r.wouldMove(ctx, pin, req, opts.CheckMoved)
+	}
 	if pin == nil || update {
 		im, err := r.Resolve(ctx, req.Ref, req.Platforms)
 		if err != nil {
@@ -161,16 +174,40 @@ func (r *Resolver) lockOne(ctx context.Context, pin *Image, req ImageRequest, up
 		}
 		sort.Slice(kept.Platforms, func(i, j int) bool { return kept.Platforms[i].Platform < kept.Platforms[j].Platform })
 	}
-	if checkMoved && refDigest(req.Ref) == "" {
-		cur, err := r.Resolve(ctx, req.Ref, req.Platforms)
-		switch {
-		case err != nil:
-			ch.Kind, ch.Err = ChangeUnchecked, err
-		case cur.Digest != pin.Digest:
-			ch.Kind, ch.New = ChangeMoved, cur.Digest
-		}
+	if opts.CheckMoved {
+		r.checkMoved(ctx, pin, req.Ref, req.Platforms, &ch)
 	}
 	return &kept, ch, nil
+}
+
+// wouldMove is lockOne without downloads: the pin is kept as it is, a missing one is
+// reported added (unresolved), and with checkMoved the tag is resolved for one platform,
+// enough for its index digest.
+func (r *Resolver) wouldMove(ctx context.Context, pin *Image, req ImageRequest, checkMoved bool) (*Image, LockChange, error) {
+	if pin == nil {
+		return &Image{Ref: req.Ref}, LockChange{Ref: req.Ref, Kind: ChangeAdded}, nil
+	}
+	ch := LockChange{Ref: req.Ref, Kind: ChangeKept, Old: pin.Digest, New: pin.Digest}
+	if checkMoved {
+		r.checkMoved(ctx, pin, req.Ref, req.Platforms[:min(1, len(req.Platforms))], &ch)
+	}
+	kept := *pin
+	return &kept, ch, nil
+}
+
+// checkMoved resolves ref's tag (a digest reference cannot move) and records on ch whether
+// it still points to the pin.
+func (r *Resolver) checkMoved(ctx context.Context, pin *Image, ref string, platforms []string, ch *LockChange) {
+	if refDigest(ref) != "" {
+		return
+	}
+	cur, err := r.Resolve(ctx, ref, platforms)
+	switch {
+	case err != nil:
+		ch.Kind, ch.Err = ChangeUnchecked, err
+	case cur.Digest != pin.Digest:
+		ch.Kind, ch.New = ChangeMoved, cur.Digest
+	}
 }
 
 // pinnedRef is ref's repository at digest d ("docker.io/library/alpine@sha256:…").

@@ -63,7 +63,22 @@ type Variable struct {
 	Cty cty.Value
 	// Source says where Value came from: "default", "env" or "flag".
 	Source string
-	Range  hcl.Range
+	// Raw is the value as given with --var or ARCHC_VAR_NAME (Source "flag" or "env"),
+	// before conversion to Type; "" for a default. It may be a secret: never show it.
+	Raw   string
+	Range hcl.Range
+}
+
+// OutsideVars are the values of the variables set from outside (--var or ARCHC_VAR_NAME),
+// by name, as given: what makes the spec evaluate the same way again.
+func (s *Spec) OutsideVars() map[string]string {
+	out := map[string]string{}
+	for _, v := range s.Variables {
+		if v.Source == SourceFlag || v.Source == SourceEnv {
+			out[v.Name] = v.Raw
+		}
+	}
+	return out
 }
 
 // Proxy is the proxy block, the one proxy type: the spec's, the plan's and the plan JSON's

@@ -19,9 +19,26 @@ import (
 const EnvPrefix = "ARCHC_VAR_"
 
 // SummaryUndeclaredVar is the summary of the diagnostic for a --var naming a variable the
-// spec does not declare: callers that pass variables on the user's behalf (apply with a
-// plan file) recognise it.
+// spec does not declare.
 const SummaryUndeclaredVar = "Undefined variable"
+
+// UndeclaredVar is the Extra of the diagnostic for a variable set (LoadOptions.Vars) that
+// the spec does not declare: callers that pass variables on the user's behalf (apply with
+// a plan file) recognise it with UndeclaredVars.
+type UndeclaredVar struct{ Name string }
+
+// UndeclaredVars returns, sorted, the names of the variables diags say the spec does not
+// declare.
+func UndeclaredVars(diags hcl.Diagnostics) []string {
+	var out []string
+	for _, d := range diags {
+		if u, ok := d.Extra.(UndeclaredVar); ok {
+			out = append(out, u.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Where a variable's value came from, in increasing precedence.
 const (
@@ -57,6 +74,7 @@ func (e *evaluator) evalVariables(blocks []*mergedBlock, opts LoadOptions) hcl.D
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  SummaryUndeclaredVar,
+				Extra:    UndeclaredVar{Name: name},
 				Detail: fmt.Sprintf("--var %s=... sets a variable the spec does not declare; "+
 					"add a variable %q block or drop the flag.", name, name),
 			})
@@ -111,6 +129,12 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 	}
 	e.vars[name] = val
 	v.Source = src
+	switch src {
+	case SourceFlag:
+		v.Raw = flags[name]
+	case SourceEnv:
+		v.Raw = env[name]
+	}
 	v.Type = typeexpr.TypeString(val.Type())
 	if typed {
 		v.Type = typeexpr.TypeString(ty)

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -19,7 +13,6 @@ import (
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // applyCmd is `archc apply [SPEC | PLANFILE]`: plan (or load a saved plan and check it is
@@ -74,129 +67,59 @@ func (c *applyCmd) Run(g *Globals) error {
 }
 
 // plan returns the spec, the plan to build and the run's resolver (which downloads the
-// bases and skips the mirrors that failed the check): the plan is compiled now from a spec
-// (the code path of `archc plan`), or loaded from a plan file and verified against the
+// bases and skips the mirrors that failed the check): the plan is prepared now from a spec
+// (the code path of `archc plan`), or loaded from a plan file and checked against the
 // spec, the contexts and the lock.
 func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *registry.Resolver, error) {
-	fromFile := c.Spec != "" && isPlanFile(c.Spec)
 	var pf *compiler.PlanFile
-	args := c.specArgs
-	if fromFile {
-		var err error
-		if pf, err = compiler.LoadPlanFile(c.Spec); err != nil {
+	var s *spec.Spec
+	var err error
+	if c.Spec != "" && compiler.IsPlanFile(c.Spec) {
+		if pf, s, err = c.planFile(ctx, g); err != nil {
 			return nil, nil, nil, err
 		}
-		if len(pf.SpecFiles) == 0 {
-			return nil, nil, nil, fmt.Errorf("plan %s names no spec files", c.Spec)
-		}
-		if len(c.Files) > 0 {
-			return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("-f cannot be combined with a plan file: the plan names its spec files")}
-		}
-		if len(c.Vars) > 0 {
-			return nil, nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
-		}
-		args.Spec, args.Files = pf.SpecFiles[0], pf.SpecFiles[1:]
-		args.Vars = varFlags(pf.Vars)
-		if gone := undeclaredVars(args.files(), pf.Vars); len(gone) > 0 {
-			return nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: the spec no longer declares variable %s, set when the plan was made; run archc plan -out again",
-				c.Spec, strings.Join(gone, ", "))}
-		}
-	}
-	s, err := args.load(g)
-	if err != nil {
+	} else if s, err = c.load(g); err != nil {
 		return nil, nil, nil, err
-	}
-	if fromFile {
-		if err := c.verify(ctx, s, pf); err != nil {
-			return nil, nil, nil, err
-		}
 	}
 	var dead map[string]string
 	if !c.DryRun {
 		dead = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, g.Stderr).Dead
 	}
-	cache, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
+	_, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if fromFile {
+	if pf != nil {
 		return s, pf.Plan, res, nil
 	}
-	images, err := pinImages(ctx, g, s, cache, res, c.BuildPlatform, c.Locked)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	plan, err := compiler.Compile(ctx, s, images, compiler.WithBuildPlatform(c.BuildPlatform))
+	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return s, plan, res, nil
 }
 
-// verify refuses a plan file whose spec, contexts or pins changed since it was saved. It
-// needs the lock, not the content cache: a fresh runner can apply a plan file.
-func (c *applyCmd) verify(ctx context.Context, s *spec.Spec, pf *compiler.PlanFile) error {
-	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
+// planFile loads the plan file c.Spec and the spec it names, and refuses a plan whose
+// spec, variables, contexts or pins changed since it was saved.
+func (c *applyCmd) planFile(ctx context.Context, g *Globals) (*compiler.PlanFile, *spec.Spec, error) {
+	pf, err := compiler.LoadPlanFile(c.Spec)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := pf.Verify(ctx, s, lock); err != nil {
-		if errors.Is(err, compiler.ErrStale) {
-			return &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
-		}
-		return err
+	if len(c.Files) > 0 {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("-f cannot be combined with a plan file: the plan names its spec files")}
 	}
-	return nil
-}
-
-// varFlags turns a plan file's variables back into --var NAME=VALUE, sorted by name.
-func varFlags(vars map[string]string) []string {
-	out := make([]string, 0, len(vars))
-	for k, v := range vars {
-		out = append(out, k+"="+v)
+	if len(c.Vars) > 0 {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
 	}
-	sort.Strings(out)
-	return out
-}
-
-// undeclaredVars returns, sorted, the plan file's variables that the spec files no longer
-// declare. Passing them back would fail the load with "drop the flag", a flag the user
-// never typed: the plan is stale instead. It loads quietly, and once per variable only
-// when the spec refuses them.
-func undeclaredVars(files []string, vars map[string]string) []string {
-	undeclared := func(vars map[string]string) bool {
-		_, diags := spec.Load(spec.LoadOptions{Files: files, Vars: vars, Environ: os.Environ()})
-		for _, d := range diags {
-			if d.Severity == hcl.DiagError && d.Summary == spec.SummaryUndeclaredVar {
-				return true
-			}
-		}
-		return false
-	}
-	if len(vars) == 0 || !undeclared(vars) {
-		return nil
-	}
-	var gone []string
-	for _, name := range slices.Sorted(maps.Keys(vars)) {
-		if undeclared(map[string]string{name: vars[name]}) {
-			gone = append(gone, name)
+	s, diags, err := pf.LoadSpec(os.Environ())
+	if err == nil {
+		if err = reportDiags(g, diags); err == nil {
+			err = pf.Check(ctx, s)
 		}
 	}
-	return gone
-}
-
-// isPlanFile tells a plan file (JSON written by `archc plan -out`) from a spec by content.
-func isPlanFile(path string) bool {
-	if filepath.Ext(path) == ".hcl" {
-		return false
+	if errors.Is(err, compiler.ErrStale) {
+		return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, _ := f.Read(head)
-	head = bytes.TrimSpace(head[:n])
-	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"archc_plan_file"`))
+	return pf, s, err
 }

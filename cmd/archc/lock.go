@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
+	"os/signal"
+	"syscall"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
 )
 
@@ -31,61 +32,30 @@ func (c *lockCmd) Run(g *Globals) error {
 	for _, n := range registry.MirrorSettingNotes(s) {
 		fmt.Fprintf(g.Stderr, "archc: note: %s\n", n)
 	}
-	reqs, err := registry.BaseImages(s, c.BuildPlatform)
-	if err != nil {
-		return err
-	}
-	lockPath := filepath.Join(s.Dir, registry.LockFileName)
-	old, err := c.readLock(g, lockPath)
-	if err != nil {
-		return err
-	}
 	_, res, err := c.resolver(s)
 	if err != nil {
 		return err
 	}
-	next, changes, err := res.UpdateLock(context.Background(), old, reqs,
-		registry.LockOptions{Update: c.Update, Images: c.Image, CheckMoved: true})
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	next, changes, recovered, err := compiler.Lock(ctx, s, res,
+		registry.LockOptions{Update: c.Update, Images: c.Image, CheckMoved: true}, compiler.WithBuildPlatform(c.BuildPlatform))
+	if recovered != nil {
+		fmt.Fprintf(g.Stderr, "archc: note: %s\n", recovered)
+	}
+	if ue := (*registry.UnusedImageError)(nil); errors.As(err, &ue) {
+		err = fmt.Errorf("--image %w", err)
+	}
 	if err != nil {
-		return fmt.Errorf("lock: %w\n%s left unchanged", err, registry.LockFileName)
+		var le *registry.LockError
+		if errors.As(err, &le) {
+			return err
+		}
+		return interrupted(ctx, fmt.Errorf("lock: %w\n%s left unchanged", err, registry.LockFileName))
 	}
 	printChanges(g.Stdout, changes)
-	if err := registry.WriteLock(lockPath, next); err != nil {
-		return err
-	}
 	fmt.Fprintf(g.Stdout, "Wrote %s: %d images.\n", registry.LockFileName, len(next.Images))
 	return nil
-}
-
-// readLock reads the lock to start from. With --update a lock with broken entries need
-// not be mended by hand: the pins that did not parse are resolved again, when --update
-// covers them all (every pin, or each broken one named with --image).
-func (c *lockCmd) readLock(g *Globals, path string) (*registry.Lock, error) {
-	old, err := registry.ReadLock(path)
-	var le *registry.LockError
-	if err == nil || !c.Update || !errors.As(err, &le) {
-		return old, err
-	}
-	if le.Partial == nil {
-		if len(c.Image) > 0 {
-			return nil, err
-		}
-		fmt.Fprintf(g.Stderr, "archc: note: %s does not parse; every pin is resolved again\n", registry.LockFileName)
-		return &registry.Lock{}, nil
-	}
-	named := map[string]bool{}
-	for _, ref := range c.Image {
-		if n, nerr := registry.NormalizeRef(ref); nerr == nil {
-			named[n] = true
-		}
-	}
-	for _, ref := range le.Broken {
-		if len(c.Image) > 0 && !named[ref] {
-			return nil, err
-		}
-	}
-	fmt.Fprintf(g.Stderr, "archc: note: %s: resolving broken pins again: %s\n", registry.LockFileName, strings.Join(le.Broken, ", "))
-	return le.Partial, nil
 }
 
 // printChanges writes one line per reference: what lock did with its pin.

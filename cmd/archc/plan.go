@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"os/signal"
+	"syscall"
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
@@ -38,24 +40,19 @@ func (c *planCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	cache, res, err := c.resolver(s)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	_, res, err := c.resolver(s)
 	if err != nil {
 		return err
 	}
-	images, err := pinImages(ctx, g, s, cache, res, c.BuildPlatform, c.Locked)
+	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
 	if err != nil {
-		return err
-	}
-	plan, err := compiler.Compile(ctx, s, images, compiler.WithBuildPlatform(c.BuildPlatform))
-	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	if c.Out != "" {
 		pf := compiler.NewPlanFile(plan, s.Files)
-		if pf.Vars, err = c.outsideVars(s); err != nil {
-			return err
-		}
+		pf.Vars = s.OutsideVars()
 		if err := pf.Save(c.Out); err != nil {
 			return err
 		}
@@ -83,47 +80,24 @@ func (c *planCmd) Run(g *Globals) error {
 	return nil
 }
 
-// outsideVars are the values of the spec's variables that came from --var or
-// ARCHC_VAR_NAME, as given, for the plan file: apply FILE must evaluate the spec as plan did.
-func (c *planCmd) outsideVars(s *spec.Spec) (map[string]string, error) {
-	flags, err := c.vars()
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, v := range s.Variables {
-		switch v.Source {
-		case spec.SourceFlag:
-			out[v.Name] = flags[v.Name]
-		case spec.SourceEnv:
-			out[v.Name] = os.Getenv(spec.EnvPrefix + v.Name)
-		}
-	}
-	return out, nil
-}
-
-// pinImages makes sure the lock next to the spec covers every base image (resolving and
-// recording missing pins unless locked) and returns the images the compiler reads.
-func pinImages(ctx context.Context, g *Globals, s *spec.Spec, cache *registry.Cache, res *registry.Resolver, buildPlatform string, locked bool) (*compiler.LockImages, error) {
-	reqs, err := registry.BaseImages(s, buildPlatform)
-	if err != nil {
-		return nil, err
-	}
-	lockPath := filepath.Join(s.Dir, registry.LockFileName)
-	lock, err := registry.ReadLock(lockPath)
-	if err != nil {
-		return nil, err
-	}
-	images, changes, err := compiler.Pin(ctx, lock, cache, reqs, res, locked)
-	if err != nil {
-		return nil, err
-	}
+// prepare pins and compiles (compiler.Prepare) and reports the pins it wrote to the lock.
+func prepare(ctx context.Context, g *Globals, s *spec.Spec, res *registry.Resolver, buildPlatform string, locked bool) (*compiler.Plan, error) {
+	plan, changes, err := compiler.Prepare(ctx, s, compiler.PrepareOptions{Resolver: res, Locked: locked,
+		Compile: []compiler.Option{compiler.WithBuildPlatform(buildPlatform)}})
 	if len(changes) > 0 {
 		printChanges(g.Stderr, changes)
-		if err := registry.WriteLock(lockPath, images.Lock()); err != nil {
-			return nil, err
-		}
 		fmt.Fprintf(g.Stderr, "Resolved pins missing from %s and wrote it; review and commit it.\n", registry.LockFileName)
 	}
-	return images, nil
+	if ood := (*registry.OutOfDateError)(nil); errors.As(err, &ood) {
+		return nil, fmt.Errorf("--locked: %w; run `archc lock` and commit it", err)
+	}
+	return plan, err
+}
+
+// interrupted is err, or the interruption that caused it when the user pressed Ctrl-C.
+func interrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return &exitError{code: exitFailure, err: errors.New("interrupted")}
+	}
+	return err
 }

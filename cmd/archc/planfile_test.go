@@ -88,7 +88,7 @@ func TestApplyPlanFileAfterAVariableWasRemoved(t *testing.T) {
 
 	code, out, errs := runArchc("apply", planFile, "--dry-run", "--cache-dir", cacheDir)
 	assert.Equal(t, exitFailure, code)
-	assert.Contains(t, errs, "refusing to apply "+planFile+": the spec no longer declares variable TAG, set when the plan was made; run archc plan -out again")
+	assert.Contains(t, errs, "refusing to apply "+planFile+": plan is stale: the spec no longer declares variable TAG, set when the plan was made; run `archc plan -out` again")
 	assert.NotContains(t, errs, "drop the flag")
 	assert.NotContains(t, out+errs, "s3cr3t-pw")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // defaultSpec is read when neither SPEC nor -f is given.
@@ -52,15 +53,24 @@ func (a *specArgs) load(g *Globals) (*spec.Spec, error) {
 		return nil, err
 	}
 	s, diags := spec.Load(spec.LoadOptions{Files: a.files(), Vars: vars, Environ: os.Environ()})
+	if err := reportDiags(g, diags); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// reportDiags prints diags (warnings too) to g.Stderr and returns an already-reported exit
+// error when there are errors among them.
+func reportDiags(g *Globals, diags hcl.Diagnostics) error {
 	if len(diags) > 0 {
 		if err := spec.WriteDiagnostics(g.Stderr, diags, colorOn(g)); err != nil {
-			return nil, fmt.Errorf("print diagnostics: %w", err)
+			return fmt.Errorf("print diagnostics: %w", err)
 		}
 	}
 	if diags.HasErrors() {
-		return nil, &exitError{code: exitFailure}
+		return &exitError{code: exitFailure}
 	}
-	return s, nil
+	return nil
 }
 
 // colorOn says whether to color output on stderr: not with --no-color, and only on a terminal.

@@ -4,10 +4,12 @@
 package compilertest
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 	digest "github.com/opencontainers/go-digest"
@@ -33,7 +35,7 @@ func Manifest(ref, platform string) digest.Digest {
 // WarmLock writes archbuild.lock.hcl next to s (in s.Dir) pinning every base image s needs
 // to synthetic digests, and puts their configs into the cache at cacheDir.
 func WarmLock(s *spec.Spec, cacheDir, buildPlatform string) (*registry.Lock, error) {
-	reqs, err := registry.BaseImages(s, buildPlatform)
+	reqs, _, err := compiler.DiscoverBases(context.Background(), s, compiler.WithBuildPlatform(buildPlatform))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package compiler
 
 import (
 	"os"
@@ -30,7 +30,7 @@ func TestIsPlanFile(t *testing.T) {
 			if tc.content != "" {
 				require.NoError(t, os.WriteFile(p, []byte(tc.content), 0o644))
 			}
-			assert.Equal(t, tc.want, isPlanFile(p))
+			assert.Equal(t, tc.want, IsPlanFile(p))
 		})
 	}
 }
