@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/archc-dev/archc/registry"
-	"github.com/distribution/reference"
 )
 
 // lockTimeout bounds the lock check: reading the lock, then resolving each tag once.
@@ -38,25 +37,14 @@ func (e *env) lockCheck() Check {
 			return Finding{Verdict: Warn, Checked: name, Cause: "there is no lock: every apply resolves the tags again (and `archc apply --locked` refuses)",
 				Fix: "run `archc lock` and commit " + name}
 		}
-		var missing []string
+		// Completeness is registry's rule (CheckLock), as apply --locked applies it.
+		if st := registry.CheckLock(lock, e.bases); len(st.Missing) > 0 {
+			return Finding{Verdict: Warn, Checked: name, Cause: "not pinned: " + strings.Join(st.Missing, ", ") + ": every apply resolves them again (and `archc apply --locked` refuses)",
+				Fix: "run `archc lock` (it adds the missing pins and moves none) and commit " + name}
+		}
 		pins := 0
 		for _, b := range e.bases {
-			pin := lock.Find(b.Ref)
-			if pin == nil {
-				missing = append(missing, b.Ref)
-				continue
-			}
-			for _, p := range b.Platforms {
-				if pin.Platform(p) == nil {
-					missing = append(missing, b.Ref+" for "+p)
-					continue
-				}
-				pins++
-			}
-		}
-		if len(missing) > 0 {
-			return Finding{Verdict: Warn, Checked: name, Cause: "not pinned: " + strings.Join(missing, ", ") + ": every apply resolves them again (and `archc apply --locked` refuses)",
-				Fix: "run `archc lock` (it adds the missing pins and moves none) and commit " + name}
+			pins += len(b.Platforms)
 		}
 		checked := fmt.Sprintf("%s pins all %d base images for their platforms (%d manifests)", name, len(e.bases), pins)
 		return e.lockCurrent(ctx, lock, checked)
@@ -83,26 +71,24 @@ func (e *env) lockCurrent(ctx context.Context, lock *registry.Lock, checked stri
 	if err != nil {
 		return notCurrent(checked, err.Error())
 	}
+	// What would move is registry's answer (a dry run of `archc lock`), not a copy of it.
+	_, changes, err := res.UpdateLock(ctx, lock, e.bases, registry.LockOptions{CheckMoved: true, DryRun: true})
+	if err != nil {
+		return notCurrent(checked, err.Error())
+	}
 	var moved, unchecked []string
 	var why error
 	current := 0
-	for _, b := range e.bases {
-		n, err := reference.ParseNormalizedNamed(b.Ref)
-		if _, digested := n.(reference.Digested); err != nil || digested {
-			current++ // a digest reference cannot move
-			continue
-		}
-		pin := lock.Find(b.Ref)
-		im, err := res.Resolve(ctx, b.Ref, b.Platforms[:1])
-		switch {
-		case err != nil:
-			unchecked = append(unchecked, b.Ref)
+	for _, ch := range changes {
+		switch ch.Kind {
+		case registry.ChangeUnchecked:
+			unchecked = append(unchecked, ch.Ref)
 			if why == nil {
-				why = err
+				why = ch.Err
 			}
-		case im.Digest != pin.Digest:
-			moved = append(moved, fmt.Sprintf("%s now points to %s, the lock pins %s", b.Ref, short(im.Digest.String()), short(pin.Digest.String())))
-		default:
+		case registry.ChangeMoved:
+			moved = append(moved, fmt.Sprintf("%s now points to %s, the lock pins %s", ch.Ref, short(ch.New.String()), short(ch.Old.String())))
+		case registry.ChangeKept:
 			current++
 		}
 	}

@@ -65,7 +65,7 @@ func TestMirrorChecks(t *testing.T) {
 		{name: "no lock", mirror: func(*testing.T) string { return sd.reg.URL }, noLock: true, check: "lock",
 			verdict: Warn, cause: "there is no lock: every apply resolves the tags again", fix: "run `archc lock` and commit archbuild.lock.hcl"},
 		{name: "lock lacks a platform", mirror: func(*testing.T) string { return sd.reg.URL }, platforms: []string{"linux/amd64", "linux/s390x"},
-			check: "lock", verdict: Warn, cause: "not pinned: docker.io/library/busybox:1.36 for linux/s390x", fix: "run `archc lock` (it adds the missing pins and moves none)"},
+			check: "lock", verdict: Warn, cause: "not pinned: docker.io/library/busybox:1.36 (linux/s390x)", fix: "run `archc lock` (it adds the missing pins and moves none)"},
 		{name: "tag moved", mirror: func(*testing.T) string { return moved.URL }, check: "lock",
 			verdict: Warn, cause: "tags moved: docker.io/library/busybox:1.36 now points to sha256:", fix: "archc lock --update --image REF"},
 		{name: "lock offline", mirror: func(*testing.T) string { return "http://127.0.0.1:9" }, check: "lock",
