@@ -13,6 +13,7 @@ import (
 	_ "github.com/moby/buildkit/client/connhelper/dockercontainer" // docker-container://
 	_ "github.com/moby/buildkit/client/connhelper/kubepod"         // kube-pod://
 	_ "github.com/moby/buildkit/client/connhelper/ssh"             // ssh://
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/archc-dev/archc/spec"
@@ -31,12 +32,26 @@ type Builder struct {
 	Declared []string
 	// Workers are the platforms the daemon's workers report (native and emulated).
 	Workers []ocispecs.Platform
-	// Client is the open connection; Close releases it.
-	Client *client.Client
+	// Client is the open connection (a *client.Client); Close releases it.
+	Client Daemon
 
 	// release lets other runs restart a local builder again (EnsureLocal's shared lock).
 	release func()
 }
+
+// Daemon is what archc asks of a connected buildkitd, all *client.Client methods: the seam
+// between scheduling (Run) and BuildKit, which tests fill with a fake and a build farm can
+// wrap.
+type Daemon interface {
+	// Build runs buildFunc in a session with opt's exports, local dirs and stores, and
+	// closes statusChan when it returns.
+	Build(ctx context.Context, opt client.SolveOpt, product string, buildFunc gateway.BuildFunc, statusChan chan *client.SolveStatus) (*client.SolveResponse, error)
+	// Info describes the daemon (its BuildKit version).
+	Info(ctx context.Context) (*client.Info, error)
+	Close() error
+}
+
+var _ Daemon = (*client.Client)(nil)
 
 // Close releases the connection and, for a local builder, this run's hold on it.
 func (b *Builder) Close() error {

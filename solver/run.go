@@ -70,11 +70,15 @@ func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOp
 			}
 			select {
 			case sem <- struct{}{}:
+				defer func() { <-sem }()
 			case <-ctx.Done():
+			}
+			// Checked apart from the select, which picks at random when both are ready: the
+			// slot a cancelled solve frees must not start another.
+			if ctx.Err() != nil {
 				r.Skipped, r.Err = true, fmt.Errorf("component %s: cancelled before it started", j.Component)
 				return nil
 			}
-			defer func() { <-sem }()
 			runJob(ctx, route, j, opts, r)
 			if r.Err != nil && !opts.KeepGoing {
 				cancel()
