@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/compiler/golden")
@@ -90,7 +92,7 @@ func TestDOTRenders(t *testing.T) {
 	t.Parallel()
 	dot, err := exec.LookPath("dot")
 	if err != nil {
-		t.Skip("graphviz dot not installed")
+		testenv.Missing(t, "graphviz `dot` is not on PATH (scripts/setup.sh installs graphviz)")
 	}
 	cmd := exec.Command(dot, "-Tsvg")
 	cmd.Stdin = bytes.NewReader(render(t, compileProject(t, projectDir), "dot"))
