@@ -37,19 +37,11 @@ type MirrorHealth struct {
 // 401 are healthy; anything else, or no answer in time, is a *HostError saying why. s may
 // be nil (no proxy, defaults). Apply and doctor call it before handing mirrors to buildkitd.
 func CheckMirror(ctx context.Context, mirrorURL string, s *spec.Spec, opts ...Option) (*MirrorHealth, error) {
-	opts = append([]Option{WithAttemptTimeout(DefaultCheckTimeout)}, opts...)
-	o, err := makeOptions(opts)
-	if err != nil {
-		return nil, err
-	}
 	mu, err := ParseMirror(mirrorURL)
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		s = &spec.Spec{}
-	}
-	conf, err := RegistryConfig(s)
+	s, o, conf, err := standalone(s, append([]Option{WithAttemptTimeout(DefaultCheckTimeout)}, opts...))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/moby/buildkit/util/resolver/config"
 )
 
 // NewHTTPClient is archc's client for one registry host, for requests the resolver does
@@ -15,14 +16,7 @@ import (
 // it. A transient answer that outlives the retries comes back as an error naming the
 // status. Redirects are not followed. s may be nil (no proxy, defaults).
 func NewHTTPClient(s *spec.Spec, host string, opts ...Option) (*http.Client, error) {
-	o, err := makeOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		s = &spec.Spec{}
-	}
-	conf, err := RegistryConfig(s)
+	s, o, conf, err := standalone(s, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -53,14 +47,7 @@ func CheckDeadline(attemptTimeout time.Duration) time.Duration {
 // policy. Registry token fetches go through it: the daemon asks archc for tokens, and they
 // must reach auth.docker.io through the spec's proxy.
 func NewHostsTransport(s *spec.Spec, opts ...Option) (http.RoundTripper, error) {
-	o, err := makeOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		s = &spec.Spec{}
-	}
-	conf, err := RegistryConfig(s)
+	s, o, conf, err := standalone(s, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -96,4 +83,18 @@ func (t *hostsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return t.def.RoundTrip(r)
+}
+
+// standalone is the start of every client made outside a Resolver: the options, the spec
+// (nil: no proxy, defaults) and its registry configuration.
+func standalone(s *spec.Spec, opts []Option) (*spec.Spec, options, map[string]config.RegistryConfig, error) {
+	o, err := makeOptions(opts)
+	if err != nil {
+		return nil, o, nil, err
+	}
+	if s == nil {
+		s = &spec.Spec{}
+	}
+	conf, err := RegistryConfig(s)
+	return s, o, conf, err
 }
