@@ -40,7 +40,7 @@ func makeOptions(opts []Option) (options, error) {
 		timeout:        DefaultTimeout,
 		attemptTimeout: DefaultAttemptTimeout,
 		concurrency:    DefaultConcurrency,
-		backoffBase:    250 * time.Millisecond, // each retry delay is jittered to [d/2, d]
+		backoffBase:    100 * time.Millisecond, // each retry delay is jittered to [d/2, d]
 		backoffMax:     5 * time.Second,
 		dial:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 60 * time.Second}).DialContext,
 		logf:           func(string, ...any) {},
