@@ -13,6 +13,35 @@ import (
 // is renamed or removed.
 const JSONFormatVersion = 1
 
+// View renders a doctor report in one format.
+type View interface {
+	Report(w io.Writer, r *Report) error
+}
+
+// Formats are the names NewView accepts.
+var Formats = []string{"text", "json"}
+
+// NewView returns the view for format: "text" (for people; o says how) or "json" (for
+// machines; see WriteJSON).
+func NewView(format string, o TextOptions) (View, error) {
+	switch format {
+	case "text", "":
+		return textView{o}, nil
+	case "json":
+		return jsonView{}, nil
+	default:
+		return nil, fmt.Errorf("unknown format %q (want one of text, json)", format)
+	}
+}
+
+type textView struct{ o TextOptions }
+
+func (v textView) Report(w io.Writer, r *Report) error { return WriteText(w, r, v.o) }
+
+type jsonView struct{}
+
+func (jsonView) Report(w io.Writer, r *Report) error { return WriteJSON(w, r) }
+
 // TextOptions control the text view.
 type TextOptions struct {
 	// Color paints the verdict symbols (only on a terminal, never with --no-color).

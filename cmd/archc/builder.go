@@ -65,9 +65,15 @@ func (c *builderDownCmd) Run(g *Globals) error {
 // for local builders, whether the running config matches the spec.
 type builderStatusCmd struct {
 	specArgs `embed:""`
+
+	Format string `enum:"text,json" default:"text" help:"Output format: text or json."`
 }
 
 func (c *builderStatusCmd) Run(g *Globals) error {
+	view, err := solver.NewStatusView(c.Format)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	s, err := c.load(g)
 	if err != nil {
 		return err
@@ -87,52 +93,13 @@ func (c *builderStatusCmd) Run(g *Globals) error {
 			sts = append(sts, solver.RemoteStatus(ctx, sb))
 		}
 	}
-	failed := false
-	for _, st := range sts {
-		failed = printStatus(g, st) || failed
+	if err := view.Status(g.Stdout, sts); err != nil {
+		return err
 	}
-	if failed {
-		return &exitError{code: exitFailure}
+	for _, st := range sts {
+		if st.Failed() {
+			return &exitError{code: exitFailure}
+		}
 	}
 	return nil
-}
-
-// printStatus prints one builder; it reports whether the builder is unusable.
-func printStatus(g *Globals, st solver.Status) bool {
-	kind := "remote"
-	if st.Local {
-		kind = "local"
-	}
-	fmt.Fprintf(g.Stdout, "builder %s (%s)\n  address:   %s\n", st.Name, kind, st.Address)
-	if !st.Running {
-		if st.Err != nil {
-			fmt.Fprintf(g.Stdout, "  state:     unreachable: %v\n", st.Err)
-			return true
-		}
-		fmt.Fprintf(g.Stdout, "  state:     not running (`archc builder up` or `archc apply` starts it)\n")
-		return false
-	}
-	state := "running"
-	if st.PID > 0 {
-		state = fmt.Sprintf("running (pid %d)", st.PID)
-	}
-	fmt.Fprintf(g.Stdout, "  state:     %s\n", state)
-	if st.Version != "" {
-		fmt.Fprintf(g.Stdout, "  version:   buildkit %s\n", st.Version)
-	}
-	if len(st.Platforms) > 0 {
-		fmt.Fprintf(g.Stdout, "  platforms: %s\n", strings.Join(st.Platforms, ", "))
-	}
-	if st.ConfigMatches != nil {
-		if *st.ConfigMatches {
-			fmt.Fprintf(g.Stdout, "  config:    matches the spec\n")
-		} else {
-			fmt.Fprintf(g.Stdout, "  config:    differs from the spec (registry/proxy settings changed, or a dead mirror was left out); the next apply or `archc builder up` restarts it\n")
-		}
-	}
-	if st.Err != nil {
-		fmt.Fprintf(g.Stdout, "  error:     %v\n", st.Err)
-		return true
-	}
-	return false
 }

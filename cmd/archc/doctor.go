@@ -21,6 +21,10 @@ type doctorCmd struct {
 }
 
 func (c *doctorCmd) Run(g *Globals) error {
+	view, err := doctor.NewView(c.Format, doctor.TextOptions{Color: colorOnStdout(g)})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
 	vars, err := c.vars()
 	if err != nil {
 		return err
@@ -36,12 +40,7 @@ func (c *doctorCmd) Run(g *Globals) error {
 			BuildPlatform: c.BuildPlatform, Credentials: registry.DockerCredentials()})...)
 	}
 	report := doctor.Run(context.Background(), checks)
-	if c.Format == "json" {
-		err = doctor.WriteJSON(g.Stdout, report)
-	} else {
-		err = doctor.WriteText(g.Stdout, report, doctor.TextOptions{Color: colorOnStdout(g)})
-	}
-	if err != nil {
+	if err := view.Report(g.Stdout, report); err != nil {
 		return err
 	}
 	if report.Failed() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/signal"
 	"syscall"
 
@@ -16,6 +15,7 @@ import (
 type lockCmd struct {
 	specArgs `embed:""`
 
+	Format       string   `enum:"text,json" default:"text" help:"Output format: text or json."`
 	Update       bool     `help:"Re-resolve existing pins (all, or only those named with --image)."`
 	Image        []string `name:"image" sep:"none" placeholder:"REF" help:"With --update, move only this image's pin (repeatable)."`
 	resolveFlags `embed:""`
@@ -24,6 +24,10 @@ type lockCmd struct {
 func (c *lockCmd) Run(g *Globals) error {
 	if len(c.Image) > 0 && !c.Update {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--image needs --update: without it no pin moves")}
+	}
+	view, err := registry.NewLockView(c.Format)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	s, err := c.load(g)
 	if err != nil {
@@ -53,29 +57,5 @@ func (c *lockCmd) Run(g *Globals) error {
 		}
 		return interrupted(ctx, fmt.Errorf("lock: %w\n%s left unchanged", err, registry.LockFileName))
 	}
-	printChanges(g.Stdout, changes)
-	fmt.Fprintf(g.Stdout, "Wrote %s: %d images.\n", registry.LockFileName, len(next.Images))
-	return nil
-}
-
-// printChanges writes one line per reference: what lock did with its pin.
-func printChanges(w io.Writer, changes []registry.LockChange) {
-	for _, ch := range changes {
-		switch ch.Kind {
-		case registry.ChangeAdded:
-			fmt.Fprintf(w, "+ %s %s\n", ch.Ref, ch.New)
-		case registry.ChangeUpdated:
-			fmt.Fprintf(w, "~ %s %s -> %s\n", ch.Ref, ch.Old, ch.New)
-		case registry.ChangeMoved:
-			fmt.Fprintf(w, "! %s: tag now points to %s; kept the pin %s (move it: archc lock --update --image %s)\n", ch.Ref, ch.New, ch.Old, ch.Ref)
-		case registry.ChangePlatforms:
-			fmt.Fprintf(w, "+ %s %s: added platforms %v\n", ch.Ref, ch.Old, ch.Platforms)
-		case registry.ChangeUnchecked:
-			fmt.Fprintf(w, "? %s: kept %s; could not check the tag: %v\n", ch.Ref, ch.Old, ch.Err)
-		case registry.ChangeRemoved:
-			fmt.Fprintf(w, "- %s (no longer used)\n", ch.Ref)
-		default:
-			fmt.Fprintf(w, "  %s %s\n", ch.Ref, ch.Old)
-		}
-	}
+	return view.Lock(g.Stdout, registry.LockReport{File: registry.LockFileName, Images: len(next.Images), Changes: changes})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -89,6 +90,28 @@ func TestLockCommand(t *testing.T) {
 	assert.Contains(t, out, "! "+al+": tag now points to "+al2.Index.String())
 	_, again := readLock(t, specPath)
 	assert.Equal(t, first, again, "no pin moved")
+
+	// --format json says the same for machines.
+	code, out, errs = runArchc(lockArgs(specPath, cacheDir, "--format", "json")...)
+	require.Equal(t, exitOK, code, errs)
+	var report struct {
+		FormatVersion int    `json:"format_version"`
+		File          string `json:"file"`
+		Images        int    `json:"images"`
+		Changes       []struct {
+			Ref, Kind, Old, New string
+		} `json:"changes"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &report), out)
+	assert.Equal(t, 1, report.FormatVersion)
+	assert.Equal(t, registry.LockFileName, report.File)
+	assert.Equal(t, 2, report.Images)
+	require.Len(t, report.Changes, 2)
+	assert.Equal(t, al, report.Changes[0].Ref)
+	assert.Equal(t, bb, report.Changes[1].Ref)
+	assert.Equal(t, "moved", report.Changes[1].Kind)
+	assert.Equal(t, bb1.Index.String(), report.Changes[1].Old)
+	assert.Equal(t, bb2.Index.String(), report.Changes[1].New)
 
 	// --image without --update is a usage error.
 	code, _, errs = runArchc(lockArgs(specPath, cacheDir, "--image", "busybox:1.36")...)

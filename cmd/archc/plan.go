@@ -85,7 +85,8 @@ func prepare(ctx context.Context, g *Globals, s *spec.Spec, res *registry.Resolv
 	plan, changes, err := compiler.Prepare(ctx, s, compiler.PrepareOptions{Resolver: res, Locked: locked,
 		Compile: []compiler.Option{compiler.WithBuildPlatform(buildPlatform)}})
 	if len(changes) > 0 {
-		printChanges(g.Stderr, changes)
+		text, _ := registry.NewLockView("text")
+		_ = text.Changes(g.Stderr, changes) // stderr: nothing to do if it fails
 		fmt.Fprintf(g.Stderr, "Resolved pins missing from %s and wrote it; review and commit it.\n", registry.LockFileName)
 	}
 	if ood := (*registry.OutOfDateError)(nil); errors.As(err, &ood) {
