@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,22 +91,22 @@ func testMissingEmulation(t *testing.T, e *env, reg registryClient) {
 }
 
 func testInterrupt(t *testing.T, e *env) {
+	// Each RUN prints a line its command text does not contain (upper case), so the log
+	// shows the process runs, not only that BuildKit announced the step.
 	dir := e.customProject(t, failingSpec, map[string]string{
-		"slow/Dockerfile": "FROM busybox\nRUN sleep 60\n",
-		"bad/Dockerfile":  "FROM busybox\nRUN sleep 61\n",
+		"slow/Dockerfile": "FROM busybox\nRUN echo slow is running | tr a-z A-Z && sleep 60\n",
+		"bad/Dockerfile":  "FROM busybox\nRUN echo bad is running | tr a-z A-Z && sleep 61\n",
 	})
 	cmd := exec.Command(e.bin, "apply", "--progress=plain")
 	cmd.Dir = dir
 	cmd.Env = e.environ()
-	var out strings.Builder
-	cmd.Stderr, cmd.Stdout = &out, &out
+	out := newWatchedOutput()
+	cmd.Stderr, cmd.Stdout = out, out
 	require.NoError(t, cmd.Start())
-	// Interrupt once the RUN steps are running.
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(out.String(), "RUN sleep") && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	time.Sleep(time.Second)
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // a failed require below must not leave it running
+	// Interrupt once both RUN steps are running.
+	require.True(t, out.waitFor(60*time.Second, "SLOW IS RUNNING", "BAD IS RUNNING"),
+		"the RUN steps did not start:\n%s", tail(out.String(), 15))
 	start := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	err := cmd.Wait()
@@ -183,4 +185,48 @@ func testTwoBuilders(t *testing.T, e *env, reg registryClient) {
 	}
 	assert.Regexp(t, `split\s+linux/amd64\s+amd\s`, r.stdout)
 	assert.Regexp(t, `split\s+linux/arm64\s+arm\s`, r.stdout)
+}
+
+// watchedOutput collects a process's output, written by exec's goroutine, and lets the test
+// wait until it contains given text.
+type watchedOutput struct {
+	mu      sync.Mutex
+	buf     strings.Builder
+	written chan struct{} // poked (never blocking) after each write
+}
+
+func newWatchedOutput() *watchedOutput { return &watchedOutput{written: make(chan struct{}, 1)} }
+
+func (w *watchedOutput) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	select {
+	case w.written <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+func (w *watchedOutput) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// waitFor reports whether every one of texts appeared within timeout.
+func (w *watchedOutput) waitFor(timeout time.Duration, texts ...string) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		s := w.String()
+		if !slices.ContainsFunc(texts, func(x string) bool { return !strings.Contains(s, x) }) {
+			return true
+		}
+		select {
+		case <-w.written:
+		case <-timer.C:
+			return false
+		}
+	}
 }
