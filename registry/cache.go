@@ -21,7 +21,7 @@ type Cache struct {
 func DefaultCacheDir() (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("find the cache directory: %w (hint: set XDG_CACHE_HOME or pass --cache-dir)", err)
+		return "", &hintError{fmt.Errorf("%w: %w", ErrNoCacheDir, err), "set XDG_CACHE_HOME"}
 	}
 	return filepath.Join(base, "archc"), nil
 }

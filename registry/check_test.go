@@ -149,7 +149,7 @@ func TestDockerCredentials(t *testing.T) {
 	_, _, err := dockerCredentials(broken)("127.0.0.1:5000")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "credentials for 127.0.0.1:5000 from the Docker config")
-	assert.Contains(t, err.Error(), "hint: docker login 127.0.0.1:5000")
+	assert.Contains(t, errAndHint(err), "hint: docker login 127.0.0.1:5000")
 	assert.NotContains(t, err.Error(), secret)
 
 	// An unreadable config is anonymous access, as for the docker CLI.

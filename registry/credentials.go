@@ -48,7 +48,7 @@ func credentialsFrom(cf *configfile.ConfigFile) func(host string) (string, strin
 		}
 		ac, err := cf.GetAuthConfig(key)
 		if err != nil {
-			return "", "", fmt.Errorf("credentials for %s from the Docker config: %w (hint: docker login %s)", host, redactedError{err}, host)
+			return "", "", &hintError{fmt.Errorf("credentials for %s from the Docker config: %w", host, redactedError{err}), "docker login " + host}
 		}
 		if ac.IdentityToken != "" {
 			return "", ac.IdentityToken, nil

@@ -84,8 +84,8 @@ type ResolveError struct {
 	Ref string
 	// Hosts are every host tried, in order, each with its own cause.
 	Hosts []*HostError
-	// Hint is a suggestion for the user ("configure a mirror", "check the proxy", "log in").
-	Hint string
+	// hint is a suggestion for the user ("configure a mirror", "check the proxy", "log in").
+	hint string
 }
 
 func (e *ResolveError) Error() string {
@@ -97,11 +97,37 @@ func (e *ResolveError) Error() string {
 	if len(e.Hosts) == 0 {
 		msg = e.Ref + ": no host to resolve from"
 	}
-	if e.Hint != "" {
-		msg += "\nhint: " + e.Hint
-	}
 	return msg
 }
+
+// Hint says what to do about the failure: log in, configure a mirror, check the proxy...
+func (e *ResolveError) Hint() string { return e.hint }
+
+// TagMissing says whether every host answered that the reference does not exist: the image
+// name or tag is wrong, or the tag was removed (so its pin can only move).
+func (e *ResolveError) TagMissing() bool {
+	for _, h := range e.Hosts {
+		if h.Class != ClassNotFound {
+			return false
+		}
+	}
+	return len(e.Hosts) > 0
+}
+
+// hintError is an error with a suggestion for the user, rendered apart from the message.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// Hint says what to do about the error.
+func (e *hintError) Hint() string { return e.hint }
+
+// ErrNoCacheDir is returned when the default content cache directory cannot be found.
+var ErrNoCacheDir = errors.New("find the cache directory")
 
 // Unwrap gives errors.As/Is access to every host's error.
 func (e *ResolveError) Unwrap() []error {

@@ -28,7 +28,7 @@ var (
 
 // LockError is a lock file that does not parse. It prints like a spec problem
 // (archbuild.lock.hcl:LINE:COL: error: summary, with the source line), every problem at
-// once, and a hint.
+// once; Hint says how to get a working lock back.
 type LockError struct {
 	// Diags are the problems, each with its range in the lock file.
 	Diags hcl.Diagnostics
@@ -41,23 +41,31 @@ type LockError struct {
 func (e *LockError) Error() string {
 	var b strings.Builder
 	_ = spec.WriteDiagnostics(&b, e.Diags, false) // a strings.Builder does not fail
-	return strings.TrimRight(b.String(), "\n") + "\nhint: " + e.Hint()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // Hint says how to get a working lock back: the lock is generated, so the fix is to let
 // archc write it again rather than to edit it.
 func (e *LockError) Hint() string {
 	h := "the lock is written by archc lock; after a merge conflict, delete the broken image blocks (or the file) and run archc lock"
-	named := e.Partial != nil && len(e.Broken) > 0
+	if refs := e.Repinnable(); refs != nil {
+		return h + ", or update just those pins: " + strings.Join(refs, ", ")
+	}
+	return h + ", or update every pin"
+}
+
+// Repinnable are the broken references when each can be updated alone (the rest of the
+// lock parsed and each is a normalized reference); nil when only updating every pin helps.
+func (e *LockError) Repinnable() []string {
+	if e.Partial == nil || len(e.Broken) == 0 {
+		return nil
+	}
 	for _, ref := range e.Broken {
 		if n, err := NormalizeRef(ref); err != nil || n != ref {
-			named = false // --image could not name it
+			return nil
 		}
 	}
-	if !named {
-		return h + ", or run archc lock --update to resolve every pin again"
-	}
-	return h + ", or resolve just those again: archc lock --update --image " + strings.Join(e.Broken, " --image ")
+	return e.Broken
 }
 
 // ReadLock reads a lock file. A missing file is an empty Lock, not an error. Problems
@@ -185,7 +193,7 @@ func parseImage(blk *hcl.Block) (Image, hcl.Diagnostics) {
 func parsePlatform(pb *hcl.Block) (PlatformImage, hcl.Diagnostics) {
 	p := PlatformImage{Platform: pb.Labels[0]}
 	pc, diags := pb.Body.Content(platformSchema)
-	if sp, err := platforms.Parse(p.Platform); err != nil || platforms.Format(platforms.Normalize(sp)) != p.Platform {
+	if sp, err := platforms.Parse(p.Platform); err != nil || spec.FormatPlatform(sp) != p.Platform {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid platform",
 			Detail:  fmt.Sprintf("%q is not a normalized platform such as \"linux/arm64\".", p.Platform),
 			Subject: pb.LabelRanges[0].Ptr()})

@@ -63,6 +63,11 @@ func (e *OutOfDateError) Error() string {
 	return fmt.Sprintf("%s is out of date: %s", LockFileName, e.Status)
 }
 
+// Hint says how to bring the lock up to date.
+func (e *OutOfDateError) Hint() string {
+	return "run `archc lock` and commit " + LockFileName
+}
+
 // UnusedImageError is a reference LockOptions.Images names that no component uses.
 type UnusedImageError struct{ Ref string }
 

@@ -240,7 +240,7 @@ func TestResolveFaults(t *testing.T) {
 			assert.LessOrEqual(t, mirror.Attempts, tt.maxAttempts)
 			assert.True(t, strings.HasPrefix(err.Error(), "docker.io/library/busybox:1.36: mirror "+fp.URL+": "), err.Error())
 			for _, s := range tt.text {
-				assert.Contains(t, err.Error(), s)
+				assert.Contains(t, errAndHint(err), s)
 			}
 			var he *HostError
 			require.True(t, errors.As(err, &he))

@@ -253,7 +253,7 @@ func (r *Resolver) timedOut(h *hostEntry, ref string) {
 // fail builds the final error for ref.
 func (r *Resolver) fail(ref string, results []*HostError) error {
 	e := &ResolveError{Ref: ref, Hosts: results}
-	e.Hint = hintFor(ref, results)
+	e.hint = hintFor(ref, results)
 	return e
 }
 
@@ -286,7 +286,7 @@ func hintFor(ref string, results []*HostError) string {
 	case classes[ClassTLS]:
 		return fmt.Sprintf("set ca = \"...\" (or insecure/http = true) in registry %q of the spec", domain)
 	case classes[ClassNotFound] && len(classes) == 1:
-		return "check the image name and tag; run `archc lock --update --image " + ref + "` if the tag was removed"
+		return "check the image name and tag; if the tag was removed, update the pin of " + ref + " in the lock"
 	case !mirrors:
 		return fmt.Sprintf("configure a mirror: registry %q { mirrors = [\"https://...\"] } in the spec, or check the proxy block", domain)
 	default:

@@ -47,7 +47,7 @@ func TestTLSMirrorSettings(t *testing.T) {
 			assert.Equal(t, ClassTLS, re.Class())
 			assert.Equal(t, 1, re.Hosts[0].Attempts, "a TLS failure is not retried")
 			assert.Contains(t, err.Error(), "mirror "+front.URL+": TLS certificate not trusted")
-			assert.Contains(t, err.Error(), `hint: set ca = "..." (or insecure = true) in a registry "`+mirrorHost+`" block`)
+			assert.Contains(t, errAndHint(err), `hint: set ca = "..." (or insecure = true) in a registry "`+mirrorHost+`" block`)
 			require.Len(t, notes, 1)
 			assert.Equal(t, `registry "docker.io" sets insecure = true, which its mirror `+front.URL+` does not inherit: if the mirror needs it, add registry "`+mirrorHost+`" { insecure = true }`, notes[0])
 		})

@@ -41,9 +41,9 @@ func TestResolveTokenRealmBehindProxy(t *testing.T) {
 	assert.Equal(t, ClassDNS, re.Class())
 	assert.Equal(t, 1, re.Hosts[0].Attempts, "a name that does not exist is not retried")
 	assert.Contains(t, err.Error(), "mirror "+ta.URL+": token server auth.archc.test: no such host (DNS)")
-	assert.Contains(t, err.Error(), "hint: ")
+	assert.Contains(t, errAndHint(err), "hint: ")
 	assert.Equal(t, 1, ta.TokensIssued(), "no token without the proxy")
-	assert.Contains(t, err.Error(), "hint: the registry hands out pull tokens from auth.archc.test")
+	assert.Contains(t, errAndHint(err), "hint: the registry hands out pull tokens from auth.archc.test")
 	assert.NotContains(t, err.Error(), secret)
 
 	// Through the proxy with a wrong password: the token server's 401 is an auth failure,
@@ -55,7 +55,7 @@ func TestResolveTokenRealmBehindProxy(t *testing.T) {
 	assert.Equal(t, 1, re.Hosts[0].Attempts)
 	assert.Equal(t, 2, ta.TokensDenied(), "containerd's OAuth POST, then its fallback GET with basic auth")
 	assert.Contains(t, err.Error(), "token server auth.archc.test: HTTP 401")
-	assert.Contains(t, err.Error(), "hint: log in")
+	assert.Contains(t, errAndHint(err), "hint: log in")
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, logged.String(), secret)
 }

@@ -142,7 +142,7 @@ func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) 
 	}
 	b, err := dial(ctx, sb.Address, timeout, remoteTLSOpts(sb)...)
 	if err != nil {
-		return nil, fmt.Errorf("builder %q: %w (hint: %s)", sb.Name, err, remoteHint(sb, err))
+		return nil, &hintError{fmt.Errorf("builder %q: %w", sb.Name, err), remoteHint(sb, err)}
 	}
 	b.Name = sb.Name
 	b.Declared = sb.Platforms

@@ -75,7 +75,7 @@ func FindBuildkitd() (string, error) {
 	}
 	p, err := exec.LookPath("buildkitd")
 	if err != nil {
-		return "", errors.New("find buildkitd: not next to archc and not on PATH (hint: `make build` writes bin/buildkitd next to bin/archc)")
+		return "", &hintError{errors.New("find buildkitd: not next to archc and not on PATH"), "`make build` writes bin/buildkitd next to bin/archc"}
 	}
 	return p, nil
 }

@@ -2,7 +2,6 @@ package solver
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -33,15 +32,6 @@ func NewStatusView(format string) (StatusView, error) {
 	default:
 		return nil, fmt.Errorf("unknown format %q (want one of text, json)", format)
 	}
-}
-
-// hintOf is the hint an error carries (Hint() string), if any.
-func hintOf(err error) string {
-	var h interface{ Hint() string }
-	if errors.As(err, &h) {
-		return h.Hint()
-	}
-	return ""
 }
 
 type statusTextView struct{}

@@ -104,17 +104,22 @@ func (e *exitError) Error() string {
 
 func (e *exitError) Unwrap() error { return e.err }
 
-// reportError prints err (unless already printed) and returns its exit code.
+// reportError prints err (unless already printed), then each hint it carries once, and
+// returns its exit code.
 func reportError(stderr io.Writer, err error) int {
+	code := exitFailure
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(stderr, "archc: %v\n", ee.err)
+		if ee.err == nil {
+			return ee.code
 		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
 	fmt.Fprintf(stderr, "archc: %v\n", err)
-	return exitFailure
+	for _, h := range hints(err) {
+		fmt.Fprintf(stderr, "hint: %s\n", h)
+	}
+	return code
 }
 
 // kongExit carries the exit code kong asks for after printing help.

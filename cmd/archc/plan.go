@@ -90,7 +90,7 @@ func prepare(ctx context.Context, g *Globals, s *spec.Spec, res *registry.Resolv
 		fmt.Fprintf(g.Stderr, "Resolved pins missing from %s and wrote it; review and commit it.\n", registry.LockFileName)
 	}
 	if ood := (*registry.OutOfDateError)(nil); errors.As(err, &ood) {
-		return nil, fmt.Errorf("--locked: %w; run `archc lock` and commit it", err)
+		return nil, fmt.Errorf("--locked: %w", err)
 	}
 	return plan, err
 }

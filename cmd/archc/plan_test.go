@@ -141,6 +141,7 @@ func TestPlanLockedRefusesMissingPins(t *testing.T) {
 	code, _, errs := runArchc(planArgs(specPath, cacheDir, "--locked")...)
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, errs, "--locked: archbuild.lock.hcl is out of date: missing docker.io/library/alpine:3.20 (linux/amd64)")
+	assert.Contains(t, errs, "\nhint: run `archc lock` and commit archbuild.lock.hcl\n")
 	assert.NoFileExists(t, filepath.Join(filepath.Dir(specPath), registry.LockFileName))
 }
 

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/archc-dev/archc/registry"
+)
+
+// hinter is an error that says what to do about it. Libraries describe the fix without
+// naming archc's flags; cliHint adds them where the CLI knows better.
+type hinter interface{ Hint() string }
+
+// hintedError is an error with the CLI's own hint, which hides any hint inside it.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func withHint(err error, hint string) error { return &hintedError{err: err, hint: hint} }
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+func (e *hintedError) Hint() string  { return e.hint }
+
+// hints are the hints in err's tree (through wrapping and joined errors), outermost first,
+// each once. A hint hides the hints of the errors it wraps: the outer one knows more.
+func hints(err error) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if h, ok := err.(hinter); ok {
+			if text := cliHint(h); text != "" {
+				if !seen[text] {
+					seen[text] = true
+					out = append(out, text)
+				}
+				return
+			}
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		}
+	}
+	walk(err)
+	return out
+}
+
+// cliHint is h's hint, with the flags that carry it out where a library hint can only say
+// what to do.
+func cliHint(h hinter) string {
+	switch e := h.(type) {
+	case *registry.LockError:
+		fix := "the lock is written by archc lock; after a merge conflict, delete the broken image blocks (or the file) and run archc lock"
+		if refs := e.Repinnable(); refs != nil {
+			return fix + ", or resolve just those again: archc lock --update --image " + strings.Join(refs, " --image ")
+		}
+		return fix + ", or run archc lock --update to resolve every pin again"
+	case *registry.ResolveError:
+		if e.TagMissing() {
+			return "check the image name and tag; run `archc lock --update --image " + e.Ref + "` if the tag was removed"
+		}
+	case error:
+		if errors.Is(e, registry.ErrNoCacheDir) {
+			return "set XDG_CACHE_HOME or pass --cache-dir"
+		}
+	}
+	return h.Hint()
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/stretchr/testify/assert"
+)
+
+type testHinted struct{ msg, hint string }
+
+func (e *testHinted) Error() string { return e.msg }
+func (e *testHinted) Hint() string  { return e.hint }
+
+// TestReportErrorHints: reportError finds hints through wrapping and joined errors and
+// prints each once, after the message; the CLI's own hint hides the library's; the CLI adds
+// the flags a library hint leaves out.
+func TestReportErrorHints(t *testing.T) {
+	t.Parallel()
+	a := &testHinted{msg: "a failed", hint: "fix a"}
+	b := &testHinted{msg: "b failed", hint: "fix b"}
+	tests := []struct {
+		name string
+		err  error
+		code int
+		want string
+	}{
+		{name: "wrapped", err: fmt.Errorf("lock: %w", fmt.Errorf("resolve: %w", a)), code: exitFailure,
+			want: "archc: lock: resolve: a failed\nhint: fix a\n"},
+		{name: "joined, each once", err: fmt.Errorf("lock: %w", errors.Join(a, b, fmt.Errorf("again: %w", a))), code: exitFailure,
+			want: "archc: lock: a failed\nb failed\nagain: a failed\nhint: fix a\nhint: fix b\n"},
+		{name: "exit code kept", err: &exitError{code: exitUsage, err: fmt.Errorf("usage: %w", a)}, code: exitUsage,
+			want: "archc: usage: a failed\nhint: fix a\n"},
+		{name: "the CLI's hint hides the library's", err: withHint(fmt.Errorf("x: %w", a), "use --flag"), code: exitFailure,
+			want: "archc: x: a failed\nhint: use --flag\n"},
+		{name: "no hint", err: errors.New("plain"), code: exitFailure, want: "archc: plain\n"},
+		{name: "the CLI adds the flag", err: fmt.Errorf("plan: %w", &registry.ResolveError{Ref: "docker.io/library/a:1",
+			Hosts: []*registry.HostError{{Host: "registry-1.docker.io", Class: registry.ClassNotFound, Err: errors.New("not found")}}}),
+			code: exitFailure, want: "hint: check the image name and tag; run `archc lock --update --image docker.io/library/a:1` if the tag was removed\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b bytes.Buffer
+			assert.Equal(t, tt.code, reportError(&b, tt.err))
+			if strings.HasPrefix(tt.want, "archc: ") {
+				assert.Equal(t, tt.want, b.String())
+			} else {
+				assert.Contains(t, b.String(), tt.want)
+			}
+			assert.LessOrEqual(t, strings.Count(b.String(), "hint: "), 2)
+		})
+	}
+}
