@@ -92,7 +92,7 @@ type pinnedOrStandIn struct {
 func (p *pinnedOrStandIn) Image(ctx context.Context, ref string, plat ocispecs.Platform) (Image, error) {
 	im := p.pinned.lock.Find(ref)
 	if im != nil {
-		if pi := im.Platform(platforms.Format(platforms.Normalize(plat))); pi != nil && p.pinned.cache.Has(pi.Config) {
+		if pi := im.Platform(spec.FormatPlatform(plat)); pi != nil && p.pinned.cache.Has(pi.Config) {
 			return p.pinned.Image(ctx, ref, plat)
 		}
 	}

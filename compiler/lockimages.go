@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/archc-dev/archc/registry"
-	"github.com/containerd/platforms"
+	"github.com/archc-dev/archc/spec"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -23,7 +23,7 @@ func NewLockImages(lock *registry.Lock, cache *registry.Cache) *LockImages {
 
 // Image implements Images.
 func (l *LockImages) Image(_ context.Context, ref string, p ocispecs.Platform) (Image, error) {
-	plat := platforms.Format(platforms.Normalize(p))
+	plat := spec.FormatPlatform(p)
 	im := l.lock.Find(ref)
 	if im == nil {
 		return Image{}, fmt.Errorf("%s is not in %s (run `archc lock`)", ref, registry.LockFileName)

@@ -148,11 +148,6 @@ type Output struct {
 	Path string
 }
 
-// RedactedProxy is spec.Proxy.
-//
-// Deprecated: use spec.Proxy (kept until planfile.go does).
-type RedactedProxy = spec.Proxy
-
 // Build returns the build with the given ID, or nil.
 func (p *Plan) Build(id string) *Build {
 	for i := range p.Builds {

@@ -79,7 +79,7 @@ type fileForm struct {
 	SpecFiles     []string      `json:"spec_files"`
 	SpecDigest    digest.Digest `json:"spec_digest"`
 	BuildPlatform string        `json:"build_platform"`
-	Proxy         *JSONProxy    `json:"proxy,omitempty"`
+	Proxy         *spec.Proxy   `json:"proxy,omitempty"`
 	Warnings      []string      `json:"warnings"`
 	Lock          []LockEntry   `json:"lock"`
 	Builds        []fileBuild   `json:"builds"`
@@ -156,7 +156,7 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 	}
 	p := &Plan{BuildPlatform: ff.BuildPlatform, SpecDigest: ff.SpecDigest, Warnings: ff.Warnings}
 	if ff.Proxy != nil {
-		p.Proxy = &RedactedProxy{HTTPProxy: ff.Proxy.HTTPProxy, HTTPSProxy: ff.Proxy.HTTPSProxy, AllProxy: ff.Proxy.AllProxy, NoProxy: ff.Proxy.NoProxy}
+		p.Proxy = ff.Proxy
 	}
 	for _, fb := range ff.Builds {
 		b, err := fb.build()

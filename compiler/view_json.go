@@ -65,11 +65,6 @@ type JSONOutput struct {
 	Path string `json:"path,omitempty"`
 }
 
-// JSONProxy is spec.Proxy.
-//
-// Deprecated: use spec.Proxy (kept until planfile.go does).
-type JSONProxy = spec.Proxy
-
 // JSON returns the plan's JSON form. Slices are never nil, so they encode as [].
 func (p *Plan) JSON() *JSONPlan {
 	out := &JSONPlan{

@@ -2,6 +2,8 @@ package registry
 
 import (
 	"github.com/containerd/platforms"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // ImageRequest is one base image reference and the platforms it is needed for. The
@@ -18,5 +20,5 @@ type ImageRequest struct {
 // DefaultBuildPlatform is the platform of the machine archc runs on ("linux/amd64"): what
 // `FROM --platform=$BUILDPLATFORM` stages run on.
 func DefaultBuildPlatform() string {
-	return platforms.Format(platforms.Normalize(platforms.DefaultSpec()))
+	return spec.FormatPlatform(platforms.DefaultSpec())
 }
