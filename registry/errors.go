@@ -114,6 +114,11 @@ func (e *ResolveError) TagMissing() bool {
 	return len(e.Hosts) > 0
 }
 
+// WithHint returns err with a suggestion for the user, rendered apart from the message
+// (the CLI prints each hint of an error once, after it). It is the one hint carrier, for
+// every package.
+func WithHint(err error, hint string) error { return &hintError{err: err, hint: hint} }
+
 // hintError is an error with a suggestion for the user, rendered apart from the message.
 type hintError struct {
 	err  error

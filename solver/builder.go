@@ -16,6 +16,7 @@ import (
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -142,7 +143,7 @@ func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) 
 	}
 	b, err := dial(ctx, sb.Address, timeout, remoteTLSOpts(sb)...)
 	if err != nil {
-		return nil, &hintError{fmt.Errorf("builder %q: %w", sb.Name, err), remoteHint(sb, err)}
+		return nil, registry.WithHint(fmt.Errorf("builder %q: %w", sb.Name, err), remoteHint(sb, err))
 	}
 	b.Name = sb.Name
 	b.Declared = sb.Platforms

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/archc-dev/archc/registry"
 )
 
 // DefaultLocalName is the name of the builder archc manages when the spec has no builder
@@ -75,7 +77,7 @@ func FindBuildkitd() (string, error) {
 	}
 	p, err := exec.LookPath("buildkitd")
 	if err != nil {
-		return "", &hintError{errors.New("find buildkitd: not next to archc and not on PATH"), "`make build` writes bin/buildkitd next to bin/archc"}
+		return "", registry.WithHint(errors.New("find buildkitd: not next to archc and not on PATH"), "`make build` writes bin/buildkitd next to bin/archc")
 	}
 	return p, nil
 }

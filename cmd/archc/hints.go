@@ -11,17 +11,8 @@ import (
 // naming archc's flags; cliHint adds them where the CLI knows better.
 type hinter interface{ Hint() string }
 
-// hintedError is an error with the CLI's own hint, which hides any hint inside it.
-type hintedError struct {
-	err  error
-	hint string
-}
-
-func withHint(err error, hint string) error { return &hintedError{err: err, hint: hint} }
-
-func (e *hintedError) Error() string { return e.err.Error() }
-func (e *hintedError) Unwrap() error { return e.err }
-func (e *hintedError) Hint() string  { return e.hint }
+// withHint gives err the CLI's own hint, which hides any hint inside it (see hints).
+func withHint(err error, hint string) error { return registry.WithHint(err, hint) }
 
 // hints are the hints in err's tree (through wrapping and joined errors), outermost first,
 // each once. A hint hides the hints of the errors it wraps: the outer one knows more.
