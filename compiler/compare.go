@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"os"
 	"reflect"
 	"sort"
 )
@@ -104,4 +105,18 @@ func sentContexts(cs []JSONContext) []JSONContext {
 		out[i] = JSONContext{Name: c.Name, Path: c.Path, Digest: c.Digest}
 	}
 	return out
+}
+
+// CompareFile compares p with the JSON plan saved at path (plan --format json).
+func CompareFile(path string, p *Plan) (*Diff, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	old, err := ReadJSON(f, path)
+	if err != nil {
+		return nil, err
+	}
+	return Compare(old, p.JSON()), nil
 }

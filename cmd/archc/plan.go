@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -51,32 +50,34 @@ func (c *planCmd) Run(g *Globals) error {
 		return interrupted(ctx, err)
 	}
 	if c.Out != "" {
-		pf := compiler.NewPlanFile(plan, s.Files)
-		pf.Vars = s.OutsideVars()
-		if err := pf.Save(c.Out); err != nil {
+		if err := c.save(g, s, plan); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.Stderr, "Saved the plan to %s: run `archc apply %s` to build exactly this.\n", c.Out, c.Out)
 	}
 	if c.Compare == "" {
 		return view.Plan(g.Stdout, plan)
 	}
-	f, err := os.Open(c.Compare)
+	diff, err := compiler.CompareFile(c.Compare, plan)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	old, err := compiler.ReadJSON(f, c.Compare)
-	if err != nil {
-		return err
-	}
-	diff := compiler.Compare(old, plan.JSON())
 	if err := view.Diff(g.Stdout, diff); err != nil {
 		return err
 	}
 	if c.DetailedExitcode && !diff.Empty() {
 		return &exitError{code: 2}
 	}
+	return nil
+}
+
+// save writes the plan file --out names.
+func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan) error {
+	pf := compiler.NewPlanFile(plan, s.Files)
+	pf.Vars = s.OutsideVars()
+	if err := pf.Save(c.Out); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Stderr, "Saved the plan to %s: run `archc apply %s` to build exactly this.\n", c.Out, c.Out)
 	return nil
 }
 
