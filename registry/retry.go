@@ -184,8 +184,13 @@ func (b *cancelOnClose) Close() error {
 	return err
 }
 
-// opAttempts bounds Retry: a whole operation is dearer to redo than a request.
-const opAttempts = 5
+// opAttempts bounds Retry. An export redone after a failed push only pushes what is
+// missing, but each attempt sends several requests, so at 20 % failed requests it fails
+// more often than a single request does: it gets more attempts, with a shorter first wait.
+const opAttempts = 8
+
+// Retry's backoff: 250 ms doubling to 4 s (variables for one test's sake).
+var opBackoffBase, opBackoffMax = 250 * time.Millisecond, 4 * time.Second
 
 // Retry runs op again while it fails for a reason Classify calls retryable (timeouts,
 // resets, refused connections, 5xx, 429), up to opAttempts times within ctx, with the
@@ -206,7 +211,7 @@ func Retry(ctx context.Context, logf func(format string, args ...any), only func
 			}
 			return err
 		}
-		wait := Backoff(500*time.Millisecond, 8*time.Second, attempt-1)
+		wait := Backoff(opBackoffBase, opBackoffMax, attempt-1)
 		if logf != nil {
 			logf("%s; retrying in %s", Redact(firstLine(err.Error())), wait.Round(time.Millisecond))
 		}
