@@ -43,21 +43,33 @@ func (c *Content) Image(ref string) Image {
 }
 
 // Push uploads the content to the plain-HTTP registry at baseURL ("http://127.0.0.1:5000")
-// as repo:tag: per platform (concurrently) blobs, skipping those present, and the manifest by
-// digest; then the index by tag. The caller's context bounds the whole push.
+// as repo:tag: every distinct blob once (concurrently), skipping those present, then each
+// platform's manifest by digest, then the index by tag. The caller's context bounds the whole push.
 func (c *Content) Push(ctx context.Context, baseURL, repo, tag string) (Image, error) {
 	p := pusher{base: strings.TrimSuffix(baseURL, "/"), repo: repo, client: pushClient}
-	// Platforms upload concurrently; within one, blobs precede the manifest that names them.
-	g, gctx := errgroup.WithContext(ctx)
+	// Each distinct blob uploads once, concurrently: platforms may share one (a layer with
+	// the same files), and two concurrent uploads of one digest make the registry reject
+	// the second. Then the manifests, which name them; then the index.
+	var blobs []Blob
+	seen := map[digest.Digest]bool{}
 	for _, pc := range c.Platforms {
-		g.Go(func() error {
-			for _, b := range append([]Blob{pc.Config}, pc.Layers...) {
-				if err := p.blob(gctx, b); err != nil {
-					return err
-				}
+		for _, b := range append([]Blob{pc.Config}, pc.Layers...) {
+			if !seen[b.Digest()] {
+				seen[b.Digest()] = true
+				blobs = append(blobs, b)
 			}
-			return p.manifest(gctx, pc.Manifest.Digest().String(), pc.Manifest)
-		})
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, b := range blobs {
+		g.Go(func() error { return p.blob(gctx, b) })
+	}
+	if err := g.Wait(); err != nil {
+		return Image{}, err
+	}
+	g, gctx = errgroup.WithContext(ctx)
+	for _, pc := range c.Platforms {
+		g.Go(func() error { return p.manifest(gctx, pc.Manifest.Digest().String(), pc.Manifest) })
 	}
 	if err := g.Wait(); err != nil {
 		return Image{}, err
