@@ -107,8 +107,9 @@ func sentContexts(cs []JSONContext) []JSONContext {
 	return out
 }
 
-// CompareFile compares p with the JSON plan saved at path (plan --format json).
-func CompareFile(path string, p *Plan) (*Diff, error) {
+// CompareFile compares p with the JSON plan saved at path (plan --format json), which
+// hid the values scrub hides.
+func CompareFile(path string, p *Plan, scrub Scrub) (*Diff, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -118,5 +119,5 @@ func CompareFile(path string, p *Plan) (*Diff, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Compare(old, p.JSON()), nil
+	return Compare(old, p.JSON(scrub)), nil
 }

@@ -69,7 +69,7 @@ func TestCompare(t *testing.T) {
 			tc.edit(t, dir, s)
 			plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
 			require.NoError(t, err)
-			d := Compare(old.JSON(), plan.JSON())
+			d := Compare(old.JSON(nil), plan.JSON(nil))
 			assert.Empty(t, d.Added)
 			assert.Empty(t, d.Removed)
 			if tc.changed == nil {
@@ -90,7 +90,7 @@ func TestCompareAddedRemoved(t *testing.T) {
 	s.Components[1].Platforms = []string{"linux/arm64"}
 	plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
 	require.NoError(t, err)
-	d := Compare(old.JSON(), plan.JSON())
+	d := Compare(old.JSON(nil), plan.JSON(nil))
 	assert.Equal(t, []string{"static/linux/arm64"}, d.Added)
 	assert.Equal(t, []string{"static/linux/amd64"}, d.Removed)
 	assert.False(t, d.Empty())
@@ -148,7 +148,7 @@ func TestCompareImageConfig(t *testing.T) {
 			tc.edit(t, dir, s)
 			plan, err := Compile(context.Background(), s, newFakeImages(), WithBuildPlatform("linux/amd64"))
 			require.NoError(t, err)
-			d := Compare(old.JSON(), plan.JSON())
+			d := Compare(old.JSON(nil), plan.JSON(nil))
 			if tc.want == nil {
 				assert.True(t, d.Empty(), "%+v", d)
 				return
@@ -163,7 +163,7 @@ func TestCompareImageConfig(t *testing.T) {
 func TestCompareIgnoresHowPinsWereServed(t *testing.T) {
 	t.Parallel()
 	plan := compileProject(t, projectDir)
-	old := plan.JSON()
+	old := plan.JSON(nil)
 	for i := range old.Builds {
 		bs := append([]JSONBase(nil), old.Builds[i].Bases...)
 		for k := range bs {
@@ -171,12 +171,12 @@ func TestCompareIgnoresHowPinsWereServed(t *testing.T) {
 		}
 		old.Builds[i].Bases = bs
 	}
-	d := Compare(old, plan.JSON())
+	d := Compare(old, plan.JSON(nil))
 	assert.True(t, d.Empty(), "%+v", d)
 
-	moved := plan.JSON()
+	moved := plan.JSON(nil)
 	moved.Builds[0].Bases[0].Digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	d = Compare(moved, plan.JSON())
+	d = Compare(moved, plan.JSON(nil))
 	assert.Equal(t, map[string][]string{moved.Builds[0].ID: {"bases"}}, d.Reasons)
 }
 
@@ -185,11 +185,11 @@ func TestCompareIgnoresHowPinsWereServed(t *testing.T) {
 func TestCompareWithoutConfigDigest(t *testing.T) {
 	t.Parallel()
 	plan := compileProject(t, projectDir)
-	old := plan.JSON()
+	old := plan.JSON(nil)
 	for i := range old.Builds {
 		old.Builds[i].ConfigDigest = ""
 	}
-	d := Compare(old, plan.JSON())
+	d := Compare(old, plan.JSON(nil))
 	assert.Len(t, d.Changed, len(plan.Builds))
 	for _, id := range d.Changed {
 		assert.Equal(t, []string{"config"}, d.Reasons[id], id)

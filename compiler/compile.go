@@ -81,7 +81,6 @@ func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (
 		return nil, err
 	}
 	plan := &Plan{
-		scrub:         s.Scrubber(),
 		BuildPlatform: platforms.Format(o.buildPlatform),
 		SpecDigest:    sd,
 		Proxy:         redactProxy(s.Proxy),

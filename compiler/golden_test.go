@@ -34,7 +34,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func render(t testing.TB, p *Plan, format string) []byte {
 	t.Helper()
-	v, err := NewView(format)
+	v, err := NewView(format, nil)
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	require.NoError(t, v.Plan(&buf, p))
@@ -75,7 +75,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	saved, err := os.ReadFile(pf)
 	require.NoError(t, err)
 	var diff bytes.Buffer
-	require.NoError(t, textView{}.Diff(&diff, Compare(plan.JSON(), plan.JSON())))
+	require.NoError(t, textView{}.Diff(&diff, Compare(plan.JSON(nil), plan.JSON(nil))))
 	outputs := map[string][]byte{"plan file": saved, "diff": diff.Bytes()}
 	for _, f := range Formats {
 		outputs[f] = render(t, plan, f)

@@ -29,28 +29,28 @@ type Plan struct {
 	// Warnings are things a reviewer should know (a `# syntax=` line that is ignored, lint
 	// findings), sorted and de-duplicated, each prefixed with its component.
 	Warnings []string
-	// scrub hides sensitive variable values in what the views print (args, labels,
-	// warnings): spec.Spec.Scrub of the spec compiled, or of the spec a plan file was
-	// verified against. nil shows values as they are.
-	scrub func(string) string
 }
 
-// shown is text as the views may print it.
-func (p *Plan) shown(s string) string {
-	if p.scrub == nil {
+// Scrub hides sensitive values in text a view prints (spec.Spec.Scrubber); nil hides
+// nothing. Views take one, so a Plan stays a plain value.
+type Scrub func(string) string
+
+// shown is s as a view may print it.
+func (sc Scrub) shown(s string) string {
+	if sc == nil {
 		return s
 	}
-	return p.scrub(s)
+	return sc(s)
 }
 
-// shownMap is m with every value as the views may print it.
-func (p *Plan) shownMap(m map[string]string) map[string]string {
-	if m == nil || p.scrub == nil {
+// shownMap is m with every value as a view may print it.
+func (sc Scrub) shownMap(m map[string]string) map[string]string {
+	if m == nil || sc == nil {
 		return m
 	}
 	out := make(map[string]string, len(m))
 	for k, v := range m {
-		out[k] = p.scrub(v)
+		out[k] = sc(v)
 	}
 	return out
 }

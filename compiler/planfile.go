@@ -40,6 +40,8 @@ type PlanFile struct {
 	// spec evaluates as it did. Values may be secrets (a proxy password): they are written
 	// only to the plan file (mode 0600), never printed.
 	Vars map[string]string
+	// Scrub hides the spec's sensitive values in the builds' args and labels as saved.
+	Scrub Scrub
 }
 
 // LockEntry is one pin the plan relies on.
@@ -107,8 +109,8 @@ func (f *PlanFile) Save(path string) error {
 	for _, s := range f.SpecFiles {
 		ff.SpecFiles = append(ff.SpecFiles, relPath(abs, s))
 	}
-	ff.Proxy = f.Plan.JSON().Proxy
-	jp := f.Plan.JSON()
+	jp := f.Plan.JSON(f.Scrub)
+	ff.Proxy = jp.Proxy
 	for i, b := range f.Plan.Builds {
 		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
 		if err != nil {
@@ -253,7 +255,6 @@ var ErrStale = errors.New("plan is stale")
 // config, so a fresh CI runner with a cold content cache can verify. The error names
 // everything that changed and wraps ErrStale.
 func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, lock *registry.Lock) error {
-	f.Plan.scrub = s.Scrubber() // the plan is shown next: hide the spec's sensitive values
 	var problems []string
 	sd, err := SpecDigest(s)
 	if err != nil {

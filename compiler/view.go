@@ -15,13 +15,14 @@ type View interface {
 var Formats = []string{"text", "json", "dot"}
 
 // NewView returns the view for format: "text" (for people and PR comments), "json" (for
-// machines; see JSONPlan) or "dot" (Graphviz).
-func NewView(format string) (View, error) {
+// machines; see JSONPlan) or "dot" (Graphviz). scrub hides the spec's sensitive values in
+// what it prints (nil: nothing to hide).
+func NewView(format string, scrub Scrub) (View, error) {
 	switch format {
 	case "text", "":
-		return textView{}, nil
+		return textView{scrub: scrub}, nil
 	case "json":
-		return jsonView{}, nil
+		return jsonView{scrub: scrub}, nil
 	case "dot":
 		return dotView{}, nil
 	default:

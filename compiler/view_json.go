@@ -65,8 +65,9 @@ type JSONOutput struct {
 	Path string `json:"path,omitempty"`
 }
 
-// JSON returns the plan's JSON form. Slices are never nil, so they encode as [].
-func (p *Plan) JSON() *JSONPlan {
+// JSON returns the plan's JSON form, with scrub hiding sensitive values (nil: none).
+// Slices are never nil, so they encode as [].
+func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 	out := &JSONPlan{
 		FormatVersion: FormatVersion,
 		BuildPlatform: p.BuildPlatform,
@@ -79,12 +80,12 @@ func (p *Plan) JSON() *JSONPlan {
 		out.Proxy = &px
 	}
 	for _, w := range p.Warnings {
-		out.Warnings = append(out.Warnings, p.shown(w))
+		out.Warnings = append(out.Warnings, scrub.shown(w))
 	}
 	for _, b := range p.Builds {
 		jb := JSONBuild{
 			ID: b.ID, Component: b.Component, Platform: b.Platform, Dockerfile: b.Dockerfile,
-			Target: p.shown(b.Target), Args: p.shownMap(b.Args), Labels: p.shownMap(b.Labels),
+			Target: scrub.shown(b.Target), Args: scrub.shownMap(b.Args), Labels: scrub.shownMap(b.Labels),
 			LLBDigest: b.LLBDigest.String(), ConfigDigest: b.ConfigDigest.String(), Ops: b.Ops,
 			Bases:     make([]JSONBase, 0, len(b.Bases)),
 			Contexts:  make([]JSONContext, 0, len(b.Contexts)),
@@ -117,9 +118,9 @@ func ReadJSON(r io.Reader, name string) (*JSONPlan, error) {
 	return &p, nil
 }
 
-type jsonView struct{}
+type jsonView struct{ scrub Scrub }
 
-func (jsonView) Plan(w io.Writer, p *Plan) error { return writeJSON(w, p.JSON()) }
+func (v jsonView) Plan(w io.Writer, p *Plan) error { return writeJSON(w, p.JSON(v.scrub)) }
 func (jsonView) Diff(w io.Writer, d *Diff) error { return writeJSON(w, d) }
 
 func writeJSON(w io.Writer, v any) error {

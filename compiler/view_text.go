@@ -10,9 +10,9 @@ import (
 )
 
 // textView is for people: a block per build, then warnings and a summary line.
-type textView struct{}
+type textView struct{ scrub Scrub }
 
-func (textView) Plan(w io.Writer, p *Plan) error {
+func (v textView) Plan(w io.Writer, p *Plan) error {
 	tw := &textWriter{w: w}
 	tw.printf("Build platform: %s\n", p.BuildPlatform)
 	if p.Proxy != nil {
@@ -24,12 +24,12 @@ func (textView) Plan(w io.Writer, p *Plan) error {
 		tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
 		tw.field("config", b.ConfigDigest.String())
 		if b.Target != "" {
-			tw.field("target", p.shown(b.Target))
+			tw.field("target", v.scrub.shown(b.Target))
 		}
-		for _, kv := range sortedPairs(p.shownMap(b.Args)) {
+		for _, kv := range sortedPairs(v.scrub.shownMap(b.Args)) {
 			tw.field("arg", kv)
 		}
-		for _, kv := range sortedPairs(p.shownMap(b.Labels)) {
+		for _, kv := range sortedPairs(v.scrub.shownMap(b.Labels)) {
 			tw.field("label", kv)
 		}
 		for _, x := range b.Bases {
@@ -52,7 +52,7 @@ func (textView) Plan(w io.Writer, p *Plan) error {
 	if len(p.Warnings) > 0 {
 		tw.printf("\nWarnings:\n")
 		for _, x := range p.Warnings {
-			tw.printf("  - %s\n", p.shown(x))
+			tw.printf("  - %s\n", v.scrub.shown(x))
 		}
 	}
 	tw.printf("\n%s\n", summary(p))

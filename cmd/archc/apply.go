@@ -36,7 +36,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	view, err := compiler.NewView("text")
+	view, err := compiler.NewView("text", s.Scrubber())
 	if err != nil {
 		return err
 	}

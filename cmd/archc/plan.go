@@ -31,13 +31,13 @@ func (c *planCmd) Run(g *Globals) error {
 	if c.Compare != "" && c.Format == "dot" {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text or json, not dot")}
 	}
-	view, err := compiler.NewView(c.Format)
-	if err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
 	s, err := c.load(g)
 	if err != nil {
 		return err
+	}
+	view, err := compiler.NewView(c.Format, s.Scrubber())
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -57,7 +57,7 @@ func (c *planCmd) Run(g *Globals) error {
 	if c.Compare == "" {
 		return view.Plan(g.Stdout, plan)
 	}
-	diff, err := compiler.CompareFile(c.Compare, plan)
+	diff, err := compiler.CompareFile(c.Compare, plan, s.Scrubber())
 	if err != nil {
 		return err
 	}
@@ -74,6 +74,7 @@ func (c *planCmd) Run(g *Globals) error {
 func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan) error {
 	pf := compiler.NewPlanFile(plan, s.Files)
 	pf.Vars = s.OutsideVars()
+	pf.Scrub = s.Scrubber()
 	if err := pf.Save(c.Out); err != nil {
 		return err
 	}
