@@ -121,7 +121,7 @@ func ReadJSON(r io.Reader, name string) (*JSONPlan, error) {
 type jsonView struct{ scrub Scrub }
 
 func (v jsonView) Plan(w io.Writer, p *Plan) error { return writeJSON(w, p.JSON(v.scrub)) }
-func (jsonView) Diff(w io.Writer, d *Diff) error { return writeJSON(w, d) }
+func (jsonView) Diff(w io.Writer, d *Diff) error   { return writeJSON(w, d) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
