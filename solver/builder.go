@@ -218,3 +218,22 @@ func fillStatus(ctx context.Context, st *Status, b *Builder) {
 	}
 	st.Version = info.BuildkitVersion.Version
 }
+
+// Statuses is the status of every builder of the spec: its local ones (their running
+// config compared with the spec's rendering), then its remote ones, in spec order.
+func Statuses(ctx context.Context, s *spec.Spec) ([]Status, error) {
+	want, err := DaemonConfigDigest(s)
+	if err != nil {
+		return nil, err
+	}
+	var sts []Status
+	for _, lb := range LocalBuilders(s) {
+		sts = append(sts, LocalStatus(ctx, lb.Name, want))
+	}
+	for _, sb := range s.Builders {
+		if sb.Address != "" {
+			sts = append(sts, RemoteStatus(ctx, sb))
+		}
+	}
+	return sts, nil
+}

@@ -78,20 +78,11 @@ func (c *builderStatusCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	want, err := solver.DaemonConfigDigest(s)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var sts []solver.Status
-	for _, lb := range solver.LocalBuilders(s) {
-		sts = append(sts, solver.LocalStatus(ctx, lb.Name, want))
-	}
-	for _, sb := range s.Builders {
-		if sb.Address != "" {
-			sts = append(sts, solver.RemoteStatus(ctx, sb))
-		}
+	sts, err := solver.Statuses(ctx, s)
+	if err != nil {
+		return err
 	}
 	if err := view.Status(g.Stdout, sts); err != nil {
 		return err
