@@ -38,8 +38,8 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	var note bytes.Buffer
 	for _, r := range s.Registries {
 		if r.MirrorsOnly {
-			fmt.Fprintf(&note, "# %s is mirrors_only: BuildKit has no such setting, so the daemon may still fall\n", r.Host)
-			fmt.Fprintf(&note, "# back to it; archc resolves and pins through the mirrors only.\n")
+			fmt.Fprintf(&note, "# %s is mirrors_only: BuildKit has no such setting, but the daemon pulls no base\n", r.Host)
+			fmt.Fprintf(&note, "# image: archc fetches them through the mirrors only and serves them from its cache.\n")
 		}
 	}
 	for _, n := range registry.MirrorSettingNotes(s) {
