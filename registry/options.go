@@ -58,7 +58,7 @@ func makeOptions(opts []Option) (options, error) {
 
 // retryPolicy is the per-request retry schedule (retryTransport) for these options.
 func (o options) retryPolicy() retryPolicy {
-	return retryPolicy{attempts: retryAttempts, refusedAttempts: refusedAttempts, attemptTimeout: o.attemptTimeout,
+	return retryPolicy{attempts: retryAttempts, refusedAttempts: refusedAttempts, attemptTimeout: o.attemptTimeout, hedgeAfter: min(hedgeAfter, o.attemptTimeout/2),
 		backoffBase: o.backoffBase, backoffMax: o.backoffMax, maxRetryAfter: maxRetryAfter, logf: o.logf}
 }
 

@@ -37,6 +37,7 @@ type retryPolicy struct {
 	attempts        int           // transient failures: attempts per request, the first included
 	refusedAttempts int           // connection refused: attempts per request
 	attemptTimeout  time.Duration // time allowed until the response headers
+	hedgeAfter      time.Duration // a read without headers by then is sent again alongside (0: never)
 	backoffBase     time.Duration
 	backoffMax      time.Duration
 	maxRetryAfter   time.Duration // a longer Retry-After is not waited for
@@ -48,6 +49,9 @@ const (
 	refusedAttempts = 3
 	refusedBackoff  = 100 * time.Millisecond
 	maxRetryAfter   = 30 * time.Second
+	// hedgeAfter is well above a healthy registry's time to first byte, even far away
+	// through a proxy, and well below a stall worth avoiding.
+	hedgeAfter = time.Second
 )
 
 // attemptTimeoutError is an attempt that got no response headers in time.
@@ -127,9 +131,77 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// once sends one attempt, failing it when the response headers take longer than the
-// attempt timeout. The body is read under the caller's context only.
+// once sends one attempt: hedged when it may be (hedged), else single.
 func (t *retryTransport) once(r *http.Request) (*http.Response, error) {
+	if t.policy.hedgeAfter > 0 && (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.Body == nil || r.Body == http.NoBody) {
+		return t.hedged(r)
+	}
+	return t.single(r)
+}
+
+// hedged sends r and, when no response headers came within the hedge delay, sends it once
+// more while the first still waits; the first answer wins and the other is cancelled. A
+// mirror that stalls one request in ten then costs the hedge delay, not the stall; a
+// healthy one, whose headers come in milliseconds, is never asked twice. Only reads are
+// hedged. An attempt that fails while the other still runs waits for it; when both fail,
+// the first failure is returned to the retry loop.
+func (t *retryTransport) hedged(r *http.Request) (*http.Response, error) {
+	type result struct {
+		i    int
+		resp *http.Response
+		err  error
+	}
+	results := make(chan result, 2)
+	var cancels [2]context.CancelFunc
+	launch := func(i int) {
+		ctx, cancel := context.WithCancel(r.Context())
+		cancels[i] = cancel
+		go func() {
+			resp, err := t.single(r.Clone(ctx))
+			results <- result{i, resp, err}
+		}()
+	}
+	launch(0)
+	timer := time.NewTimer(t.policy.hedgeAfter)
+	defer timer.Stop()
+	launched, pending := 1, 1
+	var firstErr error
+	for {
+		select {
+		case <-timer.C:
+			if launched == 1 && r.Context().Err() == nil {
+				t.policy.logf("%s %s: no answer within %s; asking again", r.Method, Redact(r.URL.Redacted()), t.policy.hedgeAfter)
+				launch(1)
+				launched, pending = 2, pending+1
+			}
+		case res := <-results:
+			pending--
+			if res.err == nil {
+				if pending > 0 {
+					cancels[1-res.i]() // the other loses; close its body should it answer anyway
+					go func() {
+						if l := <-results; l.err == nil {
+							l.resp.Body.Close()
+						}
+					}()
+				}
+				res.resp.Body = &cancelOnClose{ReadCloser: res.resp.Body, cancel: cancels[res.i]}
+				return res.resp, nil
+			}
+			cancels[res.i]()
+			if firstErr == nil {
+				firstErr = res.err
+			}
+			if pending == 0 {
+				return nil, firstErr
+			}
+		}
+	}
+}
+
+// single sends one attempt, failing it when the response headers take longer than the
+// attempt timeout. The body is read under the caller's context only.
+func (t *retryTransport) single(r *http.Request) (*http.Response, error) {
 	if t.policy.attemptTimeout <= 0 {
 		return t.next.RoundTrip(r)
 	}

@@ -75,6 +75,7 @@ func TestRetryTransport(t *testing.T) {
 		opaque    bool             // hide the body's type: not replayable
 		wantOK    bool
 		requests  int
+		attempts  int // reported; 0: requests
 		wantClass Class
 	}{
 		{name: "503 twice, then 200", answer: status(503, 503), wantOK: true, requests: 3},
@@ -84,7 +85,7 @@ func TestRetryTransport(t *testing.T) {
 		{name: "404 is final", answer: status(404), requests: 1, wantOK: true /* the answer is the caller's to read */},
 		{name: "401 is final", answer: status(401), requests: 1, wantOK: true},
 		{name: "a host that never answers is not waited on twice", answer: func(int, http.ResponseWriter) bool { return false },
-			requests: 1, wantClass: ClassTimeout},
+			requests: hedged, attempts: 1, wantClass: ClassTimeout},
 		{name: "a replayable body is sent again", answer: status(503), method: http.MethodPut,
 			body: func() io.Reader { return strings.NewReader("manifest") }, wantOK: true, requests: 2},
 		{name: "a streamed body is not", answer: status(503), method: http.MethodPut, opaque: true,
@@ -119,7 +120,11 @@ func TestRetryTransport(t *testing.T) {
 				require.Error(t, err)
 				o := classify(err, context.Background(), context.Background(), 0)
 				assert.Equal(t, tt.wantClass, o.class, err.Error())
-				assert.Equal(t, tt.requests, o.attempts, "attempts reported")
+				want := tt.attempts
+				if want == 0 {
+					want = tt.requests
+				}
+				assert.Equal(t, want, o.attempts, "attempts reported")
 			}
 			assert.Equal(t, tt.requests, sc.count(), "requests the server saw")
 			assert.EqualValues(t, tt.requests, count.Load(), "requests counted")
@@ -221,4 +226,42 @@ func TestResolveRefusedOnlyMirror(t *testing.T) {
 	assert.Equal(t, lastHostTimeouts*refusedAttempts, re.Hosts[0].Attempts, err.Error())
 	assert.Contains(t, err.Error(), "connection refused")
 	assert.Equal(t, []string{"mirror " + mirror + ": refused connections"}, r.Skipped())
+}
+
+// TestRetryTransportHedges: a read without headers after the hedge delay is sent again;
+// the first answer wins, and a host that answers at once is asked once.
+func TestRetryTransportHedges(t *testing.T) {
+	t.Parallel()
+	sc := &script{answer: func(n int, w http.ResponseWriter) bool {
+		if n == 1 {
+			return false // the first request stalls until the client leaves
+		}
+		_, _ = w.Write([]byte("ok"))
+		return true
+	}}
+	srv := httptest.NewServer(sc)
+	t.Cleanup(srv.Close)
+	var count atomic.Int64
+	rt := testTransport(t, &count, WithAttemptTimeout(10*time.Second))
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/v2/", nil)
+	require.NoError(t, err)
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "ok", string(body), "the hedge's answer")
+	assert.Equal(t, 2, sc.count())
+	assert.EqualValues(t, 2, count.Load())
+
+	// An answer within the hedge delay: one request.
+	sc2 := &script{answer: func(int, http.ResponseWriter) bool { return true }}
+	srv2 := httptest.NewServer(sc2)
+	t.Cleanup(srv2.Close)
+	req, err = http.NewRequest(http.MethodGet, srv2.URL+"/v2/", nil)
+	require.NoError(t, err)
+	resp, err = rt.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 1, sc2.count())
 }
