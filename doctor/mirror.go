@@ -77,8 +77,8 @@ func (e *env) mirrorDown(m mirrorOf, target string, err error) Finding {
 	}
 	switch he.Class {
 	case registry.ClassTimeout:
-		f.Cause = fmt.Sprintf("no answer within %s: the mirror accepts connections and never answers (BuildKit waits > 5 min on such a mirror before trying the next host)", registry.DefaultCheckTimeout)
-		f.Fix = "restart or repair the mirror service, " + remove + "; `archc apply` leaves a dead mirror out of its local builder, a remote builder still hangs on it"
+		f.Cause = fmt.Sprintf("no answer within %s: the mirror accepts connections and never answers", registry.DefaultCheckTimeout)
+		f.Fix = "restart or repair the mirror service, " + remove + "; `archc apply` skips it for the run (builders never use it: they read bases from archc)"
 	case registry.ClassTLS:
 		f.Cause = netCause(he.Err, context.Background())
 		f.Fix = tlsFix(m.Host, f.Cause)

@@ -168,22 +168,13 @@ func otherThan(url string) func(string, string, *mirrorOf) bool {
 	return func(_, _ string, m *mirrorOf) bool { return m == nil || m.URL != url }
 }
 
-// hasRemoteBuilder reports whether a builder has an address: apply then refuses to run
-// with a dead mirror (the remote daemon keeps its own config and hangs on it).
-func (e *env) hasRemoteBuilder() bool {
-	return slices.ContainsFunc(e.s.Builders, func(b spec.Builder) bool { return b.Address != "" })
-}
-
 // mirrorLoss judges a mirror that does not answer as apply would: apply leaves it out of
-// the run and pulls from the next host, so only a registry left without any host (or a
-// remote builder, where apply stops) makes it a failure. It returns the verdict and what
+// the run and pulls from the next host (builders, local or remote, never use a mirror), so
+// only a registry left without any host makes it a failure. It returns the verdict and what
 // follows for the build, as a sentence.
 func (e *env) mirrorLoss(ctx context.Context, m mirrorOf) (Verdict, string) {
 	domain := m.Registry.Host
-	switch {
-	case e.hasRemoteBuilder():
-		return Fail, "`archc apply` stops: a remote builder keeps its own config and hangs on a mirror that does not answer (unless --allow-unhealthy-mirrors)"
-	case !e.pulled[domain]:
+	if !e.pulled[domain] {
 		return Warn, fmt.Sprintf("no base image comes from %s, so `archc apply` only skips it", domain)
 	}
 	fb := e.fallbackFor(ctx, domain, otherThan(m.URL))

@@ -111,16 +111,20 @@ func TestDeadMirrorRegistryAnswers(t *testing.T) {
 	empty := testenv.StartRegistry(t)
 	from := sd.reg.Host + "/library/busybox:1.36"
 	for _, tt := range []struct {
-		name, mirror, check, cause string
+		name, mirror, check, cause, extra string
 	}{
 		{name: "refused", mirror: "http://127.0.0.1:9", check: "mirror http://127.0.0.1:9",
+			cause: fmt.Sprintf("`archc apply` skips it and pulls %s images from %s", sd.reg.Host, sd.reg.Host)},
+		// A remote builder never uses the mirror either: builders read bases from archc.
+		{name: "refused, remote builder", mirror: "http://127.0.0.1:9", check: "mirror http://127.0.0.1:9",
+			extra: "builder \"far\" {\n  address = \"tcp://127.0.0.1:9\"\n}\n",
 			cause: fmt.Sprintf("`archc apply` skips it and pulls %s images from %s", sd.reg.Host, sd.reg.Host)},
 		{name: "lacks the image", mirror: empty.URL, check: "mirror-images " + empty.URL,
 			cause: fmt.Sprintf("the mirror lacks %s (tag, not locked): BuildKit falls back to %s for it", from, sd.reg.Host)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := loadSpecFrom(t, fmt.Sprintf("platforms = [\"linux/amd64\"]\nregistry %q {\n  http = true\n  mirrors = [%q]\n}\n", sd.reg.Host, tt.mirror), from)
+			s := loadSpecFrom(t, fmt.Sprintf("platforms = [\"linux/amd64\"]\nregistry %q {\n  http = true\n  mirrors = [%q]\n}\n", sd.reg.Host, tt.mirror)+tt.extra, from)
 			assertFinding(t, runOneNamed(t, s, testOptions(t, s.Dir), tt.check), Warn, "", tt.cause, "")
 		})
 	}
