@@ -139,7 +139,7 @@ func (e *env) mirrorMissing(ctx context.Context, m mirrorOf, checked string, sv 
 		f.Fix = fmt.Sprintf("put the images on the mirror (pull them through it once, or copy them: `skopeo copy --all docker://%s docker://%s/…`)", refs[0], m.Host)
 	}
 	if fb.via != "" {
-		f.Cause += fmt.Sprintf(": BuildKit falls back to %s for it", fb.via)
+		f.Cause += fmt.Sprintf(": archc falls back to %s for it", fb.via)
 		f.Fix += fmt.Sprintf(", or keep %s reachable", fb.via)
 		return f
 	}

@@ -104,7 +104,7 @@ func TestUpstreamBehindMirror(t *testing.T) {
 
 // TestDeadMirrorRegistryAnswers: a dead mirror in front of a registry that answers is what
 // apply survives (it skips the mirror), so it is a warning; the mirror's missing images
-// likewise, as BuildKit falls back to the registry.
+// likewise, as archc falls back to the registry.
 func TestDeadMirrorRegistryAnswers(t *testing.T) {
 	t.Parallel()
 	sd := startSeeded(t)
@@ -120,7 +120,7 @@ func TestDeadMirrorRegistryAnswers(t *testing.T) {
 			extra: "builder \"far\" {\n  address = \"tcp://127.0.0.1:9\"\n}\n",
 			cause: fmt.Sprintf("`archc apply` skips it and pulls %s images from %s", sd.reg.Host, sd.reg.Host)},
 		{name: "lacks the image", mirror: empty.URL, check: "mirror-images " + empty.URL,
-			cause: fmt.Sprintf("the mirror lacks %s (tag, not locked): BuildKit falls back to %s for it", from, sd.reg.Host)},
+			cause: fmt.Sprintf("the mirror lacks %s (tag, not locked): archc falls back to %s for it", from, sd.reg.Host)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
