@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -44,22 +45,12 @@ func baseRequests(plan *Plan) []registry.ImageRequest {
 		}
 	}
 	out := make([]registry.ImageRequest, 0, len(byRef))
-	for _, ref := range slices.Sorted(mapKeys(byRef)) {
+	for _, ref := range slices.Sorted(maps.Keys(byRef)) {
 		out = append(out, registry.ImageRequest{Ref: ref,
-			Platforms:  slices.Sorted(mapKeys(byRef[ref].platforms)),
-			Components: slices.Sorted(mapKeys(byRef[ref].components))})
+			Platforms:  slices.Sorted(maps.Keys(byRef[ref].platforms)),
+			Components: slices.Sorted(maps.Keys(byRef[ref].components))})
 	}
 	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // StandInImages answers every base with a one-layer image of the platform asked for. It
