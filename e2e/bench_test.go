@@ -22,19 +22,27 @@ const benchComponents = 10
 
 var benchPlatforms = []string{"linux/amd64", "linux/arm64"}
 
-// TestBenchApply is `make bench-apply`: the same multi-component spec built by `archc
-// apply` and by `buildctl build` (dockerfile frontend, the same daemon, the same cache
-// state: pruned for cold runs, warm after a build), with the ratios. It runs only with
-// ARCHC_BENCH=1 and needs bin/buildctl built from the pinned buildkit module.
-func TestBenchApply(t *testing.T) {
+// benchSetup is the start of a benchmark against buildctl: it runs only with
+// ARCHC_BENCH=1 (make TARGET sets it) and needs bin/buildctl, built from the pinned
+// buildkit module; it returns the environment and buildctl's path.
+func benchSetup(t *testing.T, target string) (*env, string) {
 	if os.Getenv("ARCHC_BENCH") != "1" {
-		t.Skip("set ARCHC_BENCH=1 (make bench-apply)")
+		t.Skip("set ARCHC_BENCH=1 (make " + target + ")")
 	}
 	e := setup(t)
 	buildctl := filepath.Join(filepath.Dir(e.bin), "buildctl")
 	if _, err := os.Stat(buildctl); err != nil {
 		testenv.Missing(t, "bin/buildctl: %v (go build -o bin/buildctl github.com/moby/buildkit/cmd/buildctl)", err)
 	}
+	return e, buildctl
+}
+
+// TestBenchApply is `make bench-apply`: the same multi-component spec built by `archc
+// apply` and by `buildctl build` (dockerfile frontend, the same daemon, the same cache
+// state: pruned for cold runs, warm after a build), with the ratios. It runs only with
+// ARCHC_BENCH=1 and needs bin/buildctl built from the pinned buildkit module.
+func TestBenchApply(t *testing.T) {
+	e, buildctl := benchSetup(t, "bench-apply")
 	dir := benchProject(t, e)
 	addr := "unix://" + filepath.Join(e.state, "archc", "builders", "local", "buildkitd.sock")
 	r := e.run(t, dir, "builder", "up")

@@ -16,7 +16,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/archc-dev/archc/internal/testenv"
 )
 
 // benchBuildctlTimeout bounds one buildctl build: BuildKit waits minutes on a mirror that
@@ -51,14 +50,7 @@ func (s *flakyTally) median() time.Duration {
 // ARCHC_BENCH=1 and needs bin/buildctl; ARCHC_BENCH_K sets K (default 5), ARCHC_FAULT_SEED
 // the seeds.
 func TestBenchFlaky(t *testing.T) {
-	if os.Getenv("ARCHC_BENCH") != "1" {
-		t.Skip("set ARCHC_BENCH=1 (make bench-flaky)")
-	}
-	e := setup(t)
-	buildctl := filepath.Join(filepath.Dir(e.bin), "buildctl")
-	if _, err := os.Stat(buildctl); err != nil {
-		testenv.Missing(t, "bin/buildctl: %v (go build -o bin/buildctl github.com/moby/buildkit/cmd/buildctl)", err)
-	}
+	e, buildctl := benchSetup(t, "bench-flaky")
 	k := 5
 	if s := os.Getenv("ARCHC_BENCH_K"); s != "" {
 		n, err := strconv.Atoi(s)
