@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
 )
 
 // benchBuildctlTimeout bounds one buildctl build: BuildKit waits minutes on a mirror that
