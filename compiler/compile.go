@@ -192,7 +192,10 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		return nil, none, fmt.Errorf("marshal LLB: %w", err)
 	}
 	if len(def.Def) == 0 {
-		return nil, none, fmt.Errorf("%s: empty LLB definition", b.Dockerfile)
+		// A final stage FROM scratch with only metadata: an image with no layers.
+		if def, err = configOnlyDefinition(); err != nil {
+			return nil, none, fmt.Errorf("encode config-only definition: %w", err)
+		}
 	}
 	b.Definition = def
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])

@@ -20,6 +20,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -35,11 +36,7 @@ func buildFunc(builds []PlatformBuild) gateway.BuildFunc {
 		eg, ctx := errgroup.WithContext(ctx)
 		for i, b := range builds {
 			eg.Go(func() error {
-				r, err := c.Solve(ctx, gateway.SolveRequest{Definition: b.Def, Evaluate: true})
-				if err != nil {
-					return &PlatformError{Platform: b.Platform, Err: err}
-				}
-				ref, err := r.SingleRef()
+				ref, err := solveRef(ctx, c, b)
 				if err != nil {
 					return &PlatformError{Platform: b.Platform, Err: err}
 				}
@@ -78,6 +75,20 @@ func buildFunc(builds []PlatformBuild) gateway.BuildFunc {
 		}
 		return res, nil
 	}
+}
+
+// solveRef solves one platform's definition. A config-only build (a final stage FROM
+// scratch with only metadata) is not sent: its ref is nil, as in BuildKit's own frontend,
+// and the exporters write its image config with no layers.
+func solveRef(ctx context.Context, c gateway.Client, b PlatformBuild) (gateway.Reference, error) {
+	if compiler.ConfigOnly(b.Def) {
+		return nil, nil
+	}
+	r, err := c.Solve(ctx, gateway.SolveRequest{Definition: b.Def, Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	return r.SingleRef()
 }
 
 // PlatformError says which platform's solve failed.
