@@ -26,19 +26,23 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd setup test test-short lint bench bench-apply bench-flaky fuzz demo demo-services \
+.PHONY: help build archc buildkitd buildctl setup test test-short lint bench bench-apply bench-flaky fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-build: archc buildkitd ## bin/archc and bin/buildkitd (buildkit version pinned in go.mod)
+build: archc buildkitd buildctl ## bin/archc, bin/buildkitd and bin/buildctl (buildkit version pinned in go.mod)
 
 archc: ## bin/archc with the version stamped in
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/archc ./cmd/archc
 
 buildkitd: ## bin/buildkitd from github.com/moby/buildkit@$(BUILDKIT_VER)
 	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildkitd github.com/moby/buildkit/cmd/buildkitd
+
+# The e2e parity test compares archc's images with buildctl's (the daemon's own frontend).
+buildctl: ## bin/buildctl from github.com/moby/buildkit@$(BUILDKIT_VER)
+	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
 
 setup: ## install and prepare the test/demo machine (idempotent; scripts/setup.sh)
 	bash scripts/setup.sh
