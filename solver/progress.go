@@ -20,10 +20,24 @@ type Progress struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 	err  error
+	// mask hides sensitive values in every status before it is shown (statusMasker).
+	mask func(string) string
+}
+
+// ProgressOption configures NewProgress.
+type ProgressOption func(*Progress)
+
+// WithMask hides what mask hides (the spec's Scrubber: its sensitive values and URL
+// credentials) in everything the display shows and the failure summaries. Without it
+// only URL credentials are hidden.
+func WithMask(mask func(string) string) ProgressOption {
+	return func(p *Progress) { p.mask = mask }
 }
 
 // NewProgress starts a display on w in mode ("auto", "tty", "plain", "rawjson", "quiet").
-func NewProgress(ctx context.Context, w io.Writer, mode string) (*Progress, error) {
+// Every status is masked and its control characters escaped before the display (or the
+// failure summary) sees it, in every mode.
+func NewProgress(ctx context.Context, w io.Writer, mode string, opts ...ProgressOption) (*Progress, error) {
 	if mode == "" {
 		mode = string(progressui.AutoMode)
 	}
@@ -32,6 +46,9 @@ func NewProgress(ctx context.Context, w io.Writer, mode string) (*Progress, erro
 		return nil, fmt.Errorf("progress %q: %w", mode, err)
 	}
 	p := &Progress{ch: make(chan *client.SolveStatus, 64), done: make(chan struct{})}
+	for _, o := range opts {
+		o(p)
+	}
 	go func() {
 		defer close(p.done)
 		// The display must drain the channel even after ctx ends, or solves block.
@@ -96,13 +113,20 @@ func newTracker(job *Job, builds []PlatformBuild) *tracker {
 	return t
 }
 
-// follow returns a channel for client.Build; what arrives is annotated and forwarded to p.
+// follow returns a channel for client.Build; what arrives is masked, annotated and
+// forwarded to p.
 func (t *tracker) follow(p *Progress) chan *client.SolveStatus {
 	in := make(chan *client.SolveStatus)
+	m := newStatusMasker(p.mask)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		for st := range in {
+			m.rewrite(st)
+			t.observe(st)
+			p.ch <- st
+		}
+		if st := m.flush(); st != nil {
 			t.observe(st)
 			p.ch <- st
 		}
