@@ -19,6 +19,9 @@ const LockFileName = "archbuild.lock.hcl"
 type Lock struct {
 	// Images are sorted by Ref.
 	Images []Image
+
+	// at locates the pins in the file ParseLock read them from, for VerifyLock's errors.
+	at lockRanges
 }
 
 // Image pins one reference.

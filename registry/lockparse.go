@@ -134,6 +134,7 @@ func ParseLock(src []byte, filename string) (*Lock, error) {
 			continue
 		}
 		l.Set(im)
+		l.locate(blk)
 	}
 	if len(all) == 0 {
 		return l, nil
