@@ -30,8 +30,8 @@ type LocalOptions struct {
 	Name string
 	// Config is the buildkitd.toml rendered from the spec for this run.
 	Config []byte
-	// Env is the daemon's proxy environment (KEY=VALUE); it replaces any proxy variables
-	// archc itself runs with.
+	// Env is the daemon's proxy environment (KEY=VALUE, DaemonProxyEnv). The daemon gets
+	// it and a few of archc's own variables (daemonEnv), never archc's whole environment.
 	Env []string
 	// Out receives one line when the daemon is started or restarted.
 	Out io.Writer
@@ -199,7 +199,7 @@ func startLocal(ctx context.Context, opts LocalOptions, dir StateDir, digest str
 		"--config", dir.Config(),
 		"--oci-worker=true", "--containerd-worker=false",
 	)
-	cmd.Env = append(withoutProxyEnv(os.Environ()), opts.Env...)
+	cmd.Env = daemonEnv(os.Environ(), opts.Env)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -325,19 +325,6 @@ func alive(pid int) bool {
 	}
 	f := strings.Fields(string(st))
 	return !(len(f) > 2 && f[2] == "Z")
-}
-
-func withoutProxyEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch strings.ToUpper(k) {
-		case "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // tailFile returns the last n lines of a file, indented, for error messages.

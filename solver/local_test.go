@@ -43,6 +43,50 @@ func TestWithoutProxyEnv(t *testing.T) {
 	assert.Equal(t, []string{"PATH=/bin", "HOME=/root"}, got)
 }
 
+// withoutProxyEnv drops the proxy variables from env: a test daemon must not reach its
+// registry through a proxy the machine happens to set.
+func withoutProxyEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(k) {
+		case "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func TestDaemonEnv(t *testing.T) {
+	t.Parallel()
+	proxy := DaemonProxyEnv(&spec.Proxy{HTTPSProxy: "http://127.0.0.1:3128"})
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string
+	}{
+		{
+			name: "only what buildkitd needs, the spec's proxy last",
+			environ: []string{"PATH=/opt/bin:/usr/bin", "HOME=/root", "ARCHC_VAR_TOKEN=s3cret", "DOCKER_CONFIG=/root/.docker",
+				"TMPDIR=/var/tmp", "XDG_RUNTIME_DIR=/run/user/0", "SSL_CERT_FILE=/etc/ca.pem", "AWS_SECRET_ACCESS_KEY=k",
+				"HTTPS_PROXY=http://archc-own:1", "no_proxy=*", "SSH_AUTH_SOCK=/tmp/agent", "PATHEXT=x"},
+			want: append([]string{"PATH=/opt/bin:/usr/bin", "TMPDIR=/var/tmp", "XDG_RUNTIME_DIR=/run/user/0", "SSL_CERT_FILE=/etc/ca.pem"}, proxy...),
+		},
+		{
+			name:    "a PATH even when archc has none",
+			environ: []string{"ARCHC_VAR_X=1"},
+			want:    append([]string{"PATH=" + defaultPath}, proxy...),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, daemonEnv(tt.environ, proxy))
+		})
+	}
+}
+
 // TestEnsureLocalsInNameOrder: local builders are taken in name order whatever the spec's
 // order (two runs never hold one builder each while waiting on the other), returned in
 // the spec's order, and those taken are released when one fails.
