@@ -42,6 +42,13 @@ type PlanFile struct {
 	Vars map[string]string
 	// Scrub hides the spec's sensitive values in the builds' args and labels as saved.
 	Scrub Scrub
+	// BaseConfigs are the image configs of the pinned bases, by digest (CarryBaseConfigs),
+	// so a runner with a cold content cache can compile the spec again to check the plan.
+	// They are content-addressed and used only where the lock names their digest.
+	BaseConfigs map[digest.Digest][]byte
+
+	// saved is the file as read (decoded JSON), which Match compares field by field.
+	saved map[string]any
 }
 
 // LockEntry is one pin the plan relies on.
@@ -86,7 +93,8 @@ type fileForm struct {
 	Lock          []LockEntry   `json:"lock"`
 	Builds        []fileBuild   `json:"builds"`
 	// Variables may hold secrets: see PlanFile.Vars.
-	Variables map[string]string `json:"variables,omitempty"`
+	Variables   map[string]string        `json:"variables,omitempty"`
+	BaseConfigs map[digest.Digest][]byte `json:"base_configs,omitempty"`
 }
 
 type fileBuild struct {
@@ -101,22 +109,9 @@ type fileBuild struct {
 // Save writes the plan file atomically (temp file + rename) at path.
 func (f *PlanFile) Save(path string) error {
 	dir := filepath.Dir(path)
-	ff := fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform, Warnings: f.Plan.Warnings, Lock: f.Lock, Variables: f.Vars}
-	abs, err := filepath.Abs(dir)
+	ff, err := f.form(dir)
 	if err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
-	}
-	for _, s := range f.SpecFiles {
-		ff.SpecFiles = append(ff.SpecFiles, relPath(abs, s))
-	}
-	jp := f.Plan.JSON(f.Scrub)
-	ff.Proxy = jp.Proxy
-	for i, b := range f.Plan.Builds {
-		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
-		if err != nil {
-			return fmt.Errorf("save plan %s: encode %s: %w", path, b.ID, err)
-		}
-		ff.Builds = append(ff.Builds, fileBuild{JSONBuild: jp.Builds[i], LocalContexts: b.Contexts, Definition: dt, ImageConfig: b.ImageConfig, Bases: b.Bases, Digest: digest.FromBytes(dt)})
 	}
 	// CreateTemp makes the file 0600, and the rename keeps that: Vars may hold secrets.
 	tmp, err := os.CreateTemp(dir, ".archc-plan-*")
@@ -139,6 +134,31 @@ func (f *PlanFile) Save(path string) error {
 	return nil
 }
 
+// form is the plan file's on-disk form, with spec files relative to dir. Save writes it,
+// and Match compares a loaded file with the form of the plan the spec produces: one
+// encoder, so every field Save writes is a field Match checks.
+func (f *PlanFile) form(dir string) (*fileForm, error) {
+	ff := &fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform,
+		Warnings: f.Plan.Warnings, Lock: f.Lock, Variables: f.Vars, BaseConfigs: f.BaseConfigs}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range f.SpecFiles {
+		ff.SpecFiles = append(ff.SpecFiles, relPath(abs, s))
+	}
+	jp := f.Plan.JSON(f.Scrub)
+	ff.Proxy = jp.Proxy
+	for i, b := range f.Plan.Builds {
+		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", b.ID, err)
+		}
+		ff.Builds = append(ff.Builds, fileBuild{JSONBuild: jp.Builds[i], LocalContexts: b.Contexts, Definition: dt, ImageConfig: b.ImageConfig, Bases: b.Bases, Digest: digest.FromBytes(dt)})
+	}
+	return ff, nil
+}
+
 // LoadPlanFile reads a plan file written by Save. SpecFiles come back absolute.
 func LoadPlanFile(path string) (*PlanFile, error) {
 	dt, err := os.ReadFile(path)
@@ -146,7 +166,11 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 		return nil, fmt.Errorf("load plan %s: %w", path, err)
 	}
 	var ff fileForm
-	if err := json.Unmarshal(dt, &ff); err != nil {
+	var saved map[string]any
+	if err = json.Unmarshal(dt, &ff); err == nil {
+		err = json.Unmarshal(dt, &saved)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("load plan %s: %w (expected a file written by `archc plan -out`)", path, err)
 	}
 	if ff.Version != planFileVersion {
@@ -167,7 +191,12 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 		}
 		p.Builds = append(p.Builds, b)
 	}
-	f := &PlanFile{Plan: p, Lock: ff.Lock, Vars: ff.Variables}
+	for d, cfg := range ff.BaseConfigs {
+		if d.Validate() != nil || d.Algorithm().FromBytes(cfg) != d {
+			return nil, fmt.Errorf("load plan %s: base_configs: %s does not match its content (file edited?)", path, spec.SafeLine(string(d)))
+		}
+	}
+	f := &PlanFile{Plan: p, Lock: ff.Lock, Vars: ff.Variables, BaseConfigs: ff.BaseConfigs, saved: saved}
 	for _, s := range ff.SpecFiles {
 		f.SpecFiles = append(f.SpecFiles, filepath.Join(abs, filepath.FromSlash(s)))
 	}
@@ -204,16 +233,6 @@ func (f *PlanFile) LoadSpec(environ []string) (*spec.Spec, hcl.Diagnostics, erro
 			ErrStale, strings.Join(gone, ", "))
 	}
 	return s, diags, nil
-}
-
-// Check is Verify against the lock next to s (archbuild.lock.hcl in s.Dir). It needs the
-// lock, not the content cache: a fresh runner can apply a plan file.
-func (f *PlanFile) Check(ctx context.Context, s *spec.Spec) error {
-	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
-	if err != nil {
-		return err
-	}
-	return f.Verify(ctx, s, lock)
 }
 
 func (fb fileBuild) build() (Build, error) {
@@ -255,22 +274,35 @@ var ErrStale = errors.New("plan is stale")
 // config, so a fresh CI runner with a cold content cache can verify. The error names
 // everything that changed and wraps ErrStale.
 func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, lock *registry.Lock) error {
+	problems, err := f.staleInputs(s, lock)
+	if err != nil {
+		return err
+	}
+	return staleError(append(problems, f.verifyContexts(ctx, s.Dir)...))
+}
+
+// staleInputs are Verify's cheap checks: the spec's digest and, when lock is not nil, the pins.
+func (f *PlanFile) staleInputs(s *spec.Spec, lock *registry.Lock) ([]string, error) {
 	var problems []string
 	sd, err := SpecDigest(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if sd != f.Plan.SpecDigest {
 		problems = append(problems, "the spec changed")
 	}
-	problems = append(problems, f.verifyContexts(ctx, s.Dir)...)
 	if lock != nil {
 		problems = append(problems, f.verifyPins(lock)...)
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%w: %s since it was saved; run `archc plan -out` again and review it", ErrStale, strings.Join(problems, "; "))
+	return problems, nil
+}
+
+// staleError is nil without problems, else an error wrapping ErrStale that names them.
+func staleError(problems []string) error {
+	if len(problems) == 0 {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: %s since it was saved; run `archc plan -out` again and review it", ErrStale, strings.Join(problems, "; "))
 }
 
 // verifyPins compares each pin the plan used with the lock's manifest digest for the same

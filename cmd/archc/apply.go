@@ -68,14 +68,14 @@ func (c *applyCmd) Run(g *Globals) error {
 
 // plan returns the spec, the plan to build and the run's resolver (which downloads the
 // bases and skips the mirrors that failed the check): the plan is prepared now from a spec
-// (the code path of `archc plan`), or loaded from a plan file and checked against the
-// spec, the contexts and the lock.
+// (the code path of `archc plan`), or loaded from a plan file and checked against what the
+// spec, the contexts and the lock produce.
 func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *registry.Resolver, error) {
 	var pf *compiler.PlanFile
 	var s *spec.Spec
 	var err error
 	if c.Spec != "" && compiler.IsPlanFile(c.Spec) {
-		if pf, s, err = c.planFile(ctx, g); err != nil {
+		if pf, s, err = c.planFile(g); err != nil {
 			return nil, nil, nil, err
 		}
 	} else if s, err = c.load(g); err != nil {
@@ -85,12 +85,16 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	if !c.DryRun {
 		dead = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, g.Stderr).Dead
 	}
-	_, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
+	cache, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if pf != nil {
-		return s, pf.Plan, res, nil
+		plan, err := pf.Check(ctx, s, cache)
+		if errors.Is(err, compiler.ErrStale) || errors.Is(err, compiler.ErrMismatch) {
+			return nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
+		}
+		return s, plan, res, err
 	}
 	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
 	if err != nil {
@@ -99,9 +103,9 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	return s, plan, res, nil
 }
 
-// planFile loads the plan file c.Spec and the spec it names, and refuses a plan whose
-// spec, variables, contexts or pins changed since it was saved.
-func (c *applyCmd) planFile(ctx context.Context, g *Globals) (*compiler.PlanFile, *spec.Spec, error) {
+// planFile loads the plan file c.Spec and the spec it names (with the variables it was
+// made with); the caller checks the plan against the spec.
+func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) {
 	pf, err := compiler.LoadPlanFile(c.Spec)
 	if err != nil {
 		return nil, nil, err
@@ -112,11 +116,12 @@ func (c *applyCmd) planFile(ctx context.Context, g *Globals) (*compiler.PlanFile
 	if len(c.Vars) > 0 {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
 	}
+	if c.BuildPlatform != "" && c.BuildPlatform != pf.Plan.BuildPlatform {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--build-platform %s: the plan was made for build platform %s (run archc plan --build-platform ... -out again to change it)", c.BuildPlatform, pf.Plan.BuildPlatform)}
+	}
 	s, diags, err := pf.LoadSpec(os.Environ())
 	if err == nil {
-		if err = reportDiags(g, diags); err == nil {
-			err = pf.Check(ctx, s)
-		}
+		err = reportDiags(g, diags)
 	}
 	if errors.Is(err, compiler.ErrStale) {
 		return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}

@@ -41,7 +41,7 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	_, res, err := c.resolver(s)
+	cache, res, err := c.resolver(s)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (c *planCmd) Run(g *Globals) error {
 		return interrupted(ctx, err)
 	}
 	if c.Out != "" {
-		if err := c.save(g, s, plan); err != nil {
+		if err := c.save(g, s, plan, cache); err != nil {
 			return err
 		}
 	}
@@ -70,11 +70,14 @@ func (c *planCmd) Run(g *Globals) error {
 	return nil
 }
 
-// save writes the plan file --out names.
-func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan) error {
+// save writes the plan file --out names, with the bases' image configs from cache.
+func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan, cache *registry.Cache) error {
 	pf := compiler.NewPlanFile(plan, s.Files)
 	pf.Vars = s.OutsideVars()
 	pf.Scrub = s.Scrubber()
+	if err := pf.CarryBaseConfigs(s, cache); err != nil {
+		return err
+	}
 	if err := pf.Save(c.Out); err != nil {
 		return err
 	}
