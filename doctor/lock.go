@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -14,8 +15,9 @@ import (
 const lockTimeout = 20 * time.Second
 
 // lockCheck checks that the lock pins every base image of the spec for every platform it
-// is needed on (complete) and, where a registry answers, that each pinned tag still
-// resolves to the pinned digest (current). Unreachable registries leave a pin unchecked,
+// is needed on (complete), that content agrees with each pin (registry's VerifyLock, as
+// plan and apply check it: a contradicted pin fails) and, where a registry answers, that
+// each pinned tag still resolves to the pinned digest (current). Unreachable registries leave a pin unchecked,
 // not wrong: offline, only completeness is checked.
 func (e *env) lockCheck() Check {
 	name := e.relPath(e.o.LockPath)
@@ -47,21 +49,40 @@ func (e *env) lockCheck() Check {
 			pins += len(b.Platforms)
 		}
 		checked := fmt.Sprintf("%s pins all %d base images for their platforms (%d manifests)", name, len(e.bases), pins)
-		return e.lockCurrent(ctx, lock, checked)
+		res, done, err := e.lockResolver(ctx)
+		if err != nil {
+			return notCurrent(checked, err.Error())
+		}
+		defer done()
+		// Pins against content is registry's rule (VerifyLock), as plan and apply apply it.
+		verr := res.VerifyLock(ctx, lock, e.bases)
+		if me := (*registry.LockMismatchError)(nil); errors.As(verr, &me) {
+			return Finding{Verdict: Fail, Checked: name + ": the pins against their index and manifests", Cause: me.Error(), Fix: me.Hint()}
+		}
+		f := e.lockCurrent(ctx, res, lock, checked)
+		if verr != nil && f.Verdict == OK {
+			// Apply fetches the same content and fails the same way; the mirror checks say why.
+			return Finding{Verdict: Warn, Checked: f.Checked, Cause: "the pins were not checked against their content: " + causeOf(verr),
+				Fix: "make a mirror or the registry serve the pinned images (see the mirror checks) and run `archc doctor` again"}
+		}
+		return f
 	}}
 }
 
-// lockCurrent resolves every pinned tag and reports those that moved.
-func (e *env) lockCurrent(ctx context.Context, lock *registry.Lock, checked string) Finding {
+// lockResolver is a resolver for the lock check, with the content cache apply uses (or a
+// temporary one, removed by done).
+func (e *env) lockResolver(ctx context.Context) (*registry.Resolver, func(), error) {
+	done := func() {}
 	cache := e.o.Cache
 	if cache == nil {
 		dir, err := os.MkdirTemp("", "archc-doctor-")
 		if err != nil {
-			return notCurrent(checked, err.Error())
+			return nil, done, err
 		}
-		defer os.RemoveAll(dir)
+		done = func() { os.RemoveAll(dir) }
 		if cache, err = registry.OpenCache(dir); err != nil {
-			return notCurrent(checked, err.Error())
+			done()
+			return nil, func() {}, err
 		}
 	}
 	deadline, _ := ctx.Deadline()
@@ -69,8 +90,14 @@ func (e *env) lockCurrent(ctx context.Context, lock *registry.Lock, checked stri
 	res, err := registry.NewResolver(e.s, cache, registry.WithDialContext(e.o.Dial), registry.WithTimeout(timeout),
 		registry.WithAttemptTimeout(min(timeout, registry.DefaultCheckTimeout)), registry.WithCredentials(e.creds))
 	if err != nil {
-		return notCurrent(checked, err.Error())
+		done()
+		return nil, func() {}, err
 	}
+	return res, done, nil
+}
+
+// lockCurrent resolves every pinned tag and reports those that moved.
+func (e *env) lockCurrent(ctx context.Context, res *registry.Resolver, lock *registry.Lock, checked string) Finding {
 	// What would move is registry's answer (a dry run of `archc lock`), not a copy of it.
 	_, changes, err := res.UpdateLock(ctx, lock, e.bases, registry.LockOptions{CheckMoved: true, DryRun: true})
 	if err != nil {
