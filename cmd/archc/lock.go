@@ -55,6 +55,10 @@ func (c *lockCmd) Run(g *Globals) error {
 		if errors.As(err, &le) {
 			return err
 		}
+		// Diagnostics located in the lock: printed as they are, like a spec problem.
+		if me := (*registry.LockMismatchError)(nil); errors.As(err, &me) {
+			return fmt.Errorf("%w\n%s left unchanged", err, registry.LockFileName)
+		}
 		return interrupted(ctx, fmt.Errorf("lock: %w\n%s left unchanged", err, registry.LockFileName))
 	}
 	return view.Lock(g.Stdout, registry.LockReport{File: registry.LockFileName, Images: len(next.Images), Changes: changes})

@@ -245,3 +245,48 @@ func TestLockBrokenAndUnused(t *testing.T) {
 	assert.Nil(t, lock.Find("alpine:3.20"))
 	assert.NotNil(t, lock.Find("busybox:1.36"))
 }
+
+// TestLockTamperedRefused: a lock whose linux/amd64 and linux/arm64 manifests were swapped
+// (the index digest untouched) is refused by lock, plan and plan --locked, located in the
+// lock file and saying what the index lists, and nothing is written; the hint's
+// `lock --update --image` re-pins it.
+func TestLockTamperedRefused(t *testing.T) {
+	t.Parallel()
+	reg := testenv.StartRegistry(t)
+	bb := testenv.PushTiny(t, reg, "library/busybox", "1.36")
+	testenv.PushTiny(t, reg, "library/alpine", "3.20")
+	specPath, cacheDir := lockProject(t, reg.URL)
+	lockPath := filepath.Join(filepath.Dir(specPath), registry.LockFileName)
+	code, _, errs := runArchc(lockArgs(specPath, cacheDir)...)
+	require.Equal(t, exitOK, code, errs)
+	_, good := readLock(t, specPath)
+
+	amd, arm := bb.Platforms["linux/amd64"].Manifest.String(), bb.Platforms["linux/arm64"].Manifest.String()
+	swapped := strings.NewReplacer(amd, arm, arm, amd).Replace(good)
+	require.NotEqual(t, good, swapped)
+	require.NoError(t, os.WriteFile(lockPath, []byte(swapped), 0o644))
+
+	for _, args := range [][]string{
+		lockArgs(specPath, cacheDir),
+		planArgs(specPath, cacheDir),
+		planArgs(specPath, cacheDir, "--locked"),
+	} {
+		code, out, errs := runArchc(args...)
+		assert.Equal(t, exitFailure, code, args)
+		assert.NotContains(t, out, "Wrote", args)
+		assert.Regexp(t, `archbuild\.lock\.hcl:\d+:16: error: Manifest not listed for linux/amd64 in the pinned index\n +\d+ \|     manifest = "`+arm+`"\n`, errs, args)
+		assert.Contains(t, errs, "docker.io/library/busybox:1.36: linux/amd64 manifest "+arm+" is listed in index "+bb.Index.String()+
+			" under linux/arm64; the index lists "+amd+" for linux/amd64.", args)
+		assert.Contains(t, errs, "hint: archbuild.lock.hcl pins content its own index contradicts", args)
+		assert.Contains(t, errs, "archc lock --update --image docker.io/library/busybox:1.36\n", args)
+		_, now := readLock(t, specPath)
+		assert.Equal(t, swapped, now, "%v: the lock is left as it was", args)
+	}
+
+	code, _, errs = runArchc(lockArgs(specPath, cacheDir, "--update", "--image", "docker.io/library/busybox:1.36")...)
+	require.Equal(t, exitOK, code, errs)
+	_, now := readLock(t, specPath)
+	assert.Equal(t, good, now, "the hint re-pins from the registry")
+	code, _, errs = runArchc(planArgs(specPath, cacheDir, "--locked")...)
+	assert.Equal(t, exitOK, code, errs)
+}
