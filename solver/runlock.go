@@ -1,6 +1,7 @@
 package solver
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,9 @@ var runSeq atomic.Int64
 // shared for as long as it uses the daemon (the whole apply, solves included), so runs
 // with the same config share a daemon; starting, restarting or stopping the daemon takes
 // it exclusive, which waits until no other run holds it. While a run holds it shared, a
-// marker file runs/PID-N names it to runs that wait.
+// marker file runs/PID-N names it to runs that wait. A marker holds its process's start
+// time, so a marker whose pid now belongs to another process is not taken for a live run;
+// the markers of runs that are gone (killed) are removed by the next run.
 //
 // flock gives a waiter for exclusive no priority over new shared holders, so while runs
 // keep overlapping, a restart or `builder down` would wait forever. A run waiting for it
@@ -110,8 +113,9 @@ func (l *runLock) shared(ctx context.Context, out io.Writer) error {
 		l.unlock()
 		return fmt.Errorf("builder %s: mark this run: %w", l.name, err)
 	}
+	l.markers() // removes those of runs that are gone
 	marker := filepath.Join(l.dir.Runs(), fmt.Sprintf("%d-%d", os.Getpid(), runSeq.Add(1)))
-	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+	if err := writeMarker(marker); err != nil {
 		l.unlock()
 		return fmt.Errorf("builder %s: mark this run: %w", l.name, err)
 	}
@@ -133,7 +137,7 @@ func (l *runLock) exclusive(ctx context.Context, why string, out io.Writer) erro
 		return fmt.Errorf("builder %s: mark this run as waiting: %w", l.name, err)
 	}
 	l.waiting = filepath.Join(l.dir.Runs(), fmt.Sprintf("%s%d-%d", waitingPrefix, os.Getpid(), runSeq.Add(1)))
-	if err := os.WriteFile(l.waiting, nil, 0o600); err != nil {
+	if err := writeMarker(l.waiting); err != nil {
 		return fmt.Errorf("builder %s: mark this run as waiting: %w", l.name, err)
 	}
 	defer l.stopWaiting()
@@ -166,24 +170,62 @@ func (l *runLock) stopWaiting() {
 	}
 }
 
-// restartPending reports whether another live run waits for the lock exclusive; waiting
-// markers of dead processes are removed.
+// restartPending reports whether another live run waits for the lock exclusive.
 func (l *runLock) restartPending() bool {
+	for _, m := range l.markers() {
+		if m.waiting && m.path != l.waiting {
+			return true
+		}
+	}
+	return false
+}
+
+// others names the other runs holding the builder, from their markers.
+func (l *runLock) others() string {
+	var pids []int
+	for _, m := range l.markers() {
+		if !m.waiting && m.path != l.marker && !slices.Contains(pids, m.pid) {
+			pids = append(pids, m.pid)
+		}
+	}
+	if len(pids) == 0 {
+		return "an archc run that did not say which"
+	}
+	slices.Sort(pids)
+	parts := make([]string, len(pids))
+	for i, pid := range pids {
+		parts[i] = "archc pid " + strconv.Itoa(pid)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runMarker is one file in runs/: a run using the builder (PID-N) or waiting to have it
+// exclusive (waiting-PID-N).
+type runMarker struct {
+	path    string
+	waiting bool
+	pid     int
+}
+
+// markers returns the markers of live runs (this one's included) and removes those of
+// runs that are gone: their process exited (a killed run leaves its marker behind), or
+// their pid now names a process that started at another time.
+func (l *runLock) markers() []runMarker {
 	entries, _ := os.ReadDir(l.dir.Runs())
-	pending := false
+	var live []runMarker
 	for _, e := range entries {
 		waiting, pid, ok := parseMarker(e.Name())
-		p := filepath.Join(l.dir.Runs(), e.Name())
-		if !ok || !waiting || p == l.waiting {
+		if !ok {
 			continue
 		}
-		if !alive(pid) {
-			_ = os.Remove(p)
+		m := runMarker{path: filepath.Join(l.dir.Runs(), e.Name()), waiting: waiting, pid: pid}
+		if !markerLive(m.path, pid) {
+			_ = os.Remove(m.path)
 			continue
 		}
-		pending = true
+		live = append(live, m)
 	}
-	return pending
+	return live
 }
 
 // parseMarker reads a marker's name: PID-N (a run using the builder) or waiting-PID-N.
@@ -197,34 +239,46 @@ func parseMarker(name string) (waiting bool, pid int, ok bool) {
 	return waiting, pid, true
 }
 
-// others names the other runs holding the builder, from their markers; markers of dead
-// processes (a run that was killed) are removed.
-func (l *runLock) others() string {
-	entries, _ := os.ReadDir(l.dir.Runs())
-	var pids []int
-	for _, e := range entries {
-		p := filepath.Join(l.dir.Runs(), e.Name())
-		waiting, pid, ok := parseMarker(e.Name())
-		if p == l.marker || !ok || waiting {
-			continue
-		}
-		if !alive(pid) {
-			_ = os.Remove(p)
-			continue
-		}
-		if !slices.Contains(pids, pid) {
-			pids = append(pids, pid)
-		}
+// writeMarker writes a marker of this process: its start time.
+func writeMarker(path string) error {
+	return os.WriteFile(path, []byte(procStart(os.Getpid())+"\n"), 0o600)
+}
+
+// markerLive reports whether the run that wrote the marker at path, process pid, is
+// running: pid is a live process that started when the marker says. A marker without a
+// start time (one being written, or an older archc's) is judged by its pid alone.
+func markerLive(path string, pid int) bool {
+	start := procStart(pid)
+	if start == "" {
+		return false
 	}
-	if len(pids) == 0 {
-		return "an archc run that did not say which"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
 	}
-	slices.Sort(pids)
-	parts := make([]string, len(pids))
-	for i, pid := range pids {
-		parts[i] = "archc pid " + strconv.Itoa(pid)
+	recorded := strings.TrimSpace(string(b))
+	return recorded == "" || recorded == start
+}
+
+// procStart returns when process pid started (field 22 of /proc/PID/stat, clock ticks
+// after boot): with the pid, it names one process, as a pid alone does not once the pid is
+// reused. It is "" when the process is gone or a zombie.
+func procStart(pid int) string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return ""
 	}
-	return strings.Join(parts, ", ")
+	// The command name (field 2) may hold spaces and parentheses: fields 3 on follow the
+	// last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return ""
+	}
+	return f[19]
 }
 
 // unlock releases whatever this run holds and removes its marker.

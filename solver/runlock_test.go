@@ -3,9 +3,11 @@ package solver
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,4 +201,83 @@ func TestRunLockDeadWaiterDoesNotHoldRunsBack(t *testing.T) {
 	require.NoError(t, a.shared(context.Background(), &out))
 	assert.Empty(t, out.String())
 	assert.NoFileExists(t, dead)
+}
+
+// startProcess starts a process that lives until the test ends (or is killed) and returns
+// it with its start time.
+func startProcess(t *testing.T, path string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(path, "60")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	start := procStart(cmd.Process.Pid)
+	require.NotEmpty(t, start)
+	return cmd, start
+}
+
+// TestRunLockMarkers: the next run removes the markers of runs that are gone (killed, or
+// whose pid now names another process) and keeps those of live runs.
+func TestRunLockMarkers(t *testing.T) {
+	t.Parallel()
+	sleep, err := exec.LookPath("sleep")
+	require.NoError(t, err)
+	live, liveStart := startProcess(t, sleep)
+	killed, killedStart := startProcess(t, sleep)
+	require.NoError(t, killed.Process.Kill())
+	_ = killed.Wait()
+	me := os.Getpid()
+
+	tests := []struct {
+		name    string
+		marker  string
+		content string
+		kept    bool
+	}{
+		{"live run", fmt.Sprintf("%d-1", live.Process.Pid), liveStart, true},
+		{"live run waiting", fmt.Sprintf("%s%d-2", waitingPrefix, live.Process.Pid), liveStart, true},
+		{"killed run", fmt.Sprintf("%d-3", killed.Process.Pid), killedStart, false},
+		{"killed run waiting", fmt.Sprintf("%s%d-4", waitingPrefix, killed.Process.Pid), killedStart, false},
+		{"pid reused by a live process", fmt.Sprintf("%d-5", me), "12", false},
+		{"pid reused, waiting", fmt.Sprintf("%s%d-6", waitingPrefix, me), "12", false},
+		{"older archc's marker of a live pid", fmt.Sprintf("%d-7", live.Process.Pid), "", true},
+		{"not a marker", "notes.txt", "", true},
+	}
+	a, b := testRunLock(t)
+	require.NoError(t, os.MkdirAll(a.dir.Runs(), 0o700))
+	for _, tt := range tests {
+		require.NoError(t, os.WriteFile(filepath.Join(a.dir.Runs(), tt.marker), []byte(tt.content+"\n"), 0o600))
+	}
+	a.maxWait = time.Nanosecond // the live waiting marker would hold this run back
+	require.NoError(t, a.shared(context.Background(), nil))
+	for _, tt := range tests {
+		p := filepath.Join(a.dir.Runs(), tt.marker)
+		if tt.kept {
+			assert.FileExists(t, p, tt.name)
+		} else {
+			assert.NoFileExists(t, p, tt.name)
+		}
+	}
+	own, err := os.ReadFile(a.marker)
+	require.NoError(t, err)
+	assert.Equal(t, procStart(me)+"\n", string(own), "a marker records its process's start time")
+	pids := []int{me, live.Process.Pid} // a's own marker names this process
+	slices.Sort(pids)
+	assert.Equal(t, fmt.Sprintf("archc pid %d, archc pid %d", pids[0], pids[1]), b.others(), "the killed run is not named")
+}
+
+// TestProcStartOddName: the start time is read after the command name, which may hold
+// spaces and parentheses.
+func TestProcStartOddName(t *testing.T) {
+	t.Parallel()
+	sleep, err := exec.LookPath("sleep")
+	require.NoError(t, err)
+	odd := filepath.Join(t.TempDir(), "x) 1 2 (y")
+	require.NoError(t, os.Symlink(sleep, odd))
+	cmd, start := startProcess(t, odd)
+	mine, err := strconv.ParseUint(procStart(os.Getpid()), 10, 64)
+	require.NoError(t, err)
+	theirs, err := strconv.ParseUint(start, 10, 64)
+	require.NoError(t, err, "start of %d", cmd.Process.Pid)
+	assert.GreaterOrEqual(t, theirs, mine, "the child started after the test")
+	assert.Empty(t, procStart(1<<30), "no such process")
 }
