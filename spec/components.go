@@ -60,7 +60,7 @@ func (e *evaluator) component(b *mergedBlock, defaultPlatforms []string) (Compon
 			continue
 		}
 		if !e.components[name] {
-			diags = append(diags, undefined("component", "component", name, e.components, elemRange(attr(b, "depends_on").Expr, i).Ptr()))
+			diags = append(diags, undefinedRef(e, "component", "component", name, e.components, elemRange(attr(b, "depends_on").Expr, i).Ptr()))
 			continue
 		}
 		deps[name] = true
@@ -170,7 +170,7 @@ func (e *evaluator) namedContexts(b *mergedBlock, raw map[string]string) ([]Name
 		case strings.HasPrefix(val, componentRefPrefix):
 			nc.Component = strings.TrimPrefix(val, componentRefPrefix)
 			if !e.components[nc.Component] {
-				diags = append(diags, undefined("component", "component", nc.Component, e.components, rng.Ptr()))
+				diags = append(diags, undefinedRef(e, "component", "component", nc.Component, e.components, rng.Ptr()))
 				continue
 			}
 			if nc.Component == b.Name() {
@@ -199,117 +199,34 @@ func (e *evaluator) namedContexts(b *mergedBlock, raw map[string]string) ([]Name
 }
 
 // orderComponents sorts components so each comes after its dependencies (ties by name)
-// and reports every dependency cycle as "a -> b -> a".
+// and reports every dependency cycle as "a -> b -> a", at the declaration of its first
+// member. Self-references are reported where they are written.
 func orderComponents(comps []Component) ([]Component, hcl.Diagnostics) {
 	byName := map[string]*Component{}
+	names := make([]string, 0, len(comps))
+	deps := map[string][]string{}
 	for i := range comps {
-		byName[comps[i].Name] = &comps[i]
+		c := &comps[i]
+		byName[c.Name] = c
+		names = append(names, c.Name)
+		for _, d := range c.DependsOn {
+			if d != c.Name {
+				deps[c.Name] = append(deps[c.Name], d)
+			}
+		}
 	}
-	diags := findCycles(comps, byName)
+	sort.Strings(names)
+	var diags hcl.Diagnostics
+	for _, cycle := range findCycles(names, deps) {
+		diags = append(diags, errorAt(byName[cycle[0]].Range, "Dependency cycle", "%s", cycleText(cycle, "")))
+	}
 	if diags.HasErrors() {
 		return comps, diags
 	}
-	indeg := map[string]int{}
-	users := map[string][]string{}
-	for _, c := range comps {
-		indeg[c.Name] += 0
-		for _, d := range c.DependsOn {
-			if _, ok := byName[d]; ok {
-				indeg[c.Name]++
-				users[d] = append(users[d], c.Name)
-			}
-		}
-	}
-	var ready, order []string
-	for name, n := range indeg {
-		if n == 0 {
-			ready = append(ready, name)
-		}
-	}
-	for len(ready) > 0 {
-		sort.Strings(ready)
-		name := ready[0]
-		ready = ready[1:]
-		order = append(order, name)
-		for _, u := range users[name] {
-			if indeg[u]--; indeg[u] == 0 {
-				ready = append(ready, u)
-			}
-		}
-	}
+	order, _ := topoOrder(names, deps)
 	out := make([]Component, 0, len(order))
 	for _, name := range order {
 		out = append(out, *byName[name])
 	}
 	return out, diags
-}
-
-// findCycles walks the graph depth-first in name order and reports each distinct cycle once,
-// at the declaration of its first member.
-func findCycles(comps []Component, byName map[string]*Component) hcl.Diagnostics {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	reported := map[string]bool{}
-	var diags hcl.Diagnostics
-	var stack []string
-	var visit func(name string)
-	visit = func(name string) {
-		color[name] = grey
-		stack = append(stack, name)
-		for _, d := range byName[name].DependsOn {
-			if _, ok := byName[d]; !ok || d == name {
-				continue // self-references are reported where they are written
-			}
-			switch color[d] {
-			case white:
-				visit(d)
-			case grey:
-				cycle := cycleFrom(stack, d)
-				key := canonicalCycle(cycle)
-				if !reported[key] {
-					reported[key] = true
-					diags = append(diags, errorAt(byName[cycle[0]].Range, "Dependency cycle",
-						"%s", strings.Join(append(cycle, cycle[0]), " -> ")))
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[name] = black
-	}
-	names := make([]string, 0, len(byName))
-	for name := range byName {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if color[name] == white {
-			visit(name)
-		}
-	}
-	return diags
-}
-
-// cycleFrom returns the part of the DFS stack from start to its top.
-func cycleFrom(stack []string, start string) []string {
-	for i, n := range stack {
-		if n == start {
-			return append([]string(nil), stack[i:]...)
-		}
-	}
-	return []string{start}
-}
-
-// canonicalCycle rotates a cycle to start at its smallest name.
-func canonicalCycle(cycle []string) string {
-	min := 0
-	for i, n := range cycle {
-		if n < cycle[min] {
-			min = i
-		}
-	}
-	return strings.Join(append(append([]string(nil), cycle[min:]...), cycle[:min]...), ",")
 }

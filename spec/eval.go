@@ -27,10 +27,12 @@ type evaluator struct {
 	localNames map[string]bool
 	components map[string]bool
 	poisoned   map[string]bool // "var.NAME", "local.NAME"
-	variables  []Variable
-	dirs       map[string]string // spec filename as parsed -> its absolute directory
-	defaultDir string
-	ctx        *hcl.EvalContext
+	// suggestions counts the "Did you mean" searches made (see maxSuggestions).
+	suggestions int
+	variables   []Variable
+	dirs        map[string]string // spec filename as parsed -> its absolute directory
+	defaultDir  string
+	ctx         *hcl.EvalContext
 }
 
 func newEvaluator(doc *document, dirs map[string]string, defaultDir string) *evaluator {
@@ -74,8 +76,13 @@ func (e *evaluator) functionsOnly() *hcl.EvalContext {
 // refsOK checks every var., local. and component. reference in expr, reporting undefined
 // names at their exact range. It returns false when expr must not be evaluated.
 func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componentRefs bool) bool {
+	return e.refsIn(expr.Variables(), diags, componentRefs)
+}
+
+// refsIn is refsOK for an expression's traversals, found already.
+func (e *evaluator) refsIn(refs []hcl.Traversal, diags *hcl.Diagnostics, componentRefs bool) bool {
 	ok := true
-	for _, tr := range expr.Variables() {
+	for _, tr := range refs {
 		name, named := traversalAttr(tr)
 		rng := tr.SourceRange().Ptr()
 		switch tr.RootName() {
@@ -86,7 +93,7 @@ func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componen
 			if e.poisoned["var."+name] {
 				ok = false
 			} else if _, found := e.vars[name]; !found {
-				*diags = append(*diags, undefined("variable", "var", name, e.vars, rng))
+				*diags = append(*diags, undefinedRef(e, "variable", "var", name, e.vars, rng))
 				ok = false
 			}
 		case "local":
@@ -96,7 +103,7 @@ func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componen
 			if e.poisoned["local."+name] {
 				ok = false
 			} else if !e.localNames[name] {
-				*diags = append(*diags, undefined("local", "local", name, e.localNames, rng))
+				*diags = append(*diags, undefinedRef(e, "local", "local", name, e.localNames, rng))
 				ok = false
 			}
 		case "component":
@@ -109,7 +116,7 @@ func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componen
 				})
 				ok = false
 			} else if named && !e.components[name] {
-				*diags = append(*diags, undefined("component", "component", name, e.components, rng))
+				*diags = append(*diags, undefinedRef(e, "component", "component", name, e.components, rng))
 				ok = false
 			}
 		}
@@ -117,10 +124,20 @@ func (e *evaluator) refsOK(expr hcl.Expression, diags *hcl.Diagnostics, componen
 	return ok
 }
 
-func undefined[V any](what, root, name string, known map[string]V, rng *hcl.Range) *hcl.Diagnostic {
+// maxSuggestions bounds the "Did you mean" searches of one load: each compares the name
+// with every known one, so 50,000 undefined references among 50,000 locals would take
+// minutes for suggestions no one reads past the first screen.
+const maxSuggestions = 100
+
+// undefinedRef is the diagnostic for a reference to an undefined name, with a suggestion
+// while e's budget lasts.
+func undefinedRef[V any](e *evaluator, what, root, name string, known map[string]V, rng *hcl.Range) *hcl.Diagnostic {
 	detail := fmt.Sprintf("There is no %s named %q.", what, name)
-	if s := suggest(name, known); s != "" {
-		detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
+	if e.suggestions < maxSuggestions {
+		e.suggestions++
+		if s := suggest(name, known); s != "" {
+			detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
+		}
 	}
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,

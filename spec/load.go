@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,8 +53,15 @@ func Load(opts LoadOptions) (*Spec, hcl.Diagnostics) {
 	return load(srcs, opts)
 }
 
+// readSource reads a spec file, but no more than one byte past MaxSourceSize: CheckSource
+// rejects a larger one without archc holding all of it.
 func readSource(name string) (source, error) {
-	b, err := os.ReadFile(name)
+	f, err := os.Open(name)
+	if err != nil {
+		return source{}, unwrapPathErr(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
 	if err != nil {
 		return source{}, unwrapPathErr(err)
 	}
@@ -71,6 +79,10 @@ func load(srcs []source, opts LoadOptions) (*Spec, hcl.Diagnostics) {
 	dirs := map[string]string{}
 	s := &Spec{Dir: srcs[0].AbsDir}
 	for _, src := range srcs {
+		if d := CheckSource(src.Name, src.Bytes); d.HasErrors() {
+			diags = append(diags, d...)
+			continue
+		}
 		f, d := hclsyntax.ParseConfig(src.Bytes, src.Name, hcl.InitialPos)
 		diags = append(diags, d...)
 		if body, ok := f.Body.(*hclsyntax.Body); ok && !d.HasErrors() {

@@ -141,7 +141,7 @@ func (e *evaluator) evalVariable(b *mergedBlock, flags, env map[string]string) (
 	}
 	v.Cty = val
 	v.Value = v.display(displayValue(val))
-	check := func() hcl.Diagnostics { return e.checkValidations(name, raw.Validations) }
+	check := func() hcl.Diagnostics { return e.checkValidations(v, raw.Validations) }
 	return v, check, diags
 }
 
@@ -221,8 +221,9 @@ func parseVarValue(s, origin string, ty cty.Type, typed, sensitive bool) (cty.Va
 	return val, src, nil
 }
 
-func (e *evaluator) checkValidations(name string, rules []validationBlock) hcl.Diagnostics {
+func (e *evaluator) checkValidations(v Variable, rules []validationBlock) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	name := v.Name
 	for _, rule := range rules {
 		if !e.refsOK(rule.Condition, &diags, false) {
 			continue
@@ -246,7 +247,7 @@ func (e *evaluator) checkValidations(name string, rules []validationBlock) hcl.D
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid value for variable",
-				Detail:   fmt.Sprintf("var.%s = %s: %s", name, e.variableDisplay(name), rule.ErrorMessage),
+				Detail:   fmt.Sprintf("var.%s = %s: %s", name, variableDisplay(v), rule.ErrorMessage),
 				Subject:  rule.Condition.Range().Ptr(),
 			})
 		}
@@ -254,14 +255,10 @@ func (e *evaluator) checkValidations(name string, rules []validationBlock) hcl.D
 	return diags
 }
 
-func (e *evaluator) variableDisplay(name string) string {
-	for _, v := range e.variables {
-		if v.Name == name {
-			b, _ := ctyjson.Marshal(v.Cty, v.Cty.Type())
-			return v.display(string(b))
-		}
-	}
-	return "?"
+// variableDisplay is a variable's value as a validation error shows it.
+func variableDisplay(v Variable) string {
+	b, _ := ctyjson.Marshal(v.Cty, v.Cty.Type())
+	return v.display(string(b))
 }
 
 // sensitiveValue is what views show instead of a sensitive variable's value.
@@ -275,74 +272,6 @@ func (v Variable) display(rendered string) string {
 		return sensitiveValue
 	}
 	return RedactText(rendered)
-}
-
-// evalLocals evaluates the locals in dependency order; a local may use variables, functions
-// and other locals.
-func (e *evaluator) evalLocals(blocks []*mergedBlock) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	pending := map[string]*hclsyntax.Attribute{}
-	for _, b := range blocks {
-		attrs, d := b.Body.JustAttributes()
-		diags = append(diags, d...)
-		for name := range attrs {
-			pending[name] = b.Body.Attributes[name]
-			e.localNames[name] = true
-		}
-	}
-	for len(pending) > 0 {
-		progress := false
-		for _, name := range sortedKeys(pending) {
-			attr := pending[name]
-			if !e.localsReady(attr.Expr, pending) {
-				continue
-			}
-			delete(pending, name)
-			progress = true
-			if !e.refsOK(attr.Expr, &diags, false) {
-				e.poisoned["local."+name] = true
-				continue
-			}
-			val, d := attr.Expr.Value(e.ctx)
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				e.poisoned["local."+name] = true
-				continue
-			}
-			e.locals[name] = val
-			e.refreshContext()
-		}
-		if !progress {
-			for _, name := range sortedKeys(pending) {
-				attr := pending[name]
-				diags = append(diags, &hcl.Diagnostic{
-					Severity: hcl.DiagError,
-					Summary:  "Cycle in locals",
-					Detail:   fmt.Sprintf("local.%s depends, directly or not, on itself.", name),
-					Subject:  attr.NameRange.Ptr(),
-				})
-				e.poisoned["local."+name] = true
-			}
-			break
-		}
-	}
-	e.refreshContext()
-	return diags
-}
-
-// localsReady says whether every local expr refers to has been evaluated (or failed).
-func (e *evaluator) localsReady(expr hcl.Expression, pending map[string]*hclsyntax.Attribute) bool {
-	for _, tr := range expr.Variables() {
-		if tr.RootName() != "local" {
-			continue
-		}
-		if name, ok := traversalAttr(tr); ok {
-			if _, waiting := pending[name]; waiting {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func (e *evaluator) poisonVar(name string) {
