@@ -126,10 +126,32 @@ type textWriter struct {
 	err error
 }
 
+// printf writes every argument escaped to one line (spec.SafeLine): tags, args, labels,
+// paths and warnings come from the spec, Dockerfiles and registries, and one holding an
+// ESC sequence could rewrite the reader's screen, one holding a newline fake a line of
+// the plan ("  output  registry evil/x:1").
 func (t *textWriter) printf(format string, a ...any) {
 	if t.err == nil {
-		_, t.err = fmt.Fprintf(t.w, format, a...)
+		_, t.err = fmt.Fprintf(t.w, format, safeArgs(a)...)
 	}
+}
+
+// safeArgs escapes the text of printf's arguments; numbers pass as they are.
+func safeArgs(a []any) []any {
+	out := make([]any, len(a))
+	for i, x := range a {
+		switch v := x.(type) {
+		case string:
+			out[i] = spec.SafeLine(v)
+		case error:
+			out[i] = spec.SafeLine(v.Error())
+		case fmt.Stringer:
+			out[i] = spec.SafeLine(v.String())
+		default:
+			out[i] = x
+		}
+	}
+	return out
 }
 
 func (t *textWriter) field(name, value string) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // JSONFormatVersion is the format_version of the JSON view; it changes only when a field
@@ -55,10 +57,14 @@ var colors = [...]string{OK: "\x1b[32m", Warn: "\x1b[33m", Fail: "\x1b[31m"}
 
 // WriteText writes the report for people: one line per check (verdict, name, what was
 // checked, how long it took), the cause and fix under each problem, then a summary.
+//
+// A finding's text comes from the spec and from registries' answers (mirror URLs, error
+// bodies): it is escaped (spec.SafeLine, spec.SafeText for the cause and fix, which may
+// span lines) before archc's own colours are added.
 func WriteText(w io.Writer, r *Report, o TextOptions) error {
 	width := 0
 	for _, f := range r.Findings {
-		width = max(width, min(utf8.RuneCountInString(f.Name), maxNameWidth))
+		width = max(width, min(utf8.RuneCountInString(spec.SafeLine(f.Name)), maxNameWidth))
 	}
 	var b strings.Builder
 	for _, f := range r.Findings {
@@ -66,13 +72,14 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 		if o.Color {
 			sym = colors[f.Verdict] + sym + "\x1b[0m"
 		}
-		pad := strings.Repeat(" ", max(0, width-utf8.RuneCountInString(f.Name)))
-		fmt.Fprintf(&b, "%s %s%s  %s (%s)\n", sym, f.Name, pad, f.Checked, formatDuration(f.Duration))
+		name := spec.SafeLine(f.Name)
+		pad := strings.Repeat(" ", max(0, width-utf8.RuneCountInString(name)))
+		fmt.Fprintf(&b, "%s %s%s  %s (%s)\n", sym, name, pad, spec.SafeLine(f.Checked), formatDuration(f.Duration))
 		if f.Cause != "" {
-			writeIndented(&b, "cause: ", f.Cause)
+			writeIndented(&b, "cause: ", spec.SafeText(f.Cause))
 		}
 		if f.Fix != "" {
-			writeIndented(&b, "fix:   ", f.Fix)
+			writeIndented(&b, "fix:   ", spec.SafeText(f.Fix))
 		}
 	}
 	fmt.Fprintf(&b, "\n%s\n", summaryLine(r))

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // LockReport is what `archc lock` did: the file it wrote, how many images it pins and
@@ -48,29 +50,32 @@ func (v lockTextView) Lock(w io.Writer, r LockReport) error {
 	if err := v.Changes(w, r.Changes); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "Wrote %s: %d images.\n", r.File, r.Images)
+	_, err := fmt.Fprintf(w, "Wrote %s: %d images.\n", spec.SafeLine(r.File), r.Images)
 	return err
 }
 
-// Changes writes one line per reference: what lock did with its pin.
+// Changes writes one line per reference: what lock did with its pin. References and
+// registry errors are escaped to one line (spec.SafeLine): a tag holding an ESC sequence or
+// a registry's error body could otherwise drive the reader's terminal.
 func (lockTextView) Changes(w io.Writer, changes []LockChange) error {
 	for _, ch := range changes {
+		ref := spec.SafeLine(ch.Ref)
 		var err error
 		switch ch.Kind {
 		case ChangeAdded:
-			_, err = fmt.Fprintf(w, "+ %s %s\n", ch.Ref, ch.New)
+			_, err = fmt.Fprintf(w, "+ %s %s\n", ref, ch.New)
 		case ChangeUpdated:
-			_, err = fmt.Fprintf(w, "~ %s %s -> %s\n", ch.Ref, ch.Old, ch.New)
+			_, err = fmt.Fprintf(w, "~ %s %s -> %s\n", ref, ch.Old, ch.New)
 		case ChangeMoved:
-			_, err = fmt.Fprintf(w, "! %s: tag now points to %s; kept the pin %s (move it: archc lock --update --image %s)\n", ch.Ref, ch.New, ch.Old, ch.Ref)
+			_, err = fmt.Fprintf(w, "! %s: tag now points to %s; kept the pin %s (move it: archc lock --update --image %s)\n", ref, ch.New, ch.Old, ref)
 		case ChangePlatforms:
-			_, err = fmt.Fprintf(w, "+ %s %s: added platforms %v\n", ch.Ref, ch.Old, ch.Platforms)
+			_, err = fmt.Fprintf(w, "+ %s %s: added platforms %v\n", ref, ch.Old, ch.Platforms)
 		case ChangeUnchecked:
-			_, err = fmt.Fprintf(w, "? %s: kept %s; could not check the tag: %v\n", ch.Ref, ch.Old, ch.Err)
+			_, err = fmt.Fprintf(w, "? %s: kept %s; could not check the tag: %s\n", ref, ch.Old, spec.SafeLine(fmt.Sprint(ch.Err)))
 		case ChangeRemoved:
-			_, err = fmt.Fprintf(w, "- %s (no longer used)\n", ch.Ref)
+			_, err = fmt.Fprintf(w, "- %s (no longer used)\n", ref)
 		default:
-			_, err = fmt.Fprintf(w, "  %s %s\n", ch.Ref, ch.Old)
+			_, err = fmt.Fprintf(w, "  %s %s\n", ref, ch.Old)
 		}
 		if err != nil {
 			return err

@@ -46,15 +46,18 @@ func (statusTextView) Status(w io.Writer, sts []Status) error {
 	return err
 }
 
+// writeStatusText writes one builder. The address, version, platforms and errors come
+// from the spec and from the daemon's answers: they are escaped (spec.SafeLine) so they
+// cannot drive the reader's terminal or fake a line.
 func writeStatusText(b *strings.Builder, st Status) {
 	kind := "remote"
 	if st.Local {
 		kind = "local"
 	}
-	fmt.Fprintf(b, "builder %s (%s)\n  address:   %s\n", st.Name, kind, st.Address)
+	fmt.Fprintf(b, "builder %s (%s)\n  address:   %s\n", spec.SafeLine(st.Name), kind, spec.SafeLine(st.Address))
 	if !st.Running {
 		if st.Err != nil {
-			fmt.Fprintf(b, "  state:     unreachable: %v\n", st.Err)
+			fmt.Fprintf(b, "  state:     unreachable: %s\n", spec.SafeLine(spec.RedactText(st.Err.Error())))
 			writeHintText(b, st.Err)
 			return
 		}
@@ -67,10 +70,10 @@ func writeStatusText(b *strings.Builder, st Status) {
 	}
 	fmt.Fprintf(b, "  state:     %s\n", state)
 	if st.Version != "" {
-		fmt.Fprintf(b, "  version:   buildkit %s\n", st.Version)
+		fmt.Fprintf(b, "  version:   buildkit %s\n", spec.SafeLine(st.Version))
 	}
 	if len(st.Platforms) > 0 {
-		fmt.Fprintf(b, "  platforms: %s\n", strings.Join(st.Platforms, ", "))
+		fmt.Fprintf(b, "  platforms: %s\n", spec.SafeLine(strings.Join(st.Platforms, ", ")))
 	}
 	if st.ConfigMatches != nil {
 		if *st.ConfigMatches {
@@ -80,14 +83,14 @@ func writeStatusText(b *strings.Builder, st Status) {
 		}
 	}
 	if st.Err != nil {
-		fmt.Fprintf(b, "  error:     %v\n", st.Err)
+		fmt.Fprintf(b, "  error:     %s\n", spec.SafeLine(spec.RedactText(st.Err.Error())))
 		writeHintText(b, st.Err)
 	}
 }
 
 func writeHintText(b *strings.Builder, err error) {
 	if h := hintOf(err); h != "" {
-		fmt.Fprintf(b, "  hint:      %s\n", h)
+		fmt.Fprintf(b, "  hint:      %s\n", spec.SafeLine(h))
 	}
 }
 

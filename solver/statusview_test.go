@@ -73,3 +73,24 @@ builder arm-1 (remote)
 	assert.Equal(t, `builder "arm-1": connection refused`, got.Builders[2].Error)
 	assert.Equal(t, "check the address", got.Builders[2].Hint)
 }
+
+// TestStatusTextViewEscapes: what a daemon answers (its version, its error) and the
+// spec's address are shown escaped on their line, credentials hidden.
+func TestStatusTextViewEscapes(t *testing.T) {
+	t.Parallel()
+	sts := []Status{
+		{Name: "a", Address: "tcp://u:pw@127.0.0.1:1\x1b[2J", Running: true, Version: "v1\x1b]0;owned\a",
+			Platforms: []string{"linux/amd64\nstate: fake"}, Err: errors.New("info: \x1b[31mno\nmore")},
+	}
+	text, err := NewStatusView("text")
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, text.Status(&b, sts))
+	assert.Equal(t, `builder a (remote)
+  address:   tcp://u:pw@127.0.0.1:1\x1b[2J
+  state:     running
+  version:   buildkit v1\x1b]0;owned\x07
+  platforms: linux/amd64\nstate: fake
+  error:     info: \x1b[31mno\nmore
+`, b.String())
+}
