@@ -2,10 +2,24 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/spec"
 )
+
+// writeError prints err as reportError does: "archc: " and the message, then each hint
+// once. Errors carry what registries answered, Dockerfile lines, tags and paths, so the
+// message and hints are escaped (spec.SafeText): none can drive the reader's terminal.
+// Lines are kept: a failed build's error ends with its step's last log lines.
+func writeError(w io.Writer, err error) {
+	fmt.Fprintf(w, "archc: %s\n", spec.SafeText(err.Error()))
+	for _, h := range hints(err) {
+		fmt.Fprintf(w, "hint: %s\n", h)
+	}
+}
 
 // hinter is an error that says what to do about it. Libraries describe the fix without
 // naming archc's flags; cliHint adds them where the CLI knows better.
@@ -15,7 +29,8 @@ type hinter interface{ Hint() string }
 func withHint(err error, hint string) error { return registry.WithHint(err, hint) }
 
 // hints are the hints in err's tree (through wrapping and joined errors), outermost first,
-// each once. A hint hides the hints of the errors it wraps: the outer one knows more.
+// each once, escaped (spec.SafeText). A hint hides the hints of the errors it wraps: the
+// outer one knows more.
 func hints(err error) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -25,7 +40,7 @@ func hints(err error) []string {
 			return
 		}
 		if h, ok := err.(hinter); ok {
-			if text := cliHint(h); text != "" {
+			if text := spec.SafeText(cliHint(h)); text != "" {
 				if !seen[text] {
 					seen[text] = true
 					out = append(out, text)

@@ -56,3 +56,24 @@ func TestReportErrorHints(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteErrorEscapes: a tag and a registry's error body holding terminal escapes are
+// printed escaped, in the message and in the hints; the message keeps its lines.
+func TestWriteErrorEscapes(t *testing.T) {
+	t.Parallel()
+	tag := "reg.test/app:\x1b]0;owned\a"
+	body := errors.New("denied: \x1b[2J\x1b[31mfake prompt\u202e")
+	err := fmt.Errorf("plan: %w", &registry.ResolveError{Ref: tag,
+		Hosts: []*registry.HostError{{Host: "reg.test", Class: registry.ClassNotFound, Err: body}}})
+	err = fmt.Errorf("%w\nlast log lines:\n  \x1b[1mline", err)
+	var b bytes.Buffer
+	writeError(&b, err)
+	got := b.String()
+	assert.NotContains(t, got, "\x1b")
+	assert.NotContains(t, got, "\a")
+	assert.NotContains(t, got, "\u202e")
+	assert.Contains(t, got, `reg.test/app:\x1b]0;owned\x07`)
+	assert.Contains(t, got, `denied: \x1b[2J\x1b[31mfake prompt\u202e`)
+	assert.Contains(t, got, "\nlast log lines:\n  \\x1b[1mline\n", "the message keeps its lines")
+	assert.Contains(t, got, "hint: check the image name and tag; run `archc lock --update --image reg.test/app:\\x1b]0;owned\\x07`")
+}
