@@ -100,7 +100,6 @@ var parityCases = []parityCase{
 // (everything but the created timestamps), the history (without created) and each layer's
 // file list (path, mode, owner, type, link target, content hash).
 func testFrontendParity(t *testing.T, e *env, reg registryClient) {
-	_ = reg // the images are compared through their oci tarballs
 	buildctl := filepath.Join(filepath.Dir(e.bin), "buildctl")
 	if _, err := os.Stat(buildctl); err != nil {
 		testenv.Missing(t, "bin/buildctl: %v (make build)", err)
@@ -126,6 +125,17 @@ func testFrontendParity(t *testing.T, e *env, reg registryClient) {
 	go func() { defer wg.Done(); failed = parityBuildctl(buildctl, addr, dir) }()
 	wg.Wait()
 	t.Logf("parity: %d Dockerfiles built by archc and buildctl in %s", len(parityCases), time.Since(start).Round(time.Millisecond))
+
+	t.Run("config-only image pushed", func(t *testing.T) {
+		require.Equal(t, 0, apply.code, grepLines(apply.stderr, "archc: component scratch_push "))
+		img := reg.image(t, "parity/scratch", "v1")
+		require.Len(t, img.Manifests, 2)
+		for p, m := range img.Manifests {
+			assert.Empty(t, m.Layers, p)
+			assert.Contains(t, img.Configs[p].Config.Env, "foo=bar", p)
+			assert.Empty(t, img.Configs[p].RootFS.DiffIDs, p)
+		}
+	})
 
 	for _, c := range parityCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -181,6 +191,8 @@ func parityProject(t *testing.T, e *env) string {
 		}
 		spec.WriteString("}\n")
 	}
+	// The config-only image pushed too: the registry exporter with nil refs.
+	fmt.Fprintf(&spec, "component \"scratch_push\" {\n  context = \"./cases/scratch_config\"\n  platforms = [\"linux/amd64\", \"linux/arm64\"]\n  tags = [\"%s/parity/scratch:v1\"]\n}\n", e.push.Host)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "archbuild.hcl"), []byte(spec.String()), 0o644))
 	return dir
 }
