@@ -42,10 +42,10 @@ type PlanFile struct {
 	Vars map[string]string
 	// Scrub hides the spec's sensitive values in the builds' args and labels as saved.
 	Scrub Scrub
-	// BaseConfigs are the image configs of the pinned bases, by digest (CarryBaseConfigs),
-	// so a runner with a cold content cache can compile the spec again to check the plan.
-	// They are content-addressed and used only where the lock names their digest.
-	BaseConfigs map[digest.Digest][]byte
+	// BaseContent is the pinned bases' image configs, manifests and indexes, by digest
+	// (CarryBaseContent), so a runner with a cold content cache can check the plan. It is
+	// content-addressed and used only where the lock names the digest.
+	BaseContent map[digest.Digest][]byte
 
 	// saved is the file as read (decoded JSON), which Match compares field by field.
 	saved map[string]any
@@ -94,7 +94,7 @@ type fileForm struct {
 	Builds        []fileBuild   `json:"builds"`
 	// Variables may hold secrets: see PlanFile.Vars.
 	Variables   map[string]string        `json:"variables,omitempty"`
-	BaseConfigs map[digest.Digest][]byte `json:"base_configs,omitempty"`
+	BaseContent map[digest.Digest][]byte `json:"base_content,omitempty"`
 }
 
 type fileBuild struct {
@@ -139,7 +139,7 @@ func (f *PlanFile) Save(path string) error {
 // encoder, so every field Save writes is a field Match checks.
 func (f *PlanFile) form(dir string) (*fileForm, error) {
 	ff := &fileForm{Version: planFileVersion, SpecDigest: f.Plan.SpecDigest, BuildPlatform: f.Plan.BuildPlatform,
-		Warnings: f.Plan.Warnings, Lock: f.Lock, Variables: f.Vars, BaseConfigs: f.BaseConfigs}
+		Warnings: f.Plan.Warnings, Lock: f.Lock, Variables: f.Vars, BaseContent: f.BaseContent}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -191,12 +191,12 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 		}
 		p.Builds = append(p.Builds, b)
 	}
-	for d, cfg := range ff.BaseConfigs {
-		if d.Validate() != nil || d.Algorithm().FromBytes(cfg) != d {
-			return nil, fmt.Errorf("load plan %s: base_configs: %s does not match its content (file edited?)", path, spec.SafeLine(string(d)))
+	for d, dt := range ff.BaseContent {
+		if d.Validate() != nil || d.Algorithm().FromBytes(dt) != d {
+			return nil, fmt.Errorf("load plan %s: base_content: %s does not match its content (file edited?)", path, spec.SafeLine(string(d)))
 		}
 	}
-	f := &PlanFile{Plan: p, Lock: ff.Lock, Vars: ff.Variables, BaseConfigs: ff.BaseConfigs, saved: saved}
+	f := &PlanFile{Plan: p, Lock: ff.Lock, Vars: ff.Variables, BaseContent: ff.BaseContent, saved: saved}
 	for _, s := range ff.SpecFiles {
 		f.SpecFiles = append(f.SpecFiles, filepath.Join(abs, filepath.FromSlash(s)))
 	}

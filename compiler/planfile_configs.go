@@ -9,52 +9,60 @@ import (
 	digest "github.com/opencontainers/go-digest"
 )
 
-// CarryBaseConfigs adds to the plan file the image config of each pin it uses, as the lock
-// next to s names it, read from cache (where Prepare left it): apply FILE compiles the spec
-// again to check the file, and a runner with a cold cache has no other copy.
-func (f *PlanFile) CarryBaseConfigs(s *spec.Spec, cache *registry.Cache) error {
+// CarryBaseContent adds to the plan file, from cache (where plan left them), the content
+// of each pin the plan uses, as the lock next to s names it: the image config, which apply
+// FILE needs to compile the spec again, and the index and platform manifest, which it needs
+// to check the lock against content (registry's VerifyLock). A runner with a cold cache
+// then applies a plan file without asking a registry for anything but the layers. The
+// config must be cached; an index or manifest that is not is left for apply to fetch.
+func (f *PlanFile) CarryBaseContent(s *spec.Spec, cache *registry.Cache) error {
 	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
 	if err != nil {
 		return err
 	}
 	for _, e := range f.Lock {
-		pi := lockPin(lock, e.Ref, e.Platform)
+		im := lock.Find(e.Ref)
+		var pi *registry.PlatformImage
+		if im != nil {
+			pi = im.Platform(e.Platform)
+		}
 		if pi == nil {
-			return fmt.Errorf("carry the image config of %s (%s): not pinned in %s", e.Ref, e.Platform, registry.LockFileName)
+			return fmt.Errorf("carry the content of %s (%s): not pinned in %s", e.Ref, e.Platform, registry.LockFileName)
 		}
-		cfg, err := cache.Get(pi.Config)
-		if err != nil {
-			return fmt.Errorf("carry the image config of %s (%s): %w", e.Ref, e.Platform, err)
+		for _, d := range []digest.Digest{pi.Config, pi.Manifest, im.Digest} {
+			dt, err := cache.Get(d)
+			if err != nil && d == pi.Config {
+				return fmt.Errorf("carry the image config of %s (%s): %w", e.Ref, e.Platform, err)
+			}
+			if err == nil {
+				if f.BaseContent == nil {
+					f.BaseContent = map[digest.Digest][]byte{}
+				}
+				f.BaseContent[d] = dt
+			}
 		}
-		if f.BaseConfigs == nil {
-			f.BaseConfigs = map[digest.Digest][]byte{}
-		}
-		f.BaseConfigs[pi.Config] = cfg
 	}
 	return nil
 }
 
-// seedConfigs puts into cache the carried configs that the lock names and cache lacks:
-// the file's copy is only ever used as the content of a digest the lock gives.
-func (f *PlanFile) seedConfigs(lock *registry.Lock, cache *registry.Cache) error {
+// seedCache puts into cache the carried content of the digests the lock names that cache
+// lacks: the file's copy is only ever used as the content of a digest the lock gives (and
+// Put checks that it is).
+func (f *PlanFile) seedCache(lock *registry.Lock, cache *registry.Cache) error {
 	for _, im := range lock.Images {
+		named := []digest.Digest{im.Digest}
 		for _, pi := range im.Platforms {
-			cfg, ok := f.BaseConfigs[pi.Config]
-			if !ok || cache.Has(pi.Config) {
+			named = append(named, pi.Manifest, pi.Config)
+		}
+		for _, d := range named {
+			dt, ok := f.BaseContent[d]
+			if !ok || cache.Has(d) {
 				continue
 			}
-			if err := cache.Put(pi.Config, cfg); err != nil {
-				return fmt.Errorf("image config of %s (%s) from the plan file: %w", im.Ref, pi.Platform, err)
+			if err := cache.Put(d, dt); err != nil {
+				return fmt.Errorf("content of %s from the plan file: %w", im.Ref, err)
 			}
 		}
-	}
-	return nil
-}
-
-// lockPin is lock's pin of ref for platform, or nil.
-func lockPin(lock *registry.Lock, ref, platform string) *registry.PlatformImage {
-	if im := lock.Find(ref); im != nil {
-		return im.Platform(platform)
 	}
 	return nil
 }

@@ -13,9 +13,8 @@ import (
 
 // uncheckedFields are the fields of PlanFile (and below) whose change a plan file may
 // carry without being refused, each matching an entry of unchecked (or never saved).
-// BaseConfigs is not among them: Match leaves it out, but a config that is not the
-// content of its digest is refused on load (and one that is never used unless the lock
-// names it).
+// BaseContent is not among them: Match leaves it out, but content that is not that of its
+// digest is refused on load (and content is never used unless the lock names its digest).
 var uncheckedFields = map[string]string{
 	"SpecFiles":                      "spec_files",
 	"Vars":                           "variables",

@@ -17,12 +17,13 @@ import (
 var ErrMismatch = errors.New("the plan file is not what the spec produces")
 
 // Check is `archc apply FILE`'s workflow. It reads the lock next to s (archbuild.lock.hcl in
-// s.Dir), refuses a stale plan (the spec's digest or a pin changed: ErrStale), then Matches
-// the plan with the lock's pins and their image configs, read from cache or carried by the
-// plan file (a fresh runner with a cold cache can apply a plan file). It returns the plan the
-// spec produces, which is the one to build: equal to the file in everything it says about
-// what is built and where it goes.
-func (f *PlanFile) Check(ctx context.Context, s *spec.Spec, cache *registry.Cache) (*Plan, error) {
+// s.Dir) and refuses a stale plan (the spec's digest or a pin changed: ErrStale). It checks
+// the pins against content as plan does (res.VerifyLock: a *registry.LockMismatchError),
+// then Matches the plan with the lock's pins and their image configs. Content is read from
+// res's cache, or from the plan file (a fresh runner with a cold cache can apply a plan
+// file without a registry), or fetched. It returns the plan the spec produces, which is the one to
+// build: equal to the file in everything it says about what is built and where it goes.
+func (f *PlanFile) Check(ctx context.Context, s *spec.Spec, res *registry.Resolver) (*Plan, error) {
 	lock, err := registry.ReadLock(filepath.Join(s.Dir, registry.LockFileName))
 	if err != nil {
 		return nil, err
@@ -34,10 +35,17 @@ func (f *PlanFile) Check(ctx context.Context, s *spec.Spec, cache *registry.Cach
 	if err := staleError(problems); err != nil {
 		return nil, err
 	}
-	if err := f.seedConfigs(lock, cache); err != nil {
+	if err := f.seedCache(lock, res.Cache()); err != nil {
 		return nil, err
 	}
-	plan, err := f.Match(ctx, s, NewLockImages(lock, cache))
+	// Before the compile uses them (and fetching what neither the cache nor the file
+	// holds): the file and the lock may have been edited alike (two manifests swapped in
+	// both). These are the pins the file names; Match then refuses a file whose pins are
+	// not the ones the compile used, so no pin goes unchecked.
+	if err := res.VerifyLock(ctx, lock, f.lockRequests()); err != nil {
+		return nil, err
+	}
+	plan, err := f.Match(ctx, s, NewLockImages(lock, res.Cache()))
 	if errors.Is(err, ErrMismatch) {
 		// Contexts are hashed once, by the compile; only a mismatch pays for the second
 		// pass that says which context changed, a staleness rather than an edit.
@@ -46,6 +54,19 @@ func (f *PlanFile) Check(ctx context.Context, s *spec.Spec, cache *registry.Cach
 		}
 	}
 	return plan, err
+}
+
+// lockRequests are the plan file's pins as requests, by reference.
+func (f *PlanFile) lockRequests() []registry.ImageRequest {
+	var out []registry.ImageRequest
+	for _, e := range f.Lock {
+		if n := len(out); n > 0 && out[n-1].Ref == e.Ref {
+			out[n-1].Platforms = append(out[n-1].Platforms, e.Platform)
+			continue
+		}
+		out = append(out, registry.ImageRequest{Ref: e.Ref, Platforms: []string{e.Platform}})
+	}
+	return out
 }
 
 // Match compiles s again with images and the plan's build platform and compares the plan
@@ -63,7 +84,7 @@ func (f *PlanFile) Match(ctx context.Context, s *spec.Spec, images Images) (*Pla
 		return nil, fmt.Errorf("compute the plan again from the spec: %w", err)
 	}
 	want := NewPlanFile(plan, nil)
-	want.Vars, want.BaseConfigs, want.Scrub = f.Vars, f.BaseConfigs, s.Scrubber()
+	want.Vars, want.BaseContent, want.Scrub = f.Vars, f.BaseContent, s.Scrubber()
 	ff, err := want.form(s.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("compute the plan again from the spec: %w", err)
@@ -90,7 +111,7 @@ func (f *PlanFile) Match(ctx context.Context, s *spec.Spec, images Images) (*Pla
 var unchecked = []struct{ path, why string }{
 	{"spec_files", "an input: it names the spec every other field is checked against"},
 	{"variables", "an input (--var and ARCHC_VAR_* when the plan was made), possibly secret; the spec is evaluated with them"},
-	{"base_configs", "content-addressed (checked on load) and used only where the lock names the digest"},
+	{"base_content", "content-addressed (checked on load) and used only where the lock names the digest"},
 	{"proxy", "shown, never used: the solver adds the spec's own proxy, and a proxy change must not invalidate a plan"},
 	{"builds.*.bases.*.resolved", "what the run that made the plan did (it resolved a pin the lock lacked), not an input"},
 	{"builds.*.pinned_bases.*.Resolved", "the same, in the form apply reads"},

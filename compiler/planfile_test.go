@@ -386,9 +386,9 @@ var planFileTampers = []struct {
 	{"proxy (shown only, never used)", func(_ *testing.T, tr map[string]any) {
 		tr["proxy"] = map[string]any{"http_proxy": "http://evil.example:3128"}
 	}, ""},
-	{"base_configs: content edited", func(_ *testing.T, tr map[string]any) {
-		tr["base_configs"] = map[string]any{digest.FromString("a").String(): base64.StdEncoding.EncodeToString([]byte("b"))}
-	}, "base_configs: " + digest.FromString("a").String() + " does not match its content"},
+	{"base_content: content edited", func(_ *testing.T, tr map[string]any) {
+		tr["base_content"] = map[string]any{digest.FromString("a").String(): base64.StdEncoding.EncodeToString([]byte("b"))}
+	}, "base_content: " + digest.FromString("a").String() + " does not match its content"},
 	{"format version", func(_ *testing.T, tr map[string]any) {
 		tr["archc_plan_file"] = "archc-plan-file/0"
 	}, "run archc plan -out again"},

@@ -85,12 +85,12 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 	if !c.DryRun {
 		dead = solver.CheckSpecMirrors(ctx, s, c.MirrorCheckTimeout, g.Stderr).Dead
 	}
-	cache, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
+	_, res, err := c.resolver(s, registry.WithSkippedMirrors(dead))
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if pf != nil {
-		plan, err := pf.Check(ctx, s, cache)
+		plan, err := pf.Check(ctx, s, res)
 		if errors.Is(err, compiler.ErrStale) || errors.Is(err, compiler.ErrMismatch) {
 			return nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 		}

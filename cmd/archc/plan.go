@@ -70,12 +70,12 @@ func (c *planCmd) Run(g *Globals) error {
 	return nil
 }
 
-// save writes the plan file --out names, with the bases' image configs from cache.
+// save writes the plan file --out names, with the bases' content from cache.
 func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan, cache *registry.Cache) error {
 	pf := compiler.NewPlanFile(plan, s.Files)
 	pf.Vars = s.OutsideVars()
 	pf.Scrub = s.Scrubber()
-	if err := pf.CarryBaseConfigs(s, cache); err != nil {
+	if err := pf.CarryBaseContent(s, cache); err != nil {
 		return err
 	}
 	if err := pf.Save(c.Out); err != nil {
