@@ -110,3 +110,29 @@ func TestPlanSpecDigestIgnoresVariableValues(t *testing.T) {
 	}
 	assert.Equal(t, digestWith("guess-one"), digestWith("guess-two"))
 }
+
+// TestApplyPlanFileEditedOutputs is issue 11's case: a plan file whose first output was
+// edited to another repository is refused, naming the build, the field and both values,
+// before anything is built; the untouched file is applied.
+func TestApplyPlanFileEditedOutputs(t *testing.T) {
+	t.Parallel()
+	specPath, cacheDir := planProject(t, true)
+	planFile := filepath.Join(t.TempDir(), "t.plan")
+	code, _, errs := runArchc(planArgs(specPath, cacheDir, "--out", planFile)...)
+	require.Equal(t, 0, code, errs)
+	code, out, errs := runArchc("apply", planFile, "--dry-run", "--cache-dir", cacheDir)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "registry.invalid/app:dev")
+
+	dt, err := os.ReadFile(planFile)
+	require.NoError(t, err)
+	edited := strings.Replace(string(dt), `"name": "registry.invalid/app:dev"`, `"name": "registry.invalid/evil/x:1"`, 1)
+	require.NotEqual(t, string(dt), edited)
+	require.NoError(t, os.WriteFile(planFile, []byte(edited), 0o600))
+
+	code, out, errs = runArchc("apply", planFile, "--dry-run", "--cache-dir", cacheDir)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errs, "refusing to apply "+planFile+": the plan file is not what the spec produces: "+
+		`app (linux/amd64): outputs[0].name: the plan file says "registry.invalid/evil/x:1", the spec gives "registry.invalid/app:dev"`)
+	assert.NotContains(t, out, "evil", "nothing of the edited plan is shown as what will be built")
+}
