@@ -23,10 +23,12 @@ type PrepareOptions struct {
 }
 
 // Prepare is plan's and apply's workflow, pin then compile: it compiles s once against the
-// lock next to it (archbuild.lock.hcl in s.Dir), which also discovers the bases; when the
-// lock lacks pins or the cache configs, it pins them without moving any (registry's lock
-// policy), writes the lock and compiles again. The changes are what it wrote to the lock;
-// they come back with a compile error too, the lock being written by then.
+// lock next to it (archbuild.lock.hcl in s.Dir), which also discovers the bases; it checks
+// the pins the spec uses against content (registry's VerifyLock: a contradiction is an
+// error and nothing is written); when the lock lacks pins or the cache configs, it pins
+// them without moving any (registry's lock policy), writes the lock and compiles again.
+// The changes are what it wrote to the lock; they come back with a compile error too, the
+// lock being written by then.
 func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []registry.LockChange, error) {
 	if o.Resolver == nil {
 		return nil, nil, errors.New("prepare: no resolver")
@@ -42,7 +44,12 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 	if err != nil {
 		return nil, nil, err
 	}
-	next, changes, err := o.Resolver.Pin(ctx, lock, baseRequests(plan), registry.LockOptions{Locked: o.Locked})
+	reqs := baseRequests(plan)
+	// Before any pin is used or written: the lock may have been edited to build something else.
+	if err := o.Resolver.VerifyLock(ctx, lock, reqs); err != nil {
+		return nil, nil, err
+	}
+	next, changes, err := o.Resolver.Pin(ctx, lock, reqs, registry.LockOptions{Locked: o.Locked})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,8 +82,9 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 
 // Lock is `archc lock`'s workflow: it discovers the bases (DiscoverBases), reads the lock
 // next to s (recovering from broken entries that opts.Update resolves again:
-// registry.ReadLockFor), pins per opts (registry's UpdateLock) and, unless opts.DryRun,
-// writes the lock. On a resolution error the file on disk is left as it was.
+// registry.ReadLockFor), checks the pins it keeps against content (registry's VerifyLock),
+// pins per opts (registry's UpdateLock) and, unless opts.DryRun, writes the lock. On a
+// contradicted pin or a resolution error the file on disk is left as it was.
 func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts registry.LockOptions, copts ...Option) (*registry.Lock, []registry.LockChange, *registry.LockRecovery, error) {
 	reqs, _, err := DiscoverBases(ctx, s, copts...)
 	if err != nil {
@@ -86,6 +94,9 @@ func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts regist
 	old, recovered, err := registry.ReadLockFor(lockPath, opts)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if err := res.VerifyLock(ctx, old, kept(reqs, opts)); err != nil {
+		return nil, nil, recovered, err
 	}
 	next, changes, err := res.UpdateLock(ctx, old, reqs, opts)
 	if err != nil {
@@ -97,4 +108,26 @@ func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts regist
 		}
 	}
 	return next, changes, recovered, nil
+}
+
+// kept are the requests whose pins opts keep: all of them without Update, none with a
+// plain Update, the others with Update of some Images. Only kept pins are verified: a pin
+// being moved is the way out of a contradicted one.
+func kept(reqs []registry.ImageRequest, opts registry.LockOptions) []registry.ImageRequest {
+	if !opts.Update {
+		return reqs
+	}
+	moved := map[string]bool{}
+	for _, ref := range opts.Images {
+		if n, err := registry.NormalizeRef(ref); err == nil {
+			moved[n] = true
+		}
+	}
+	var out []registry.ImageRequest
+	for _, r := range reqs {
+		if len(moved) > 0 && !moved[r.Ref] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
