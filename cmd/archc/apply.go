@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/containerd/platforms"
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
@@ -94,7 +99,11 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 		if errors.Is(err, compiler.ErrStale) || errors.Is(err, compiler.ErrMismatch) {
 			return nil, nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 		}
-		return s, plan, res, err
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fmt.Fprintf(g.Stderr, "%s matches the spec, the lock and the contexts (taken from the plan file: %s).\n", c.Spec, planFileInputs(pf))
+		return s, plan, res, nil
 	}
 	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
 	if err != nil {
@@ -116,7 +125,7 @@ func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) 
 	if len(c.Vars) > 0 {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
 	}
-	if c.BuildPlatform != "" && c.BuildPlatform != pf.Plan.BuildPlatform {
+	if c.BuildPlatform != "" && normalPlatform(c.BuildPlatform) != pf.Plan.BuildPlatform {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--build-platform %s: the plan was made for build platform %s (run archc plan --build-platform ... -out again to change it)", c.BuildPlatform, pf.Plan.BuildPlatform)}
 	}
 	s, diags, err := pf.LoadSpec(os.Environ())
@@ -127,4 +136,23 @@ func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) 
 		return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 	}
 	return pf, s, err
+}
+
+// planFileInputs names what a plan file takes as given rather than from the spec: its
+// build platform and the variables it was made with (names only: values may be secrets).
+func planFileInputs(pf *compiler.PlanFile) string {
+	text := "build platform " + spec.SafeLine(pf.Plan.BuildPlatform)
+	if len(pf.Vars) > 0 {
+		text += "; variables " + spec.SafeLine(strings.Join(slices.Sorted(maps.Keys(pf.Vars)), ", "))
+	}
+	return text
+}
+
+// normalPlatform is p as plans write it ("linux/arm64"), or p itself when it does not parse.
+func normalPlatform(p string) string {
+	pp, err := platforms.Parse(p)
+	if err != nil {
+		return p
+	}
+	return spec.FormatPlatform(platforms.Normalize(pp))
 }

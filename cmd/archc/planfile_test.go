@@ -40,7 +40,14 @@ func TestApplyPlanFileWithVars(t *testing.T) {
 	code, out, errs = runArchc("apply", planFile, "--dry-run", "--cache-dir", coldCache)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "registry.invalid/app:1.0")
+	assert.Contains(t, errs, planFile+" matches the spec, the lock and the contexts (taken from the plan file: build platform linux/amd64; variables PROXY_PW, TAG).")
 	assert.NotContains(t, out+errs, "s3cr3t-pw")
+
+	code, _, errs = runArchc("apply", planFile, "--dry-run", "--build-platform", "linux/arm64")
+	assert.Equal(t, exitUsage, code, errs)
+	assert.Contains(t, errs, "--build-platform linux/arm64: the plan was made for build platform linux/amd64")
+	code, _, errs = runArchc("apply", planFile, "--dry-run", "--build-platform", "linux/amd64", "--cache-dir", coldCache)
+	assert.Equal(t, 0, code, errs)
 
 	code, _, errs = runArchc("apply", planFile, "--dry-run", "--var", "TAG=2.0")
 	assert.Equal(t, exitUsage, code, errs)
