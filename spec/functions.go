@@ -54,7 +54,7 @@ func functions() map[string]function.Function {
 		"index":                  stdlib.IndexFunc,
 		"int":                    stdlib.IntFunc,
 		"join":                   stdlib.JoinFunc,
-		"jsondecode":             stdlib.JSONDecodeFunc,
+		"jsondecode":             jsonDecodeFunc,
 		"jsonencode":             stdlib.JSONEncodeFunc,
 		"keys":                   stdlib.KeysFunc,
 		"length":                 lengthFunc,
@@ -165,3 +165,39 @@ var lengthFunc = function.New(&function.Spec{
 		return stdlib.Length(args[0])
 	},
 })
+
+// jsonDecodeFunc is go-cty's jsondecode, refusing JSON nested deeper than MaxNesting:
+// go-cty decodes recursively, and jsondecode("[[[[…") of a few MB ended the process with a
+// stack overflow, which recover cannot catch.
+var jsonDecodeFunc = function.New(&function.Spec{
+	Params: stdlib.JSONDecodeFunc.Params(),
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if v := args[0]; v.IsKnown() && !v.IsNull() && jsonDepth(v.AsString()) > MaxNesting {
+			return cty.NilType, function.NewArgErrorf(0, "JSON nested more than %d levels deep", MaxNesting)
+		}
+		return stdlib.JSONDecodeFunc.ReturnTypeForValues(args)
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		return stdlib.JSONDecodeFunc.Call(args)
+	},
+})
+
+// jsonDepth is the deepest nesting of arrays and objects in a JSON text (strings skipped).
+func jsonDepth(s string) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
+}

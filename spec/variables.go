@@ -204,6 +204,9 @@ func parseVarValue(s, origin string, ty cty.Type, typed, sensitive bool) (cty.Va
 	}
 	val := cty.StringVal(s) // bool and number convert from their string form
 	if !ty.IsPrimitiveType() {
+		if diags := CheckSource(origin, []byte(s)); diags.HasErrors() {
+			return cty.NilVal, "", invalid(diags[0].Summary)
+		}
 		expr, diags := hclsyntax.ParseExpression([]byte(s), origin, hcl.InitialPos)
 		if diags.HasErrors() {
 			return cty.NilVal, "", invalid(diags[0].Summary)

@@ -1,0 +1,3 @@
+component "a" {
+  context = "../ctx/ÿþ"
+}

@@ -1,0 +1,5 @@
+variable "K" { default = "a" }
+locals {
+  a = "x"
+  b = local[var.K]
+}
