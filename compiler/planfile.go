@@ -26,7 +26,9 @@ const planFileVersion = "archc-plan-file/1"
 
 // PlanFile is what `archc plan -out FILE` saves and `archc apply FILE` builds: the plan
 // with every marshalled definition (without proxy settings: no secret is ever written),
-// image configs, context digests, the lock entries used and the spec's digest.
+// image configs, context digests, the lock entries used, the spec's digest and the bases'
+// content. A file is a claim, not an input: apply FILE builds it only when the spec, the
+// lock and the contexts produce exactly it (Check).
 type PlanFile struct {
 	// Plan is the plan as compiled.
 	Plan *Plan
