@@ -175,3 +175,22 @@ func lineBreaks(s string, final bool) string {
 	}
 	return strings.ReplaceAll(s, "\r", "\n")
 }
+
+// maskedError is an error whose message is masked (the spec's Scrubber): a failed solve's
+// error repeats what BuildKit put in it (a step's name, a path expanded from a build arg).
+// Unwrap keeps the chain, so exit codes and hints are found as before.
+type maskedError struct {
+	err  error
+	mask func(string) string
+}
+
+// maskError masks err's message with mask; nil stays nil.
+func maskError(err error, mask func(string) string) error {
+	if err == nil || mask == nil {
+		return err
+	}
+	return &maskedError{err: err, mask: mask}
+}
+
+func (e *maskedError) Error() string { return e.mask(e.err.Error()) }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -3,6 +3,8 @@ package solver
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +134,15 @@ func TestProgressMasksEveryMode(t *testing.T) {
 			assert.Equal(t, []string{"(sensitive)"}, logs)
 		})
 	}
+}
+
+func TestMaskError(t *testing.T) {
+	t.Parallel()
+	cause := hintedTestError{errors.New("mkdir /work/" + testSecret + ": read-only file system")}
+	err := maskError(fmt.Errorf("component c: %w", errors.Join(cause, context.Canceled)), sensitiveSpec().Scrubber())
+	assert.Equal(t, "component c: mkdir /work/(sensitive): read-only file system\ncontext canceled", err.Error())
+	assert.ErrorIs(t, err, context.Canceled, "the chain is kept")
+	var h hintedTestError
+	assert.ErrorAs(t, err, &h, "hints are still found")
+	assert.NoError(t, maskError(nil, sensitiveSpec().Scrubber()))
 }
