@@ -37,8 +37,8 @@ func (d *treeDiff) value(path []string, a, b any) {
 		}
 	case []any:
 		if y, ok := b.([]any); ok {
-			if len(path) == 1 && path[0] == "builds" {
-				d.builds(x, y)
+			if len(path) == 1 && keys[path[0]] != nil {
+				d.keyed(path[0], x, y)
 			} else {
 				d.array(path, x, y)
 			}
@@ -90,44 +90,55 @@ func (d *treeDiff) array(path []string, a, b []any) {
 	}
 }
 
-// builds matches builds by ID, so a difference is named by component and platform rather
-// than by position, and a build the spec does not produce (or one missing) is said so.
-func (d *treeDiff) builds(a, b []any) {
-	byID := func(list []any) ([]string, map[string]any) {
+// keys name the elements of the arrays matched by content rather than by position, so a
+// difference is named by what it is about (a build by component and platform, a pin by
+// reference and platform), and an element one side lacks is said so without shifting the
+// others.
+var keys = map[string][]string{"builds": {"id"}, "lock": {"ref", "platform"}}
+
+// keyed compares the arrays at top-level field name, matching elements by keys[name].
+func (d *treeDiff) keyed(name string, a, b []any) {
+	byKey := func(list []any) ([]string, map[string]any) {
 		var ids []string
 		m := map[string]any{}
 		for i, e := range list {
-			id := fmt.Sprintf("#%d", i)
+			var parts []string
 			if o, ok := e.(map[string]any); ok {
-				if s, ok := o["id"].(string); ok {
-					id = s
+				for _, k := range keys[name] {
+					if s, ok := o[k].(string); ok {
+						parts = append(parts, s)
+					}
 				}
 			}
+			id := strings.Join(parts, " ")
+			if len(parts) != len(keys[name]) {
+				id = fmt.Sprintf("#%d", i)
+			}
 			if _, dup := m[id]; dup {
-				d.add([]string{"builds", "[" + id + "]"}, "appears more than once in the plan file")
+				d.add([]string{name, "[" + id + "]"}, "appears more than once in the plan file")
 			}
 			ids = append(ids, id)
 			m[id] = e
 		}
 		return ids, m
 	}
-	aIDs, am := byID(a)
-	bIDs, bm := byID(b)
+	aIDs, am := byKey(a)
+	bIDs, bm := byKey(b)
 	for _, id := range aIDs {
 		if _, ok := bm[id]; !ok {
-			d.add([]string{"builds", "[" + id + "]"}, "the plan file has this build, the spec does not produce it")
+			d.add([]string{name, "[" + id + "]"}, "the plan file has it, the spec does not produce it")
 		}
 	}
 	for _, id := range bIDs {
 		av, ok := am[id]
 		if !ok {
-			d.add([]string{"builds", "[" + id + "]"}, "the spec produces this build, the plan file lacks it")
+			d.add([]string{name, "[" + id + "]"}, "the spec produces it, the plan file lacks it")
 			continue
 		}
-		d.value([]string{"builds", "[" + id + "]"}, av, bm[id])
+		d.value([]string{name, "[" + id + "]"}, av, bm[id])
 	}
 	if !slices.Equal(aIDs, bIDs) && slices.Equal(slices.Sorted(slices.Values(aIDs)), slices.Sorted(slices.Values(bIDs))) {
-		d.add([]string{"builds"}, "in another order than the spec's (by ID)")
+		d.add([]string{name}, "in another order than the spec's")
 	}
 }
 
