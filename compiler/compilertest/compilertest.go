@@ -5,6 +5,7 @@ package compilertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 	digest "github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Host is the registry host every synthetic pin claims to come from.
@@ -29,11 +32,34 @@ func Config(ref, platform string) []byte {
 
 // Manifest returns the synthetic manifest digest of ref for platform.
 func Manifest(ref, platform string) digest.Digest {
-	return digest.FromString("manifest " + ref + " " + platform)
+	return digest.FromBytes(manifest(ref, platform))
+}
+
+// manifest is the synthetic image manifest of ref for platform: it names Config(ref,
+// platform) and one layer, so the lock's pins agree with content (registry.VerifyLock).
+func manifest(ref, platform string) []byte {
+	cfg := Config(ref, platform)
+	return fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[{"mediaType":%q,"digest":%q,"size":1}]}`,
+		ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageConfig, digest.FromBytes(cfg), len(cfg),
+		ocispec.MediaTypeImageLayerGzip, digest.FromString("layer blob "+ref+" "+platform))
+}
+
+// index is the synthetic image index of ref: each platform's manifest, listed under it.
+func index(ref string, platforms []string) ([]byte, error) {
+	idx := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+	for _, p := range platforms {
+		m := manifest(ref, p)
+		os, arch, _ := strings.Cut(p, "/")
+		arch, variant, _ := strings.Cut(arch, "/")
+		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest,
+			Digest: digest.FromBytes(m), Size: int64(len(m)), Platform: &ocispec.Platform{OS: os, Architecture: arch, Variant: variant}})
+	}
+	return json.Marshal(idx)
 }
 
 // WarmLock writes archbuild.lock.hcl next to s (in s.Dir) pinning every base image s needs
-// to synthetic digests, and puts their configs into the cache at cacheDir.
+// to synthetic images, and puts their indexes, manifests and configs into the cache at
+// cacheDir, as `archc lock` leaves it.
 func WarmLock(s *spec.Spec, cacheDir, buildPlatform string) (*registry.Lock, error) {
 	reqs, _, err := compiler.DiscoverBases(context.Background(), s, compiler.WithBuildPlatform(buildPlatform))
 	if err != nil {
@@ -45,11 +71,21 @@ func WarmLock(s *spec.Spec, cacheDir, buildPlatform string) (*registry.Lock, err
 	}
 	lock := &registry.Lock{}
 	for _, r := range reqs {
-		im := registry.Image{Ref: r.Ref, Digest: digest.FromString("index " + r.Ref), Host: Host}
+		idx, err := index(r.Ref, r.Platforms)
+		if err != nil {
+			return nil, err
+		}
+		if err := cache.Put(digest.FromBytes(idx), idx); err != nil {
+			return nil, err
+		}
+		im := registry.Image{Ref: r.Ref, Digest: digest.FromBytes(idx), Host: Host}
 		for _, p := range r.Platforms {
 			cfg := Config(r.Ref, p)
 			cd := digest.FromBytes(cfg)
 			if err := cache.Put(cd, cfg); err != nil {
+				return nil, err
+			}
+			if err := cache.Put(Manifest(r.Ref, p), manifest(r.Ref, p)); err != nil {
 				return nil, err
 			}
 			im.Platforms = append(im.Platforms, registry.PlatformImage{Platform: p, Manifest: Manifest(r.Ref, p), Config: cd})
