@@ -123,6 +123,8 @@ func TestApply(t *testing.T) {
 	t.Run("platforms split across two builders", func(t *testing.T) { testTwoBuilders(t, e, reg) })
 	t.Run("oci, local and cache-only outputs", func(t *testing.T) { testOutputs(t, e) })
 	t.Run("remote builder; dead mirror fails fast", func(t *testing.T) { testRemoteBuilder(t, e, reg) })
+	t.Run("a tampered lock is refused", func(t *testing.T) { testLockTampered(t, e, reg) })
+	t.Run("same images as BuildKit's Dockerfile frontend", func(t *testing.T) { testFrontendParity(t, e, reg) })
 }
 
 // assertAllCached checks a rawjson progress stream: every RUN and COPY step of every
