@@ -74,6 +74,14 @@ func testSensitiveMasked(t *testing.T, e *env, reg registryClient) {
 		hidden(t, r)
 		assert.Contains(t, r.stderr, "failing with (sensitive)", "the step's log, in the error")
 	})
+	t.Run("an error BuildKit writes with the value", func(t *testing.T) {
+		// COPY expands build args in its sources; the daemon's error names the file.
+		write(t, dir, map[string]string{"s/Dockerfile": "FROM busybox\nARG TOKEN\nCOPY missing-$TOKEN /x\n"})
+		r := e.run(t, dir, "apply", "--progress=plain")
+		require.Equal(t, 1, r.code, r.stderr)
+		hidden(t, r)
+		assert.Contains(t, r.stderr, "missing-(sensitive)")
+	})
 }
 
 // rawjsonLogs returns the log text of a rawjson progress stream, decoded.
