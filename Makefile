@@ -89,7 +89,6 @@ demo-run: ## archc apply the example spec (amd64+arm64), show the pushed index, 
 	$(BIN)/archc doctor $(DEMO_SPEC) --connect-target $(DEMO_PUSH)
 
 bench-apply: setup build ## archc apply vs buildctl build (same daemon), cold and warm: ratios
-	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
 	ARCHC_BENCH=1 $(GO) test ./e2e -run '^TestBenchApply$$' -v -count=1 -timeout $(TEST_TIMEOUT)
 
 # FLAKY_K cold runs per fault kind and tool; FLAKY_SEED replays a run's faults. The test binary
