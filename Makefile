@@ -96,7 +96,6 @@ bench-apply: setup build ## archc apply vs buildctl build (same daemon), cold an
 FLAKY_K       ?= 5
 FLAKY_SEED    ?= 20261201
 bench-flaky: setup build ## archc apply vs buildctl under issue 9's faults: success rates, time ÷ healthy
-	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
 	$(GO) test -c -o $(BIN)/e2e.test ./e2e
 	cd e2e && ARCHC_BENCH=1 ARCHC_BENCH_K=$(FLAKY_K) ARCHC_FAULT_SEED=$(FLAKY_SEED) ARCHC_BENCH_OUT=$(BIN)/bench-flaky.txt \
 	  $(BIN)/e2e.test -test.run '^TestBenchFlaky$$' -test.count=1 -test.timeout $(TEST_TIMEOUT)
