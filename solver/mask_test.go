@@ -5,10 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/containerd/console"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -105,15 +109,20 @@ func TestStatusMaskerLogChunks(t *testing.T) {
 }
 
 // TestProgressMasksEveryMode runs a masked status stream through the real display in
-// each mode that can write to a buffer.
+// each mode (tty on a pseudo-terminal).
 func TestProgressMasksEveryMode(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"plain", "rawjson", "quiet"} {
+	for _, mode := range []string{"tty", "plain", "rawjson", "quiet"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			j, ops := twoPlatformJob(t)
-			var out bytes.Buffer
-			p, err := NewProgress(context.Background(), &out, mode, WithMask(sensitiveSpec().Scrubber()))
+			var buf bytes.Buffer
+			var w io.Writer = &buf
+			output := buf.String
+			if mode == "tty" {
+				w, output = pseudoTerminal(t)
+			}
+			p, err := NewProgress(context.Background(), w, mode, WithMask(sensitiveSpec().Scrubber()))
 			require.NoError(t, err)
 			tr := newTracker(j, j.Builds)
 			run := ops["linux/amd64"][1]
@@ -125,9 +134,10 @@ func TestProgressMasksEveryMode(t *testing.T) {
 			ch <- &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: run, Name: `RUN echo "` + testSecret + `" > /t`, Started: &start, Completed: &end, Error: "exit code 1"}}}
 			close(ch)
 			require.NoError(t, p.Close())
-			assert.NotContains(t, out.String(), testSecret)
+			out := output()
+			assert.NotContains(t, out, testSecret)
 			if mode != "quiet" {
-				assert.Contains(t, out.String(), "(sensitive)")
+				assert.Contains(t, out, "(sensitive)")
 			}
 			name, logs, _ := tr.failure()
 			assert.Equal(t, `[web linux/amd64] RUN echo "(sensitive)" > /t`, name, "the failure summary sees the masked stream")
@@ -145,4 +155,27 @@ func TestMaskError(t *testing.T) {
 	var h hintedTestError
 	assert.ErrorAs(t, err, &h, "hints are still found")
 	assert.NoError(t, maskError(nil, sensitiveSpec().Scrubber()))
+}
+
+// pseudoTerminal returns the terminal end of a pty, for progressui's tty mode, and a
+// function that closes it and returns everything written to it.
+func pseudoTerminal(t *testing.T) (*os.File, func() string) {
+	t.Helper()
+	master, name, err := console.NewPty()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = master.Close() })
+	term, err := os.OpenFile(name, os.O_RDWR|syscall.O_NOCTTY, 0)
+	require.NoError(t, err)
+	require.NoError(t, master.Resize(console.WinSize{Height: 40, Width: 200}))
+	var out bytes.Buffer
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		_, _ = io.Copy(&out, master) // ends with EIO once the terminal end is closed
+	}()
+	return term, func() string {
+		_ = term.Close()
+		<-drained
+		return out.String()
+	}
 }
