@@ -76,7 +76,8 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		return nil, err
 	}
 	attach := []session.Attachable{auth}
-	prog, err := NewProgress(ctx, o.ProgressOut, o.ProgressMode)
+	mask := s.Scrubber()
+	prog, err := NewProgress(ctx, o.ProgressOut, o.ProgressMode, WithMask(mask))
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +105,15 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	results, runErr := Run(ctx, route, jobs, RunOptions{
 		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
 		PushIndex: pushIndex, Bases: bases,
-		Logf: func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) },
+		Logf: func(format string, args ...any) {
+			fmt.Fprintln(o.Out, spec.SafeText(mask(fmt.Sprintf(format, args...))))
+		},
 	})
 	if err := prog.Close(); err != nil && runErr == nil && ctx.Err() == nil {
 		runErr = fmt.Errorf("progress display: %w", err)
 	}
 	timing(o.Out, "phase 2: %d components in %s", len(jobs), time.Since(start))
-	return results, runErr
+	return results, maskError(runErr, mask)
 }
 
 // timing prints a phase's duration when ARCHC_TIMING is set (bench-apply sets it).

@@ -145,7 +145,7 @@ func CheckSpecMirrors(ctx context.Context, s *spec.Spec, timeout time.Duration, 
 	mc := &MirrorCheck{}
 	mc.Dead, mc.Messages = checkMirrors(ctx, s, timeout)
 	for _, m := range mc.Messages {
-		fmt.Fprintf(out, "%s; skipping it in this run unless no other host is left\n", m)
+		fmt.Fprintf(out, "%s; skipping it in this run unless no other host is left\n", spec.SafeLine(m))
 	}
 	return mc
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // WriteResults prints the final table: one row per component and platform with the
@@ -33,7 +35,7 @@ func WriteResults(w io.Writer, results []Result) error {
 			if i < len(r.Builders) {
 				b = r.Builders[i]
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, p, b, dgst, r.Duration.Round(100*time.Millisecond), state(r))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, p, spec.SafeLine(b), dgst, r.Duration.Round(100*time.Millisecond), state(r))
 		}
 	}
 	fmt.Fprintf(tw, "\n%d built, %d cached, %d failed or skipped\n", built, cached, failed)

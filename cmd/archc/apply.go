@@ -63,7 +63,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	// A mirror given up on is named again at the end, where it cannot scroll away.
 	for _, m := range res.Skipped() {
-		fmt.Fprintf(g.Stderr, "warning: %s; this run did without it\n", m)
+		fmt.Fprintf(g.Stderr, "warning: %s; this run did without it\n", spec.SafeLine(m))
 	}
 	if ctx.Err() != nil {
 		return &exitError{code: exitFailure, err: errors.New("interrupted: solves cancelled; the builder keeps running")}

@@ -15,10 +15,26 @@ import (
 // message and hints are escaped (spec.SafeText): none can drive the reader's terminal.
 // Lines are kept: a failed build's error ends with its step's last log lines.
 func writeError(w io.Writer, err error) {
-	fmt.Fprintf(w, "archc: %s\n", spec.SafeText(err.Error()))
+	fmt.Fprintf(w, "archc: %s\n", elide(spec.SafeText(err.Error()), maxErrorBytes))
 	for _, h := range hints(err) {
 		fmt.Fprintf(w, "hint: %s\n", h)
 	}
+}
+
+// maxErrorBytes bounds a printed error. Some errors quote their input whole (BuildKit's
+// .dockerignore parser quotes every pattern: a binary .dockerignore made a 3 MB message);
+// the start says what failed and the end holds a failed step's last log lines.
+const maxErrorBytes = 8 << 10
+
+// elide keeps the first and last parts of s within limit bytes, saying how much it left out.
+func elide(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	head, tail := limit*3/4, limit/4
+	cut := len(s) - head - tail
+	return strings.ToValidUTF8(s[:head], "") + fmt.Sprintf("\n… (%d bytes left out) …\n", cut) +
+		strings.ToValidUTF8(s[len(s)-tail:], "")
 }
 
 // hinter is an error that says what to do about it. Libraries describe the fix without

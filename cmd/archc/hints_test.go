@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/stretchr/testify/assert"
@@ -76,4 +77,18 @@ func TestWriteErrorEscapes(t *testing.T) {
 	assert.Contains(t, got, `denied: \x1b[2J\x1b[31mfake prompt\u202e`)
 	assert.Contains(t, got, "\nlast log lines:\n  \\x1b[1mline\n", "the message keeps its lines")
 	assert.Contains(t, got, "hint: check the image name and tag; run `archc lock --update --image reg.test/app:\\x1b]0;owned\\x07`")
+}
+
+func TestWriteErrorBounded(t *testing.T) {
+	t.Parallel()
+	long := "hash context ctx: invalid excludepatterns: [" + strings.Repeat("ELF\x00\x7f\xff é", 200_000) + "] the end"
+	var b strings.Builder
+	writeError(&b, errors.New(long))
+	out := b.String()
+	assert.Less(t, len(out), maxErrorBytes+200)
+	assert.True(t, strings.HasPrefix(out, "archc: hash context ctx: invalid excludepatterns: ["), out[:80])
+	assert.Contains(t, out, "bytes left out")
+	assert.True(t, strings.HasSuffix(out, "] the end\n"))
+	assert.True(t, utf8.ValidString(out))
+	assert.NotContains(t, out, "\x00")
 }

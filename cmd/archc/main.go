@@ -115,10 +115,7 @@ func reportError(stderr io.Writer, err error) int {
 		}
 		code, err = ee.code, ee.err
 	}
-	fmt.Fprintf(stderr, "archc: %v\n", err)
-	for _, h := range hints(err) {
-		fmt.Fprintf(stderr, "hint: %s\n", h)
-	}
+	writeError(stderr, err)
 	return code
 }
 

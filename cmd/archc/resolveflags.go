@@ -45,7 +45,7 @@ func (f *resolveFlags) resolver(s *spec.Spec, extra ...registry.Option) (*regist
 	if f.Verbose && f.stderr != nil {
 		w, mu := f.stderr, &sync.Mutex{}
 		opts = append(opts, registry.WithLogf(func(format string, args ...any) {
-			line := "archc: " + registry.Redact(fmt.Sprintf(format, args...))
+			line := "archc: " + spec.SafeLine(registry.Redact(fmt.Sprintf(format, args...)))
 			mu.Lock() // images resolve concurrently; each line is written whole
 			defer mu.Unlock()
 			fmt.Fprintln(w, line)
