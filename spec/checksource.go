@@ -3,6 +3,8 @@ package spec
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -90,4 +92,17 @@ func posAt(src []byte, at int) hcl.Pos {
 	line := bytes.Count(src[:at], []byte{'\n'}) + 1
 	lineStart := bytes.LastIndexByte(src[:at], '\n') + 1
 	return hcl.Pos{Line: line, Column: utf8.RuneCount(src[lineStart:at]) + 1, Byte: at}
+}
+
+// ReadSourceFile reads a file that will be parsed as HCL, but no more than one byte past
+// MaxSourceSize: CheckSource then rejects it as too large, and a huge file or an endless
+// device (/dev/zero) costs no more than that. Errors are os's, so errors.Is(err,
+// fs.ErrNotExist) works.
+func ReadSourceFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
 }

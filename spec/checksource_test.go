@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,4 +143,13 @@ func TestLoadBadInput(t *testing.T) {
 			assert.Len(t, diags, 1)
 		})
 	}
+}
+
+func TestReadSourceFile(t *testing.T) {
+	t.Parallel()
+	b, err := ReadSourceFile("/dev/zero")
+	require.NoError(t, err)
+	assert.Len(t, b, MaxSourceSize+1, "an endless file is read up to the limit, then refused")
+	_, err = ReadSourceFile(filepath.Join(t.TempDir(), "missing.hcl"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -120,10 +119,7 @@ func moreText(errs, warns int) string {
 func readCached(cache map[string][]byte, name string) []byte {
 	b, ok := cache[name]
 	if !ok {
-		if f, err := os.Open(name); err == nil {
-			b, _ = io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
-			f.Close()
-		}
+		b, _ = ReadSourceFile(name)
 		cache[name] = b
 	}
 	return b

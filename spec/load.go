@@ -2,8 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -53,15 +51,8 @@ func Load(opts LoadOptions) (*Spec, hcl.Diagnostics) {
 	return load(srcs, opts)
 }
 
-// readSource reads a spec file, but no more than one byte past MaxSourceSize: CheckSource
-// rejects a larger one without archc holding all of it.
 func readSource(name string) (source, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return source{}, unwrapPathErr(err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxSourceSize+1))
+	b, err := ReadSourceFile(name)
 	if err != nil {
 		return source{}, unwrapPathErr(err)
 	}
