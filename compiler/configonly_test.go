@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -47,6 +48,11 @@ func TestConfigOnlyBuild(t *testing.T) {
 			assert.Equal(t, digest.FromBytes(nil), b.LLBDigest, "the digest of the empty terminal op")
 			assert.Empty(t, b.Bases, "an unused stage pins nothing")
 			assert.Empty(t, img.RootFS.DiffIDs)
+			view, err := NewView("text", nil)
+			require.NoError(t, err)
+			var text strings.Builder
+			require.NoError(t, view.Plan(&text, plan))
+			assert.Contains(t, text.String(), "(0 ops: config only, no layers)")
 
 			// The solve-time rewrites keep it config-only, and a plan file carries it.
 			withProxy, err := WithProxy(b.Definition, s.Proxy)

@@ -21,7 +21,11 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 	for _, b := range p.Builds {
 		tw.printf("\n%s\n", b.ID)
 		tw.field("dockerfile", b.Dockerfile)
-		tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
+		if b.Ops == 0 {
+			tw.field("llb", fmt.Sprintf("%s (0 ops: config only, no layers)", b.LLBDigest))
+		} else {
+			tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
+		}
 		tw.field("config", b.ConfigDigest.String())
 		if b.Target != "" {
 			tw.field("target", v.scrub.shown(b.Target))

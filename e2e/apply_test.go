@@ -124,6 +124,7 @@ func TestApply(t *testing.T) {
 	t.Run("oci, local and cache-only outputs", func(t *testing.T) { testOutputs(t, e) })
 	t.Run("remote builder; dead mirror fails fast", func(t *testing.T) { testRemoteBuilder(t, e, reg) })
 	t.Run("a tampered lock is refused", func(t *testing.T) { testLockTampered(t, e, reg) })
+	t.Run("sensitive values never shown in progress", func(t *testing.T) { testSensitiveMasked(t, e, reg) })
 	t.Run("same images as BuildKit's Dockerfile frontend", func(t *testing.T) { testFrontendParity(t, e, reg) })
 }
 
