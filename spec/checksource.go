@@ -10,11 +10,12 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// MaxSourceSize is the largest HCL file archc parses (a spec or a lock). hclsyntax keeps the
-// whole file and its syntax tree in memory, about 30 times the file's size, so 8 MiB costs
-// a few hundred MB at worst; a hand-written spec is a few KB and a lock for thousands of
-// images well under 1 MiB.
-const MaxSourceSize = 8 << 20
+// MaxSourceSize is the largest HCL file archc parses (a spec or a lock). Parsing and
+// evaluating cost memory in proportion: about 6 times the file for long strings, but close
+// to 400 times for the densest shape (an 8 MB list of 4 million numbers took 3 GB and 11 s),
+// so 4 MiB keeps the worst case near 1.5 GB. A hand-written spec is a few KB, a generated
+// one with a thousand components well under 1 MiB, and a lock ~400 bytes per platform pin.
+const MaxSourceSize = 4 << 20
 
 // MaxNesting is how deep an HCL file may nest brackets, braces, parentheses, templates and
 // operators before archc refuses it. hclsyntax parses and evaluates these recursively, and

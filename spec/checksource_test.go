@@ -30,7 +30,7 @@ func TestCheckSource(t *testing.T) {
 		{"invalid UTF-8", "a = \"é\xff\"\n", "Not a text file", "1:7", "binary data at byte 7: byte 0xff is not UTF-8"},
 		{"invalid UTF-8 before a NUL", "\xfe\x00", "Not a text file", "1:1", "byte 0xfe"},
 		{"control characters are text", "a = \"\x1b[2J\a\"\n", "", "", ""},
-		{"too large", "# " + rep("x", MaxSourceSize), "File too large", "1:1", "larger than 8 MiB"},
+		{"too large", "# " + rep("x", MaxSourceSize), "File too large", "1:1", "larger than 4 MiB"},
 		{"1000 brackets", "x = " + rep("[", 1000) + rep("]", 1000), "", "", ""},
 		{"1001 brackets", "x = " + rep("[", 1001) + rep("]", 1001), "Nesting too deep", "1:1005", "More than 1000 levels"},
 		{"100,000 brackets", "x = " + rep("[", 100000), "Nesting too deep", "1:1005", ""},
