@@ -72,7 +72,7 @@ func (e *LockError) Repinnable() []string {
 // name the file relative to the working directory, as spec problems do.
 func ReadLock(path string) (*Lock, error) {
 	name := displayPath(path)
-	src, err := os.ReadFile(path)
+	src, err := spec.ReadSourceFile(path) // bounded: a lock is text of at most spec.MaxSourceSize
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Lock{}, nil
 	}
@@ -106,6 +106,10 @@ func displayPath(path string) string {
 // ParseLock parses the bytes of a lock file; filename is used in diagnostics. A problem
 // is a *LockError carrying every problem and the pins that did parse.
 func ParseLock(src []byte, filename string) (*Lock, error) {
+	// Binary data, an oversized file or deep nesting would hang or crash the HCL parser.
+	if diags := spec.CheckSource(filename, src); diags.HasErrors() {
+		return nil, &LockError{Diags: diags}
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, &LockError{Diags: diags}
