@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -146,7 +148,7 @@ func testFrontendParity(t *testing.T, e *env, reg registryClient) {
 			}
 			want := ociImages(t, filepath.Join(dir, "out", "buildctl", c.name+".tar"))
 			got := ociImages(t, tarball)
-			require.Equal(t, sortedKeys(want), sortedKeys(got), "%s (%s): platforms", c.name, c.source)
+			require.Equal(t, slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(got)), "%s (%s): platforms", c.name, c.source)
 			for p, w := range want {
 				g := got[p]
 				assert.Equal(t, c.configOnly, len(g.layers) == 0, "%s %s: archc's image has %d layers", c.name, p, len(g.layers))
@@ -176,7 +178,7 @@ func parityProject(t *testing.T, e *env) string {
 		}
 		if len(c.args) > 0 {
 			fmt.Fprintf(&spec, "  args = {\n")
-			for _, k := range sortedKeys(c.args) {
+			for _, k := range slices.Sorted(maps.Keys(c.args)) {
 				fmt.Fprintf(&spec, "    %s = %q\n", k, c.args[k])
 			}
 			fmt.Fprintf(&spec, "  }\n")
@@ -271,7 +273,7 @@ func buildctlArgs(c parityCase, addr, dir string) []string {
 	if c.target != "" {
 		args = append(args, "--opt", "target="+c.target)
 	}
-	for _, k := range sortedKeys(c.args) {
+	for _, k := range slices.Sorted(maps.Keys(c.args)) {
 		args = append(args, "--opt", "build-arg:"+k+"="+c.args[k])
 	}
 	for _, n := range c.named {
@@ -406,13 +408,4 @@ func layerListing(t *testing.T, mediaType string, dt []byte) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

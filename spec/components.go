@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -161,7 +163,7 @@ func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Compon
 func (e *evaluator) namedContexts(b *mergedBlock, raw map[string]string) ([]NamedContext, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var out []NamedContext
-	for _, name := range sortedKeys(raw) {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		val := raw[name]
 		a := attr(b, "contexts")
 		rng := keyRange(a.Expr, name)

@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/agext/levenshtein"
@@ -150,7 +152,7 @@ func undefinedRef[V any](e *evaluator, what, root, name string, known map[string
 // suggest returns the known name closest to name, if it is close enough to be a typo.
 func suggest[V any](name string, known map[string]V) string {
 	best, bestDist := "", 3
-	for _, k := range sortedKeys(known) {
+	for _, k := range slices.Sorted(maps.Keys(known)) {
 		if d := levenshtein.Distance(name, k, nil); d < bestDist {
 			best, bestDist = k, d
 		}
@@ -184,7 +186,7 @@ func (e *evaluator) decode(b *mergedBlock, out any, componentAttrs ...string) hc
 		SrcRange:   b.Body.SrcRange,
 		EndRange:   b.Body.EndRange,
 	}
-	for _, name := range sortedKeys(b.Body.Attributes) {
+	for _, name := range slices.Sorted(maps.Keys(b.Body.Attributes)) {
 		attr := b.Body.Attributes[name]
 		allowed := false
 		for _, c := range componentAttrs {

@@ -4,6 +4,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+	"maps"
+	"slices"
 )
 
 // evalLocals evaluates the locals in dependency order; a local may use variables, functions
@@ -22,7 +24,7 @@ func (e *evaluator) evalLocals(blocks []*mergedBlock) hcl.Diagnostics {
 			e.localNames[name] = true
 		}
 	}
-	names := sortedKeys(attrs)
+	names := slices.Sorted(maps.Keys(attrs))
 	refs := make(map[string][]hcl.Traversal, len(attrs))
 	deps := make(map[string][]string, len(attrs))
 	for _, name := range names {

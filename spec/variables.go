@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,7 +71,7 @@ func (e *evaluator) evalVariables(blocks []*mergedBlock, opts LoadOptions) hcl.D
 	for _, b := range blocks {
 		declared[b.Name()] = true
 	}
-	for _, name := range sortedKeys(opts.Vars) {
+	for _, name := range slices.Sorted(maps.Keys(opts.Vars)) {
 		if !declared[name] {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -309,13 +311,4 @@ func displayValue(v cty.Value) string {
 func isNullExpr(expr hcl.Expression) bool {
 	v, diags := expr.Value(nil)
 	return !diags.HasErrors() && v.IsNull()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
