@@ -3,6 +3,7 @@ package solver
 import (
 	"time"
 
+	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/pb"
 )
 
@@ -27,6 +28,10 @@ type Job struct {
 	DependsOn []string
 	// Dockerfile is the component's Dockerfile (absolute), for locating a failed step.
 	Dockerfile string
+	// CacheImports and CacheExports are the component's cache_from and cache_to, passed to
+	// every solve of the job (client.SolveOpt).
+	CacheImports []client.CacheOptionsEntry
+	CacheExports []client.CacheOptionsEntry
 }
 
 // PlatformBuild is one platform of a Job.

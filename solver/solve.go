@@ -158,7 +158,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
-	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds)})
+	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds), CacheImports: job.CacheImports, CacheExports: job.CacheExports})
 	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
 	if err != nil {
 		return "", err

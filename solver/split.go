@@ -59,7 +59,7 @@ func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild
 				var resp *client.SolveResponse
 				err = retryPush(gctx, j, opts, func() error {
 					var err error
-					resp, err = b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb})}),
+					resp, err = b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: j.CacheImports, CacheExports: j.CacheExports}),
 						"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 					return err
 				})

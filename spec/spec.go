@@ -123,8 +123,17 @@ type Builder struct {
 	Cert       string
 	Key        string
 	ServerName string
-	Range      hcl.Range
+	// MaxParallel bounds the solves archc runs on this builder at once (max_parallel);
+	// 0 means the default (DefaultMaxParallel).
+	MaxParallel int
+	// Required makes a builder that is down fail the run (required = true) instead of
+	// having its work go to the other builders that can run its platforms.
+	Required bool
+	Range    hcl.Range
 }
+
+// DefaultMaxParallel is a builder's max_parallel when the spec does not set it.
+const DefaultMaxParallel = 4
 
 // Component is one image to build.
 type Component struct {
@@ -149,6 +158,14 @@ type Component struct {
 	// DependsOn are the names of the components this one needs: those named in depends_on
 	// and those used in contexts, sorted, without duplicates.
 	DependsOn []string
+	// Builder pins the component to the builder of that name (builder = "NAME"); "" lets
+	// archc choose among the builders that can run each platform.
+	Builder string
+	// CacheFrom and CacheTo are BuildKit cache imports and exports in buildx's CSV form
+	// ("type=registry,ref=REF,mode=max", "type=local,dest=DIR"): the component's own, else
+	// the spec's top-level defaults. Local paths (src, dest) are absolute.
+	CacheFrom []string
+	CacheTo   []string
 	Range     hcl.Range
 }
 
