@@ -11,3 +11,13 @@ import (
 func FormatPlatform(p ocispecs.Platform) string {
 	return platforms.Format(platforms.Normalize(p))
 }
+
+// NormalizePlatform is FormatPlatform of a platform string; a string that does not parse is
+// returned as it is (validation reports it).
+func NormalizePlatform(p string) string {
+	sp, err := platforms.Parse(p)
+	if err != nil {
+		return p
+	}
+	return FormatPlatform(sp)
+}
