@@ -3,6 +3,7 @@ package solver
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,4 +70,73 @@ func manifestDescriptor(t *testing.T, reg *testenv.Registry, repo, dgst, platfor
 	require.NoError(t, err)
 	return ocispecs.Descriptor{MediaType: resp.Header.Get("Content-Type"), Digest: d,
 		Size: resp.ContentLength, Platform: &ocispecs.Platform{OS: goos, Architecture: arch}}
+}
+
+// TestIndexPusherPushesEveryTag: an index split across builders goes under every tag, in
+// every repository (issue 12: only the first tag got it, the push tracker of the one
+// resolver answering "already exists" for the others), and a rerun repairs a tag that
+// went missing.
+func TestIndexPusherPushesEveryTag(t *testing.T) {
+	t.Parallel()
+	reg := testenv.StartRegistry(t)
+	plats := []string{"linux/amd64", "linux/arm64"}
+	c, err := testenv.TinyContent("farm", plats...)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var manifests []ocispecs.Descriptor
+	for _, repo := range []string{"team/app", "mirror/app"} {
+		img, err := c.Push(ctx, reg.URL, repo, "src") // the platforms' manifests, in both repositories
+		require.NoError(t, err)
+		if manifests == nil {
+			for _, p := range plats {
+				manifests = append(manifests, manifestDescriptor(t, reg, repo, img.Platforms[p].Manifest.String(), p))
+			}
+		}
+	}
+	push, err := NewIndexPusher(&spec.Spec{Registries: []spec.Registry{{Host: reg.Host, HTTP: true}}}, nil)
+	require.NoError(t, err)
+	tags := []string{reg.Host + "/team/app:v1", reg.Host + "/team/app:latest", reg.Host + "/mirror/app:v1"}
+	dgst, err := push(ctx, tags, manifests)
+	require.NoError(t, err)
+	for _, tag := range tags {
+		assert.Equal(t, dgst.String(), tagDigest(t, reg, tag), "%s points to the index", tag)
+	}
+
+	// Someone deletes latest; the rerun puts it back (and leaves the others as they are).
+	req, err := http.NewRequest(http.MethodDelete, fmt.Sprintf("%s/v2/team/app/manifests/%s", reg.URL, dgst), nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Skipf("the test registry does not delete manifests (%d)", resp.StatusCode)
+	}
+	require.Empty(t, tagDigest(t, reg, tags[1]), "deleted")
+	again, err := push(ctx, tags, manifests)
+	require.NoError(t, err)
+	assert.Equal(t, dgst, again)
+	for _, tag := range tags {
+		assert.Equal(t, dgst.String(), tagDigest(t, reg, tag), "%s points to the index after the rerun", tag)
+	}
+}
+
+// tagDigest GETs a tag's manifest and returns its digest, "" when the tag is missing.
+func tagDigest(t *testing.T, reg *testenv.Registry, ref string) string {
+	t.Helper()
+	repo, tag, ok := strings.Cut(strings.TrimPrefix(ref, reg.Host+"/"), ":")
+	require.True(t, ok, ref)
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v2/%s/manifests/%s", reg.URL, repo, tag), nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", ocispecs.MediaTypeImageIndex+", "+ocispecs.MediaTypeImageManifest)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	if resp.StatusCode == http.StatusNotFound {
+		return ""
+	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	return digest.FromBytes(body).String()
 }

@@ -163,11 +163,17 @@ func NewIndexPusher(s *spec.Spec, creds func(host string) (string, string, error
 			return "", err
 		}
 		desc := ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageIndex, Digest: digest.FromBytes(dt), Size: int64(len(dt))}
-		r := docker.NewResolver(docker.ResolverOptions{Hosts: hosts})
 		for _, tag := range tags {
+			// A resolver per tag: one resolver's push tracker remembers the index as pushed
+			// (keyed by digest, not by tag) and answers "already exists" for the next tag
+			// without asking the registry, so only the first tag got it. A fresh one HEADs
+			// this tag, and pushes unless the tag already names this index: a rerun
+			// repairs a missing tag.
 			// The manifest's PUT streams its body, so the transport cannot replay it: a
 			// transient failure redoes this tag's push, by the same policy.
-			if err := registry.Retry(ctx, nil, nil, func() error { return pushManifest(ctx, r, tag, desc, dt) }); err != nil {
+			if err := registry.Retry(ctx, nil, nil, func() error {
+				return pushManifest(ctx, docker.NewResolver(docker.ResolverOptions{Hosts: hosts}), tag, desc, dt)
+			}); err != nil {
 				return "", fmt.Errorf("push %s: %w", tag, err)
 			}
 		}
