@@ -27,6 +27,20 @@ type builderBody struct {
 	Cert       string   `hcl:"cert,optional"`
 	Key        string   `hcl:"key,optional"`
 	ServerName string   `hcl:"server_name,optional"`
+	// MaxParallel is a pointer so that 0, written, is an error rather than the default.
+	MaxParallel *int `hcl:"max_parallel,optional"`
+	Required    bool `hcl:"required,optional"`
+}
+
+// hasErrorAt says whether diags already hold an error about rng (a value that did not
+// decode), so a check of the decoded value does not report it twice.
+func hasErrorAt(diags hcl.Diagnostics, rng hcl.Range) bool {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && *d.Subject == rng {
+			return true
+		}
+	}
+	return false
 }
 
 // topPlatforms evaluates the top-level platforms attribute.
@@ -102,7 +116,15 @@ func (e *evaluator) registry(b *mergedBlock) (Registry, hcl.Diagnostics) {
 func (e *evaluator) builder(b *mergedBlock) (Builder, hcl.Diagnostics) {
 	var raw builderBody
 	diags := e.decode(b, &raw)
-	bl := Builder{Name: b.Name(), Address: raw.Address, ServerName: raw.ServerName, Range: b.DefRange}
+	bl := Builder{Name: b.Name(), Address: raw.Address, ServerName: raw.ServerName, Required: raw.Required, Range: b.DefRange}
+	if a := attr(b, "max_parallel"); raw.MaxParallel != nil && !hasErrorAt(diags, a.Expr.Range()) {
+		if *raw.MaxParallel < 1 {
+			diags = append(diags, errorAt(attr(b, "max_parallel").Expr.Range(), "Invalid max_parallel",
+				"builder %q: max_parallel is the number of solves run at once on it, at least 1 (default %d).", bl.Name, DefaultMaxParallel))
+		} else {
+			bl.MaxParallel = *raw.MaxParallel
+		}
+	}
 	if raw.Address != "" {
 		if err := checkBuilderAddress(raw.Address); err != nil {
 			diags = append(diags, errorAt(attr(b, "address").Expr.Range(), "Invalid builder address", "%q: %v.", raw.Address, err))

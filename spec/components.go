@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -26,10 +27,13 @@ type componentBody struct {
 	OutputPath string            `hcl:"output_path,optional"`
 	Labels     map[string]string `hcl:"labels,optional"`
 	DependsOn  []string          `hcl:"depends_on,optional"`
+	Builder    string            `hcl:"builder,optional"`
+	CacheFrom  []string          `hcl:"cache_from,optional"`
+	CacheTo    []string          `hcl:"cache_to,optional"`
 }
 
 // component evaluates one component block, fills its defaults and checks it.
-func (e *evaluator) component(b *mergedBlock, defaultPlatforms []string) (Component, hcl.Diagnostics) {
+func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Component, hcl.Diagnostics) {
 	var raw componentBody
 	diags := e.decode(b, &raw, "contexts", "depends_on")
 	c := Component{
@@ -48,11 +52,12 @@ func (e *evaluator) component(b *mergedBlock, defaultPlatforms []string) (Compon
 		}
 		c.Tags = append(c.Tags, t)
 	}
-	c.Platforms = defaultPlatforms
+	c.Platforms = defaults.Platforms
 	if a := attr(b, "platforms"); a != nil && raw.Platforms != nil {
 		p, d := normalizePlatforms(raw.Platforms, a.Expr)
 		c.Platforms, diags = p, append(diags, d...)
 	}
+	diags = append(diags, e.componentRouting(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentOutput(b, raw, &c)...)
 	deps := map[string]bool{}
 	for i, d := range raw.DependsOn {
@@ -77,6 +82,63 @@ func (e *evaluator) component(b *mergedBlock, defaultPlatforms []string) (Compon
 	c.Contexts = ctxs
 	c.DependsOn = sortedNames(deps)
 	return c, diags
+}
+
+// componentDefaults are the top-level attributes a component inherits unless it sets its own.
+type componentDefaults struct {
+	Platforms          []string
+	CacheFrom, CacheTo []string
+	// Builders are the builder blocks, decoded before the components, for the builder pin.
+	Builders []Builder
+}
+
+// componentRouting fills builder, cache_from and cache_to. A component's own cache list
+// replaces the default, as in bake (an empty list turns the default off). A pinned builder
+// must exist and, when it declares platforms, run every platform of the component: a pin
+// never falls back to another builder, so a mismatch could only fail at apply.
+func (e *evaluator) componentRouting(b *mergedBlock, raw componentBody, defaults componentDefaults, c *Component) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	c.CacheFrom, c.CacheTo = defaults.CacheFrom, defaults.CacheTo
+	for _, f := range []struct {
+		name   string
+		list   []string
+		export bool
+		dst    *[]string
+	}{{"cache_from", raw.CacheFrom, false, &c.CacheFrom}, {"cache_to", raw.CacheTo, true, &c.CacheTo}} {
+		if a := attr(b, f.name); a != nil && f.list != nil {
+			l, d := e.cacheList(a.AsHCLAttribute(), f.list, f.export)
+			*f.dst, diags = l, append(diags, d...)
+		}
+	}
+	a := attr(b, "builder")
+	if a == nil || raw.Builder == "" {
+		return diags
+	}
+	c.Builder = raw.Builder
+	i := slices.IndexFunc(defaults.Builders, func(bl Builder) bool { return bl.Name == raw.Builder })
+	if i < 0 {
+		names := map[string]bool{}
+		for _, bl := range defaults.Builders {
+			names[bl.Name] = true
+		}
+		detail := fmt.Sprintf("There is no builder block named %q; builder names one of the spec's builder blocks.", raw.Builder)
+		if s := suggest(raw.Builder, names); s != "" {
+			detail += fmt.Sprintf(" Did you mean %q?", s)
+		}
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undefined builder", Detail: detail, Subject: a.Expr.Range().Ptr()})
+	}
+	bl := defaults.Builders[i]
+	if len(bl.Platforms) == 0 {
+		return diags
+	}
+	for _, p := range c.Platforms {
+		if !slices.Contains(bl.Platforms, p) {
+			diags = append(diags, errorAt(a.Expr.Range(), "Builder cannot run the platform",
+				"component %q is pinned to builder %q, which declares platforms %s; %s is not among them. Pin another builder, or add the platform to the builder's platforms.",
+				c.Name, bl.Name, strings.Join(bl.Platforms, ", "), p))
+		}
+	}
+	return diags
 }
 
 // componentPaths resolves context and dockerfile and checks that they exist. The context

@@ -64,6 +64,21 @@ func TestLoadFull(t *testing.T) {
 	assert.Equal(t, "arm", s.Builders[0].Name, "sorted by name")
 	assert.Equal(t, []string{"linux/arm64"}, s.Builders[0].Platforms)
 	assert.Equal(t, "", s.Builders[1].Address, "local builder")
+	assert.Equal(t, 2, s.Builders[0].MaxParallel)
+	assert.True(t, s.Builders[0].Required)
+	assert.Equal(t, 0, s.Builders[1].MaxParallel, "unset: DefaultMaxParallel")
+	assert.False(t, s.Builders[1].Required)
+
+	assert.Equal(t, "local", app.Builder)
+	out := filepath.Join(abs, "../out/cache")
+	assert.Equal(t, []string{"type=local,src=" + out, "type=registry,ref=r.invalid:5000/team/cache:app"}, app.CacheFrom,
+		"the component's own list, normalized, the local directory absolute")
+	topTo := []string{"type=registry,image-manifest=true,mode=max,ref=r.invalid:5000/team/cache:app", "type=local,dest=" + out}
+	assert.Equal(t, topTo, app.CacheTo, "the top-level default")
+	assert.Equal(t, topTo, exp.CacheTo)
+	assert.Equal(t, []string{"type=registry,ref=r.invalid:5000/team/cache:app"}, exp.CacheFrom)
+	assert.Empty(t, s.Component("lib").CacheTo, "cache_to = [] replaces the default")
+	assert.Equal(t, "", exp.Builder)
 
 	require.NotNil(t, s.Proxy)
 	assert.Equal(t, "http://alice:s3cret@127.0.0.1:8888", s.Proxy.HTTPProxy, "the Spec keeps the secret")

@@ -116,9 +116,14 @@ func (e *evaluator) fill(doc *document, s *Spec) hcl.Diagnostics {
 		bl, d := e.builder(b)
 		s.Builders, diags = append(s.Builders, bl), append(diags, d...)
 	}
+	defaults := componentDefaults{Platforms: s.Platforms, Builders: s.Builders}
+	defaults.CacheFrom, d = e.topCache(doc.CacheFrom, false)
+	diags = append(diags, d...)
+	defaults.CacheTo, d = e.topCache(doc.CacheTo, true)
+	diags = append(diags, d...)
 	var comps []Component
 	for _, b := range doc.Blocks(blockComponent) {
-		c, d := e.component(b, s.Platforms)
+		c, d := e.component(b, defaults)
 		comps, diags = append(comps, c), append(diags, d...)
 	}
 	s.Components, d = orderComponents(comps)

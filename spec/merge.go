@@ -21,7 +21,7 @@ const (
 
 // rootSchema is everything allowed at the top level of a spec file.
 var rootSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "platforms"}},
+	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "cache_from"}, {Name: "cache_to"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVariable, LabelNames: []string{"name"}},
 		{Type: blockLocals},
@@ -55,8 +55,10 @@ func (b *mergedBlock) Name() string {
 // document is the merge of all spec files: the one place where "later wins" is decided.
 type document struct {
 	Platforms *hcl.Attribute
-	blocks    []*mergedBlock // in order of first appearance
-	index     map[string]*mergedBlock
+	// CacheFrom and CacheTo are the top-level defaults of the components' attributes.
+	CacheFrom, CacheTo *hcl.Attribute
+	blocks             []*mergedBlock // in order of first appearance
+	index              map[string]*mergedBlock
 }
 
 // Blocks returns the merged blocks of one type, sorted by name.
@@ -79,8 +81,10 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	for _, body := range bodies {
 		content, cdiags := body.Content(rootSchema)
 		diags = append(diags, cdiags...)
-		if a, ok := content.Attributes["platforms"]; ok {
-			doc.Platforms = a
+		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo} {
+			if a, ok := content.Attributes[name]; ok {
+				*dst = a
+			}
 		}
 		seen := map[string]hcl.Range{}   // block key -> first def in this file
 		locals := map[string]hcl.Range{} // local name -> first def in this file

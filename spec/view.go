@@ -41,17 +41,25 @@ type NormalizedRegistry struct {
 
 // NormalizedBuilder is one builder block.
 type NormalizedBuilder struct {
-	Address    string   `json:"address"`
-	CACert     string   `json:"ca_cert"`
-	Cert       string   `json:"cert"`
-	Key        string   `json:"key"`
-	Platforms  []string `json:"platforms"`
-	ServerName string   `json:"server_name"`
+	Address string `json:"address"`
+	CACert  string `json:"ca_cert"`
+	Cert    string `json:"cert"`
+	Key     string `json:"key"`
+	// MaxParallel is the effective limit: DefaultMaxParallel when the spec sets none.
+	MaxParallel int      `json:"max_parallel"`
+	Platforms   []string `json:"platforms"`
+	Required    bool     `json:"required"`
+	ServerName  string   `json:"server_name"`
 }
 
 // NormalizedComponent is one component with its defaults filled in.
 type NormalizedComponent struct {
-	Args       map[string]string `json:"args"`
+	Args    map[string]string `json:"args"`
+	Builder string            `json:"builder"`
+	// CacheFrom and CacheTo are the effective lists (the top-level default when the
+	// component sets none), normalized, local directories relative to the spec's.
+	CacheFrom  []string          `json:"cache_from"`
+	CacheTo    []string          `json:"cache_to"`
 	Context    string            `json:"context"`
 	Contexts   map[string]string `json:"contexts"`
 	DependsOn  []string          `json:"depends_on"`
@@ -95,8 +103,12 @@ func (s *Spec) Normalized() Normalized {
 			Mirrors: list(r.Mirrors), MirrorsOnly: r.MirrorsOnly}
 	}
 	for _, b := range s.Builders {
+		mp := b.MaxParallel
+		if mp == 0 {
+			mp = DefaultMaxParallel
+		}
 		n.Builders[b.Name] = NormalizedBuilder{Address: b.Address, CACert: s.rel(b.CACert), Cert: s.rel(b.Cert),
-			Key: s.rel(b.Key), Platforms: list(b.Platforms), ServerName: b.ServerName}
+			Key: s.rel(b.Key), MaxParallel: mp, Platforms: list(b.Platforms), Required: b.Required, ServerName: b.ServerName}
 	}
 	for _, c := range s.Components {
 		n.Components = append(n.Components, s.normalizedComponent(c))
@@ -106,7 +118,8 @@ func (s *Spec) Normalized() Normalized {
 
 func (s *Spec) normalizedComponent(c Component) NormalizedComponent {
 	nc := NormalizedComponent{
-		Args: dict(c.Args), Context: s.rel(c.Context), Contexts: map[string]string{},
+		Args: dict(c.Args), Builder: c.Builder, CacheFrom: s.RelCacheEntries(c.CacheFrom, false),
+		CacheTo: s.RelCacheEntries(c.CacheTo, true), Context: s.rel(c.Context), Contexts: map[string]string{},
 		DependsOn: list(c.DependsOn), Dockerfile: s.rel(c.Dockerfile), Labels: dict(c.Labels),
 		Name: c.Name, Output: c.Output, OutputPath: s.rel(c.OutputPath), Platforms: list(c.Platforms),
 		Tags: list(c.Tags), Target: c.Target,
@@ -122,6 +135,21 @@ func (s *Spec) normalizedComponent(c Component) NormalizedComponent {
 		}
 	}
 	return nc
+}
+
+// RelCacheEntries are cache_from (export false) or cache_to entries with their local
+// directories relative to s.Dir, slash-separated: how the plan and validate --json show
+// them, with no absolute path. Never nil.
+func (s *Spec) RelCacheEntries(entries []string, export bool) []string {
+	out := []string{}
+	for _, e := range entries {
+		r, err := CacheEntryPaths(e, export, s.rel)
+		if err != nil {
+			r = e // Load checked every entry: only a hand-made Spec gets here
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // rel makes an absolute path relative to s.Dir, with forward slashes; "" stays "".

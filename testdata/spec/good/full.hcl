@@ -26,6 +26,10 @@ locals {
 
 platforms = var.PLATFORMS
 
+# Defaults for every component that sets no cache_from / cache_to of its own.
+cache_from = ["type=registry,ref=${local.repo}/cache:app"]
+cache_to   = ["type=registry,ref=${local.repo}/cache:app,mode=max,image-manifest=true", "type=local,dest=../out/cache"]
+
 proxy {
   http_proxy  = "http://alice:s3cret@127.0.0.1:8888"
   https_proxy = "http://127.0.0.1:8888"
@@ -47,17 +51,20 @@ registry "r.invalid:5000" {
 builder "local" {}
 
 builder "arm" {
-  address     = "tcp://127.0.0.1:1234"
-  platforms   = ["linux/arm64"]
-  ca_cert     = "../certs/ca.pem"
-  cert        = "../certs/ca.pem"
-  key         = "../certs/ca.pem"
-  server_name = "buildkitd.internal"
+  address      = "tcp://127.0.0.1:1234"
+  platforms    = ["linux/arm64"]
+  ca_cert      = "../certs/ca.pem"
+  cert         = "../certs/ca.pem"
+  key          = "../certs/ca.pem"
+  server_name  = "buildkitd.internal"
+  max_parallel = 2
+  required     = true
 }
 
 component "lib" {
-  context = "../ctx/lib"
-  output  = "cache-only"
+  context  = "../ctx/lib"
+  output   = "cache-only"
+  cache_to = [] # replaces the default: no export
 }
 
 component "app" {
@@ -74,6 +81,8 @@ component "app" {
     alpine = "docker-image://docker.io/library/busybox:1.36"
   }
   depends_on = ["lib", component.export]
+  builder    = "local"
+  cache_from = ["type=local,src=../out/cache", "type=registry, ref=${local.repo}/cache:app"]
 }
 
 component "export" {

@@ -1,0 +1,3 @@
+builder "amd" {
+  max_parallel = 1.5
+}

@@ -1,0 +1,6 @@
+cache_from = [
+  "ref=r.invalid/c:a",
+]
+component "a" {
+  context = "../ctx/app"
+}
