@@ -26,7 +26,7 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd buildctl setup test test-short lint bench bench-apply bench-flaky fuzz demo demo-services \
+.PHONY: help build archc buildkitd buildctl setup test test-short lint bench bench-apply bench-flaky bench-farm fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets
@@ -99,6 +99,14 @@ bench-flaky: setup build ## archc apply vs buildctl under issue 9's faults: succ
 	$(GO) test -c -o $(BIN)/e2e.test ./e2e
 	cd e2e && ARCHC_BENCH=1 ARCHC_BENCH_K=$(FLAKY_K) ARCHC_FAULT_SEED=$(FLAKY_SEED) ARCHC_BENCH_OUT=$(BIN)/bench-flaky.txt \
 	  $(BIN)/e2e.test -test.run '^TestBenchFlaky$$' -test.count=1 -test.timeout $(TEST_TIMEOUT)
+
+# Two buildkitd nodes per platform against one, cold each time (new roots); FARM_ROUNDS runs of
+# each layout, alternating. The e2e test starts the nodes on loopback itself.
+FARM_ROUNDS   ?= 2
+bench-farm: setup build ## 20 components x 2 platforms (RUN sleep 2), 2 nodes per platform vs 1: wall-time ratio (goal <= 0.6)
+	ARCHC_BENCH=1 ARCHC_BENCH_ROUNDS=$(FARM_ROUNDS) ARCHC_BENCH_OUT=$(BIN)/bench-farm.txt \
+	  $(GO) test ./e2e -run '^TestBenchFarm$$' -v -count=1 -timeout $(TEST_TIMEOUT)
+	@cat $(BIN)/bench-farm.txt
 
 services-stop: ## stop the demo services
 	bash scripts/services.sh stop
