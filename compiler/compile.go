@@ -156,6 +156,9 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		Args:       c.buildArgs(comp),
 		Labels:     cloneMap(comp.Labels),
 		Outputs:    outputs(c.spec.Dir, comp),
+		CacheFrom:  cacheEntries(c.spec, comp.CacheFrom, false),
+		CacheTo:    cacheEntries(c.spec, comp.CacheTo, true),
+		Builders:   c.spec.BuilderCandidates(comp.Name, platforms.Format(p)),
 	}
 	named, imageCtx, err := c.namedContexts(ctx, comp, p, b)
 	if err != nil {
@@ -328,6 +331,15 @@ func outputs(dir string, comp *spec.Component) []Output {
 	default:
 		return []Output{{Type: comp.Output}}
 	}
+}
+
+// cacheEntries are a component's cache entries as the plan records them (local directories
+// relative to the spec's), nil for none.
+func cacheEntries(s *spec.Spec, entries []string, export bool) []string {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.RelCacheEntries(entries, export)
 }
 
 func cloneMap(m map[string]string) map[string]string {

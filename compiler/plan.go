@@ -43,6 +43,18 @@ func (sc Scrub) shown(s string) string {
 	return sc(s)
 }
 
+// shownList is l with every element as a view may print it; nil stays nil.
+func (sc Scrub) shownList(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[i] = sc.shown(v)
+	}
+	return out
+}
+
 // shownMap is m with every value as a view may print it.
 func (sc Scrub) shownMap(m map[string]string) map[string]string {
 	if m == nil || sc == nil {
@@ -96,6 +108,16 @@ type Build struct {
 	DependsOn []string
 	// Outputs say what apply does with the result.
 	Outputs []Output
+	// CacheFrom and CacheTo are the component's BuildKit cache imports and exports
+	// (cache_from, cache_to) in buildx's normalized CSV form, local directories relative to
+	// the spec's directory; nil for none. They do not change what is built, only where its
+	// layers may come from and go to.
+	CacheFrom []string
+	CacheTo   []string
+	// Builders are the builders the spec routes this build to, most preferred first
+	// (spec.BuilderCandidates): one for a pin, several when apply chooses by load and
+	// cache affinity among them. nil means the default local builder.
+	Builders []string
 
 	// Definition is the marshalled LLB, without proxy settings.
 	Definition *llb.Definition

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // dotView renders the plan as a Graphviz digraph: one cluster per component holding its
@@ -27,6 +28,9 @@ func (dotView) Plan(w io.Writer, p *Plan) error {
 		tw.printf("  subgraph cluster_%d {\n    label=%s;\n    style=rounded;\n", i, strconv.Quote(c))
 		for _, b := range byComp[c] {
 			label := fmt.Sprintf("%s\n%s\n%d ops", b.Platform, short(b.LLBDigest.String()), b.Ops)
+			if len(b.Builders) > 0 {
+				label += "\non " + strings.Join(b.Builders, " | ")
+			}
 			tw.printf("    %s [shape=box, label=%s];\n", strconv.Quote(b.ID), strconv.Quote(label))
 		}
 		tw.printf("  }\n")

@@ -39,6 +39,12 @@ type JSONBuild struct {
 	Contexts     []JSONContext `json:"contexts"`
 	DependsOn    []string      `json:"depends_on"`
 	Outputs      []JSONOutput  `json:"outputs"`
+	// CacheFrom and CacheTo are Build.CacheFrom and CacheTo; absent for none.
+	CacheFrom []string `json:"cache_from,omitempty"`
+	CacheTo   []string `json:"cache_to,omitempty"`
+	// Builders are the builders the build may go to (Build.Builders); absent when the
+	// spec has no builder block (archc's local builder).
+	Builders []string `json:"builders,omitempty"`
 }
 
 // JSONBase is one pinned base image.
@@ -91,6 +97,8 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 			Contexts:  make([]JSONContext, 0, len(b.Contexts)),
 			DependsOn: append([]string{}, b.DependsOn...),
 			Outputs:   make([]JSONOutput, 0, len(b.Outputs)),
+			CacheFrom: scrub.shownList(b.CacheFrom), CacheTo: scrub.shownList(b.CacheTo),
+			Builders: append([]string(nil), b.Builders...),
 		}
 		for _, x := range b.Bases {
 			jb.Bases = append(jb.Bases, JSONBase{Ref: x.Ref, Digest: x.Digest.String(), Platform: x.Platform, Host: x.Host, Resolved: x.Resolved})

@@ -52,6 +52,15 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 		for _, o := range b.Outputs {
 			tw.field("output", strings.TrimSpace(o.Type+" "+o.Name+o.Path))
 		}
+		for _, x := range b.CacheFrom {
+			tw.field("cache from", v.scrub.shown(x))
+		}
+		for _, x := range b.CacheTo {
+			tw.field("cache to", v.scrub.shown(x))
+		}
+		if r := routing(b.Builders); r != "" {
+			tw.field("builders", r)
+		}
 	}
 	if len(p.Warnings) > 0 {
 		tw.printf("\nWarnings:\n")
@@ -100,6 +109,18 @@ func summary(p *Plan) string {
 		s += fmt.Sprintf(", %d resolved now and not in the lock", len(resolved))
 	}
 	return s + "."
+}
+
+// routing is where a build may go, as the plan can tell without a daemon; "" for the
+// default local builder.
+func routing(builders []string) string {
+	switch len(builders) {
+	case 0:
+		return ""
+	case 1:
+		return builders[0]
+	}
+	return strings.Join(builders, ", ") + " (chosen at apply by load)"
 }
 
 func proxySummary(p *spec.Proxy) string {
