@@ -169,8 +169,8 @@ func testFarmKilled(t *testing.T, rig *farmRig) {
 	}
 }
 
-// farmComponents writes one amd64 component per name, each with its own step (so nothing
-// is shared between them or with other scenarios) followed by step.
+// farmComponents writes one component per name for platforms (an HCL list), each with its
+// own RUN (so nothing is shared between them or with other scenarios) ending with step.
 func farmComponents(push, repo string, names []string, platforms, step string) map[string]string {
 	var hcl strings.Builder
 	files := map[string]string{}
