@@ -383,6 +383,12 @@ var planFileTampers = []struct {
 	{"a field archc does not write, top level: builder", func(_ *testing.T, tr map[string]any) {
 		tr["builder"] = "tcp://evil.example:1234"
 	}, "builder: the plan file has it, the spec does not produce it"},
+	{"builders: a build routed to a builder the spec does not name", func(t *testing.T, tr map[string]any) {
+		fileBuildOf(t, tr, appARM)["builders"] = []any{"evil"}
+	}, "app (linux/arm64): builders: the plan file has it, the spec does not produce it"},
+	{"cache_from: an import the spec does not ask for", func(t *testing.T, tr map[string]any) {
+		fileBuildOf(t, tr, "base/linux/amd64")["cache_from"] = []any{"type=registry,ref=evil.example/cache"}
+	}, "base (linux/amd64): cache_from: the plan file has it, the spec does not produce it"},
 	{"proxy (shown only, never used)", func(_ *testing.T, tr map[string]any) {
 		tr["proxy"] = map[string]any{"http_proxy": "http://evil.example:3128"}
 	}, ""},
