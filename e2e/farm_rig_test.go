@@ -85,9 +85,30 @@ func newFarmNode(t *testing.T, bin, name, push string, platforms []string, tls *
 	}
 	t.Cleanup(func() {
 		n.stop(t)
+		unmountUnder(root)
 		_ = os.RemoveAll(root)
 	})
 	return n
+}
+
+// unmountUnder detaches what a killed daemon left mounted under root (its running steps'
+// overlays), so the root can be removed.
+func unmountUnder(root string) {
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(info), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], root+"/") {
+			points = append(points, f[4])
+		}
+	}
+	// Deepest first: a mount inside another goes before it.
+	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) })
+	for _, p := range points {
+		_ = syscall.Unmount(p, syscall.MNT_DETACH)
+	}
 }
 
 func freeLoopbackAddr(t *testing.T) string {
