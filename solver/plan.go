@@ -13,8 +13,9 @@ import (
 
 // JobsFromPlan groups a plan's builds into one Job per component, in the spec's
 // dependency order, with the spec's proxy added to every exec op (compiler.WithProxy),
-// the pinned bases read from archc's store (compiler.WithBaseStore, served by Bases) and
-// the plan's local contexts mapped to directories under the spec's directory.
+// the pinned bases read from archc's store (compiler.WithBaseStore, served by Bases), the
+// plan's local contexts mapped to directories under the spec's directory and its cache
+// imports and exports (cacheOptions).
 func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 	dirs := p.LocalDirs(s.Dir)
 	byComp := map[string]*Job{}
@@ -31,6 +32,14 @@ func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 			order = append(order, b.Component)
 			if err := setOutputs(j, b, s); err != nil {
 				return nil, err
+			}
+			// cache_from and cache_to are the component's: every platform has the same.
+			var err error
+			if j.CacheImports, err = cacheOptions(b.CacheFrom, false, s.Dir); err != nil {
+				return nil, fmt.Errorf("component %s: cache_from: %w", b.Component, err)
+			}
+			if j.CacheExports, err = cacheOptions(b.CacheTo, true, s.Dir); err != nil {
+				return nil, fmt.Errorf("component %s: cache_to: %w", b.Component, err)
 			}
 		}
 		def, err := compiler.WithProxy(b.Definition, s.Proxy)
