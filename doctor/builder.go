@@ -67,9 +67,10 @@ func onceProbe(e *env) func() []builderProbe {
 	})
 }
 
-// builderChecks returns, per builder, whether it answers (and its version), then whether
-// the workers cover the spec's platforms, then per local builder whether its running
-// config is what the spec renders.
+// builderChecks returns, per builder, whether it answers (and its version; a builder that
+// is down is judged as apply will, solver.Availability), then whether the workers cover
+// the spec's platforms, then per local builder whether its running config is what the
+// spec renders, then per builder what the run asks of it (probe, push).
 func (e *env) builderChecks() []Check {
 	var checks []Check
 	for _, b := range solver.LocalBuilders(e.s) {
@@ -83,6 +84,17 @@ func (e *env) builderChecks() []Check {
 	checks = append(checks, Check{Name: "platforms", Timeout: probeTimeout + time.Second, Run: e.platformsFinding})
 	for _, b := range solver.LocalBuilders(e.s) {
 		checks = append(checks, e.configCheck(b.Name))
+	}
+	// What the run asks of each node: read a pinned base and run its platforms (every
+	// node), write to the registries that need settings (a local node's config is the
+	// spec's rendering; a remote node's own is tested by writing).
+	for _, b := range solver.LocalBuilders(e.s) {
+		checks = append(checks, e.probeCheck(b.Name), e.pushConfigCheck(b.Name))
+	}
+	for _, b := range e.s.Builders {
+		if b.Address != "" {
+			checks = append(checks, e.probeCheck(b.Name), e.pushCheck(b.Name))
+		}
 	}
 	return checks
 }
@@ -116,8 +128,13 @@ func (e *env) builderCheck(name string) Check {
 			return Finding{Verdict: Fail, Checked: fmt.Sprintf("local buildkitd (pid %d) at %s", st.PID, st.Address), Cause: registry.Redact(st.Err.Error()),
 				Fix: "restart it: `archc builder down && archc builder up` (its log is buildkitd.log in the builder's state directory)"}
 		case st.Err != nil:
-			return Finding{Verdict: Fail, Checked: fmt.Sprintf("builder %q at %s", name, st.Address), Cause: registry.Redact(st.Err.Error()),
-				Fix: fmt.Sprintf("start buildkitd there, or fix builder %q { address } in the spec", name)}
+			probes, _ := await(ctx, e.probe)
+			v, then := e.downVerdict(e.farmOf(probes), name, st.Err)
+			fix := fmt.Sprintf("start buildkitd there, or fix builder %q { address } in the spec", name)
+			if v == Warn {
+				fix += "; until then the run goes on without it"
+			}
+			return Finding{Verdict: v, Checked: fmt.Sprintf("builder %q at %s", name, st.Address), Cause: registry.Redact(st.Err.Error() + "\n" + then), Fix: fix}
 		}
 		return Finding{Verdict: OK, Checked: fmt.Sprintf("%s answers: buildkitd %s, workers %s", st.Address, st.Version, strings.Join(st.Platforms, ", "))}
 	}}
@@ -152,36 +169,30 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 	case <-ctx.Done():
 		return Finding{Verdict: Warn, Checked: "platforms " + strings.Join(need, ", "), Cause: "not checked: the builders did not answer in time", Fix: "see the builder checks"}
 	}
-	var builders []*solver.Builder
-	var notes []string
-	for _, p := range probes {
-		b := &solver.Builder{Name: p.spec.Name, Address: p.status.Address, Local: p.local, Declared: p.spec.Platforms}
-		switch {
-		case p.up():
-			b.Workers = parsePlatforms(p.status.Platforms)
-		case p.local && !p.status.Running:
-			ws := e.hostPlatforms()
-			b.Workers = parsePlatforms(ws)
-			notes = append(notes, fmt.Sprintf("builder %s not running: expecting %s (this machine and binfmt_misc)", p.spec.Name, strings.Join(ws, ", ")))
-		default:
-			continue // the builder check reports it
-		}
-		builders = append(builders, b)
-	}
+	f := e.farmOf(probes)
 	checked := "platforms " + strings.Join(need, ", ")
-	if len(notes) > 0 {
-		checked += "; " + strings.Join(notes, "; ")
+	if len(f.notes) > 0 {
+		checked += "; " + strings.Join(f.notes, "; ")
 	}
-	if len(builders) == 0 {
+	if len(f.up) == 0 {
 		return Finding{Verdict: Fail, Checked: checked, Cause: "no builder answers", Fix: "see the builder checks"}
 	}
-	route, err := solver.Route(builders, need)
+	// Which builders may take each platform, and whether the run can go ahead without
+	// those that are down, is apply's own decision (solver.Availability).
+	warnings, err := solver.Availability(e.s, f.up, f.down, e.need())
 	if err != nil {
 		var ee *solver.EmulationError
 		if !errors.As(err, &ee) {
-			return Finding{Verdict: Fail, Checked: checked, Cause: err.Error(), Fix: "enable emulation (binfmt_misc + qemu-user-static) or add a native builder for the platform"}
+			return Finding{Verdict: Fail, Checked: checked, Cause: err.Error(), Fix: "see the builder checks; start the builder, or add one for the platform"}
 		}
 		return Finding{Verdict: Fail, Checked: checked, Cause: ee.Cause, Fix: "either\n- " + strings.Join(ee.Fixes, ";\n- or ")}
+	}
+	// The stages' own platforms are checked on the builder each platform goes to first.
+	route := map[string]*solver.Builder{}
+	for _, p := range need {
+		if names := e.candidateNames(f, p); len(names) > 0 {
+			route[p] = f.find(names[0])
+		}
 	}
 	needs, err := e.runNeeds(ctx)
 	if err != nil {
@@ -197,9 +208,24 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 	}
 	var parts []string
 	for _, p := range need {
-		parts = append(parts, p+" → "+route[p].Name)
+		parts = append(parts, p+" → "+strings.Join(e.candidateNames(f, p), " | "))
 	}
-	return Finding{Verdict: OK, Checked: checked + ": " + strings.Join(parts, ", ")}
+	checked += ": " + strings.Join(parts, ", ")
+	// Down builders have their own finding; the rest (emulation fallbacks, listed
+	// platforms the workers cannot run) is said here.
+	warnings = slices.DeleteFunc(warnings, func(w string) bool {
+		for n := range f.down {
+			if strings.HasPrefix(w, fmt.Sprintf("builder %q ", n)) {
+				return true
+			}
+		}
+		return false
+	})
+	if len(warnings) > 0 {
+		return Finding{Verdict: Warn, Checked: checked, Cause: strings.Join(warnings, "; "),
+			Fix: "add a native builder for the platform, or fix the builder block's platforms"}
+	}
+	return Finding{Verdict: OK, Checked: checked}
 }
 
 func parsePlatforms(ps []string) []ocispecs.Platform {
@@ -207,6 +233,25 @@ func parsePlatforms(ps []string) []ocispecs.Platform {
 	for _, s := range ps {
 		if p, err := platforms.Parse(s); err == nil {
 			out = append(out, platforms.Normalize(p))
+		}
+	}
+	return out
+}
+
+// candidateNames are the builders that may take platform p for some component, in
+// preference order (solver.Candidates), each once.
+func (e *env) candidateNames(f farm, p string) []string {
+	var out []string
+	need := e.need()
+	for _, comp := range sortedKeysOf(need) {
+		if !slices.Contains(need[comp], p) {
+			continue
+		}
+		cands, _ := solver.Candidates(e.s, f.up, comp, p)
+		for _, b := range cands {
+			if !slices.Contains(out, b.Name) {
+				out = append(out, b.Name)
+			}
 		}
 	}
 	return out

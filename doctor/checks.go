@@ -11,6 +11,7 @@ import (
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
@@ -56,6 +57,10 @@ type env struct {
 	probe func() []builderProbe
 	// reach is each mirror's health and each registry's reachability, asked once.
 	reach *reach
+	// jobs are apply's jobs from the offline compile (outputs, tags, cache entries), once.
+	jobs func() ([]*solver.Job, error)
+	// fetched downloads one pinned base into the cache once, for the builder probes.
+	fetched *fetches
 }
 
 // mirrorOf is a mirror and the registry it mirrors.
@@ -93,6 +98,8 @@ func newEnv(s *spec.Spec, o Options) *env {
 	}
 	e.probe = onceProbe(e)
 	e.reach = newReach(e)
+	e.jobs = jobsOnce(e)
+	e.fetched = &fetches{m: map[string]func() error{}}
 	return e
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 )
 
 // manifestAccept is what a HEAD of a manifest accepts, as BuildKit's resolver sends it.
@@ -71,6 +72,9 @@ func (e *env) mirrorImagesCheck(m mirrorOf) Check {
 	}}
 }
 
+// probeConcurrency bounds the manifest HEADs doctor sends one mirror at once.
+const probeConcurrency = 8
+
 // serveImages HEADs every manifest probe of m's registry on m.
 func (e *env) serveImages(ctx context.Context, m mirrorOf) served {
 	probes := e.manifestProbes(m.Registry.Host)
@@ -81,9 +85,25 @@ func (e *env) serveImages(ctx context.Context, m mirrorOf) served {
 		return sv
 	}
 	auth := docker.NewDockerAuthorizer(docker.WithAuthClient(c), docker.WithAuthCreds(e.creds))
-	for _, p := range probes {
-		u := fmt.Sprintf("%s://%s/v2%s/%s/manifests/%s?ns=%s", m.Scheme, m.Host, m.Path, p.repo, p.ref2, m.Registry.Host)
-		status, err := headManifest(ctx, c, auth, u)
+	// Concurrently, as apply resolves: one slow answer (a 429 with Retry-After) must not
+	// hold up every probe after it. The verdict reads them in probe order.
+	type answer struct {
+		status int
+		err    error
+	}
+	answers := make([]answer, len(probes))
+	var eg errgroup.Group
+	eg.SetLimit(probeConcurrency)
+	for i, p := range probes {
+		eg.Go(func() error {
+			u := fmt.Sprintf("%s://%s/v2%s/%s/manifests/%s?ns=%s", m.Scheme, m.Host, m.Path, p.repo, p.ref2, m.Registry.Host)
+			answers[i].status, answers[i].err = headManifest(ctx, c, auth, u)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	for i, p := range probes {
+		status, err := answers[i].status, answers[i].err
 		switch {
 		case err != nil:
 			sv.failed = fmt.Sprintf("HEAD %s (%s): %s", p.ref, p.what, netCause(err, ctx))

@@ -1,0 +1,220 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/util/resolver/config"
+	toml "github.com/pelletier/go-toml/v2"
+
+	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/solver"
+)
+
+// Why write probes push for real: a remote node's buildkitd.toml cannot be read through
+// BuildKit's API, and it alone decides how that node reaches a registry for a push or a
+// cache export (CA, and http/insecure where apply's entries do not say it themselves). A
+// push is the only faithful test, and the one place apply would otherwise fail after
+// building everything. It is kept small and harmless: only hosts whose spec block sets
+// http, insecure or ca (private registries, never a public one), one tiny image pushed by
+// digest (no tag) to REPO/archc-doctor-probe, the same digest on every run.
+
+// needsSettings reports whether the spec gives host settings a node must share: plain
+// HTTP, skipping TLS verification, or a CA.
+func (e *env) needsSettings(host string) bool {
+	c, ok := e.conf[host]
+	return ok && (c.PlainHTTP != nil || c.Insecure != nil || len(c.RootCAs) > 0)
+}
+
+// writeTargets are the write targets of jobs whose host needs settings, and the other
+// hosts written to (for the report).
+func (e *env) writeTargets(jobs []*solver.Job) (need []solver.WriteTarget, others []string, err error) {
+	ts, err := solver.WriteTargets(e.s, jobs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range ts {
+		if e.needsSettings(t.Host) {
+			need = append(need, t)
+		} else if !slices.Contains(others, t.Host) {
+			others = append(others, t.Host)
+		}
+	}
+	return need, others, nil
+}
+
+// pushCheck has a remote builder that answers write, to each registry host that needs
+// settings and that the builds the spec routes to it write to, what apply writes there (a
+// push, a registry cache export), redirected to a probe repository.
+func (e *env) pushCheck(name string) Check {
+	return Check{Name: "push " + name, Timeout: probeTimeout + solveTimeout + overstay, Run: func(ctx context.Context) Finding {
+		p, ok := e.findProbe(ctx, name)
+		if !ok {
+			return Finding{Verdict: Fail, Checked: "builder " + name, Cause: "no status before the deadline", Fix: "`archc builder status` shows what answers"}
+		}
+		where := fmt.Sprintf("builder %q at %s", name, p.status.Address)
+		if !p.up() {
+			return Finding{Verdict: Warn, Checked: where, Cause: "not probed: it does not answer", Fix: "see the builder check " + name}
+		}
+		jobs, err := e.jobs()
+		if err != nil {
+			return Finding{Verdict: Warn, Checked: where, Cause: "not probed: " + err.Error(), Fix: "fix the Dockerfile; `archc plan` reports the same"}
+		}
+		probes, _ := await(ctx, e.probe)
+		f := e.farmOf(probes)
+		r := e.routedTo(f, f.find(name))
+		jobs = slices.DeleteFunc(slices.Clone(jobs), func(j *solver.Job) bool { return !r.jobs[j.Component] })
+		targets, others, err := e.writeTargets(jobs)
+		if err != nil {
+			return Finding{Verdict: Fail, Checked: where, Cause: err.Error(), Fix: "fix the tag or cache ref in the spec"}
+		}
+		if len(targets) == 0 {
+			checked := where + ": writes to no registry whose block sets http, insecure or ca"
+			if len(others) > 0 {
+				checked += " (" + strings.Join(others, ", ") + " need no node settings: not probed)"
+			}
+			return Finding{Verdict: OK, Checked: checked}
+		}
+		return e.probeWrites(ctx, p, where, targets)
+	}}
+}
+
+// probeWrites runs one write probe per target, concurrently.
+func (e *env) probeWrites(ctx context.Context, p builderProbe, where string, targets []solver.WriteTarget) Finding {
+	auth, err := solver.NewAuth(e.s, io.Discard)
+	if err != nil {
+		return Finding{Verdict: Fail, Checked: where, Cause: err.Error(), Fix: "fix the spec's registry credentials"}
+	}
+	b, err := e.connect(ctx, p)
+	if err != nil {
+		return Finding{Verdict: Fail, Checked: where, Cause: "connect: " + registry.Redact(err.Error()), Fix: "see the builder check " + p.spec.Name}
+	}
+	defer b.Close()
+	found := make([]Finding, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			found[i] = e.probeWrite(ctx, b, where, t, []session.Attachable{auth})
+		}()
+	}
+	wg.Wait()
+	return fold(found)
+}
+
+func (e *env) probeWrite(ctx context.Context, b *solver.Builder, where string, t solver.WriteTarget, attach []session.Attachable) Finding {
+	what := "pushed a probe image by digest to " + t.Probe
+	if t.Kind == "cache" {
+		what = "exported a probe cache to " + t.Probe
+	}
+	tried := fmt.Sprintf("%s (as %s's %s to %s)", what, t.Component, t.Kind, t.Ref)
+	sctx, cancel := context.WithTimeout(ctx, solveTimeout)
+	defer cancel()
+	dgst, err := solver.ProbeWrite(sctx, b, t, attach)
+	if err == nil {
+		if dgst != "" {
+			tried += " → " + short(dgst)
+		}
+		return Finding{Verdict: OK, Checked: tried}
+	}
+	cause := registry.Redact(err.Error())
+	if sctx.Err() != nil {
+		cause = fmt.Sprintf("no result within %s: %s", solveTimeout, cause)
+	}
+	return Finding{Verdict: Fail, Checked: where + " " + tried, Cause: fmt.Sprintf("the node cannot write to %s: %s", t.Host, cause), Fix: e.nodeConfigFix(t.Host, cause)}
+}
+
+// nodeConfigFix says what a node's own buildkitd.toml needs to reach host as the spec says.
+func (e *env) nodeConfigFix(host, cause string) string {
+	block := e.hostBlock(host)
+	fix := fmt.Sprintf("a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n%s\nto it (a ca path is a file on the node: copy the spec's CA there), then restart buildkitd there", block)
+	switch {
+	case strings.Contains(cause, "401") || strings.Contains(cause, "403") || strings.Contains(cause, "denied") || strings.Contains(cause, "unauthorized"):
+		return fmt.Sprintf("the registry refused the credentials archc passes through the session: `docker login %s` on this machine, and check the account may push there; or %s", host, fix)
+	case strings.Contains(cause, "server gave HTTP response to HTTPS client"):
+		return fmt.Sprintf("%s speaks plain HTTP and the node tried https: %s", host, fix)
+	case strings.Contains(cause, "HTTP request to an HTTPS server"):
+		return fmt.Sprintf("%s speaks https and the node tried plain HTTP: %s", host, fix)
+	case strings.Contains(cause, "x509") || strings.Contains(cause, "certificate"):
+		return fmt.Sprintf("the node does not trust %s's certificate: %s", host, fix)
+	}
+	return fix
+}
+
+// hostBlock is the [registry."host"] block the spec renders for host (solver.LocalConfig,
+// the local builder's own), as a node's buildkitd.toml should carry it.
+func (e *env) hostBlock(host string) string {
+	c := e.conf[host]
+	var b strings.Builder
+	fmt.Fprintf(&b, "  [registry.%q]\n", host)
+	if c.PlainHTTP != nil {
+		fmt.Fprintf(&b, "    http = %t\n", *c.PlainHTTP)
+	}
+	if c.Insecure != nil {
+		fmt.Fprintf(&b, "    insecure = %t\n", *c.Insecure)
+	}
+	if len(c.RootCAs) > 0 {
+		fmt.Fprintf(&b, "    ca = [%s]\n", quoteList(c.RootCAs))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// pushConfigCheck checks that a local builder's rendered buildkitd.toml (what archc starts
+// it with, solver.LocalConfig) carries, for every host the run pushes or exports cache to
+// that needs settings, the spec's http, insecure and ca. Whether the running daemon has
+// that config is the builder-config check's.
+func (e *env) pushConfigCheck(name string) Check {
+	return Check{Name: "push-config " + name, Run: func(ctx context.Context) Finding {
+		jobs, err := e.jobs()
+		if err != nil {
+			return Finding{Verdict: Warn, Checked: "the registries the run writes to", Cause: "not checked: " + err.Error(), Fix: "fix the Dockerfile; `archc plan` reports the same"}
+		}
+		targets, others, err := e.writeTargets(jobs)
+		if err != nil {
+			return Finding{Verdict: Fail, Checked: "the registries the run writes to", Cause: err.Error(), Fix: "fix the tag or cache ref in the spec"}
+		}
+		if len(targets) == 0 {
+			checked := "writes to no registry whose block sets http, insecure or ca"
+			if len(others) > 0 {
+				checked += " (" + strings.Join(others, ", ") + ")"
+			}
+			return Finding{Verdict: OK, Checked: checked}
+		}
+		rendered, _, err := solver.LocalConfig(e.s)
+		if err != nil {
+			return Finding{Verdict: Fail, Checked: "buildkitd.toml rendered from the spec", Cause: err.Error(), Fix: "fix the spec's registry blocks"}
+		}
+		var doc struct {
+			Registry map[string]config.RegistryConfig `toml:"registry"`
+		}
+		if err := toml.Unmarshal(rendered, &doc); err != nil {
+			return Finding{Verdict: Fail, Checked: "buildkitd.toml rendered from the spec", Cause: err.Error(), Fix: "report this as an archc bug"}
+		}
+		var hosts, missing []string
+		for _, t := range targets {
+			if slices.Contains(hosts, t.Host) {
+				continue
+			}
+			hosts = append(hosts, t.Host)
+			if !sameSettings(doc.Registry[t.Host], e.conf[t.Host]) {
+				missing = append(missing, e.hostBlock(t.Host))
+			}
+		}
+		checked := "buildkitd.toml rendered from the spec has the settings of " + strings.Join(hosts, ", ")
+		if len(missing) > 0 {
+			return Finding{Verdict: Fail, Checked: checked, Cause: "it lacks\n" + strings.Join(missing, "\n"), Fix: "report this as an archc bug (`archc builder config` prints the rendering)"}
+		}
+		return Finding{Verdict: OK, Checked: checked}
+	}}
+}
+
+func sameSettings(got, want config.RegistryConfig) bool {
+	eq := func(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return eq(got.PlainHTTP, want.PlainHTTP) && eq(got.Insecure, want.Insecure) && slices.Equal(got.RootCAs, want.RootCAs)
+}
