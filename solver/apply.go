@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/moby/buildkit/session"
@@ -34,9 +33,9 @@ type ApplyOptions struct {
 	Fetcher BaseFetcher
 }
 
-// Apply builds a plan: builders (Connect), platforms routed
-// to builders (no build starts when one cannot run its platform or the build platform its
-// stages need), phase 1 downloads every distinct base into archc's content cache (the
+// Apply builds a plan: builders (Connect; those down are skipped with a warning unless
+// required, see Availability), no build starts when a platform, or the build platform
+// its stages need, has no builder left, phase 1 downloads every distinct base into archc's content cache (the
 // builders read them from there, see Bases), phase 2 solves the component DAG. It returns
 // one Result per component.
 func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) ([]Result, error) {
@@ -47,7 +46,7 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err != nil {
 		return nil, err
 	}
-	builders, err := Connect(ctx, s, ConnectOptions{Out: o.Out})
+	builders, down, err := Connect(ctx, s, ConnectOptions{Out: o.Out})
 	if err != nil {
 		return nil, err
 	}
@@ -56,21 +55,25 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 			b.Close()
 		}
 	}()
-	var plats []string
+	need := map[string][]string{}
 	for _, j := range jobs {
-		for _, pl := range j.Platforms() {
-			if !slices.Contains(plats, pl) {
-				plats = append(plats, pl)
-			}
-		}
+		need[j.Component] = j.Platforms()
 	}
-	route, err := Route(builders, plats)
+	warnings, err := Availability(s, builders, down, need)
+	for _, w := range warnings {
+		fmt.Fprintf(o.Out, "warning: %s\n", spec.SafeLine(spec.RedactText(w)))
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckRunPlatforms(route, jobs); err != nil {
+	if err := checkCandidates(Farm{Spec: s, Builders: builders}, jobs); err != nil {
 		return nil, err
 	}
+	affPath, err := AffinityPath()
+	if err != nil {
+		return nil, err
+	}
+	affinity := LoadAffinity(affPath, s)
 	auth, err := NewAuth(s, o.Out)
 	if err != nil {
 		return nil, err
@@ -102,9 +105,14 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		prog.Close()
 		return nil, err
 	}
-	results, runErr := Run(ctx, route, jobs, RunOptions{
+	readIndex, err := NewIndexReader(s, auth.HostCredentials)
+	if err != nil {
+		prog.Close()
+		return nil, err
+	}
+	results, runErr := Run(ctx, Farm{Spec: s, Builders: builders, Affinity: affinity}, jobs, RunOptions{
 		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
-		PushIndex: pushIndex, Bases: bases,
+		PushIndex: pushIndex, ReadIndex: readIndex, Bases: bases,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintln(o.Out, spec.SafeText(mask(fmt.Sprintf(format, args...))))
 		},
@@ -113,6 +121,9 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		runErr = fmt.Errorf("progress display: %w", err)
 	}
 	timing(o.Out, "phase 2: %d components in %s", len(jobs), time.Since(start))
+	if err := affinity.Save(); err != nil {
+		fmt.Fprintf(o.Out, "warning: %s\n", spec.SafeLine(err.Error()))
+	}
 	return results, maskError(runErr, mask)
 }
 

@@ -139,7 +139,7 @@ func dial(ctx context.Context, address string, timeout time.Duration, opts ...cl
 // dial-stdio`, buildctl on the remote PATH; a path names the remote socket).
 func ConnectRemote(ctx context.Context, sb spec.Builder, timeout time.Duration) (*Builder, error) {
 	if timeout == 0 {
-		timeout = 10 * time.Second
+		timeout = 5 * time.Second
 	}
 	b, err := dial(ctx, sb.Address, timeout, remoteTLSOpts(sb)...)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 type ConnectOptions struct {
 	// Out receives one line per daemon start or restart.
 	Out io.Writer
+	// Timeout bounds each remote builder's connection and worker listing (0: 5s).
+	Timeout time.Duration
 }
 
 // LocalBuilders returns the spec's builder blocks archc manages (no address); a spec
@@ -58,25 +60,24 @@ func DaemonConfigDigest(s *spec.Spec) (string, error) {
 	return ConfigDigest(config, env), nil
 }
 
-// Connect starts or reuses the spec's local builders and connects its remote ones. A
-// local builder's config is the spec's, whatever this run's mirror check found: builders
-// read bases from archc (Bases), never through a mirror, so a mirror that is down for a
-// while is no reason to restart one.
-func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, error) {
+// Connect starts or reuses the spec's local builders and connects its remote ones, all
+// remote ones at once, each within o.Timeout. A local builder's config is the spec's,
+// whatever this run's mirror check found: builders read bases from archc (Bases), never
+// through a mirror, so a mirror that is down for a while is no reason to restart one.
+//
+// A remote builder that does not answer is not an error here: it is in down, with why,
+// for Availability to decide whether the run can go ahead without it. A local builder
+// that cannot be started is an error (archc manages it: something is wrong on this
+// machine).
+func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) (up []*Builder, down map[string]error, err error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	var builders []*Builder
-	closeAll := func() {
-		for _, b := range builders {
-			b.Close()
-		}
-	}
 	config, env, err := LocalConfig(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	builders, err = ensureLocals(LocalBuilders(s), func(lb spec.Builder) (*Builder, error) {
+	locals, err := ensureLocals(LocalBuilders(s), func(lb spec.Builder) (*Builder, error) {
 		b, err := EnsureLocal(ctx, LocalOptions{Name: lb.Name, Config: config, Env: env, Out: o.Out})
 		if err != nil {
 			return nil, err
@@ -85,20 +86,40 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) ([]*Builder, e
 		return b, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, sb := range s.Builders {
+	remotes := make([]*Builder, len(s.Builders))
+	errs := make([]error, len(s.Builders))
+	var wg sync.WaitGroup
+	for i, sb := range s.Builders {
 		if sb.Address == "" {
 			continue
 		}
-		b, err := ConnectRemote(ctx, sb, 0)
-		if err != nil {
-			closeAll()
-			return nil, err
-		}
-		builders = append(builders, b)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			remotes[i], errs[i] = ConnectRemote(ctx, sb, o.Timeout)
+		}()
 	}
-	return builders, nil
+	wg.Wait()
+	// Spec order (builders are sorted by name), locals first when there are no blocks.
+	down = map[string]error{}
+	li := 0
+	for i, sb := range s.Builders {
+		switch {
+		case sb.Address == "":
+			up = append(up, locals[li])
+			li++
+		case errs[i] != nil:
+			down[sb.Name] = errs[i]
+		default:
+			up = append(up, remotes[i])
+		}
+	}
+	if len(s.Builders) == 0 {
+		up = locals
+	}
+	return up, down, nil
 }
 
 // ensureLocals calls ensure for each local builder in name order and returns the builders

@@ -1,6 +1,7 @@
 package solver
 
 import (
+	"slices"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -57,18 +58,56 @@ func (j *Job) Platforms() []string {
 type Result struct {
 	Component string
 	Platforms []string
-	// Builders names the builder of each platform, in Platforms' order.
+	// Builders names the builder of each platform, in Platforms' order (the last one it
+	// ran on; "" when it never started).
 	Builders []string
+	// Output is the job's output kind (spec.Output*).
+	Output string
+	// Tags are the tags the component's image went under (registry output, on success).
+	Tags []string
 	// Digest is what was exported: the index (or manifest) digest for registry and oci
 	// outputs; "" otherwise.
 	Digest string
-	// Duration is the wall time of the solve.
+	// Duration is the wall time of the component, from its first solve to its last.
 	Duration time.Duration
 	// Steps and CachedSteps count the completed vertices and those served from cache.
 	Steps, CachedSteps int
 	// Err is the failure; Skipped means a dependency failed or the run was cancelled first.
 	Err     error
 	Skipped bool
+	// Builds are the platform builds, in Platforms' order.
+	Builds []BuildResult
+}
+
+// Statuses of a BuildResult.
+const (
+	StatusBuilt     = "built"
+	StatusCached    = "cached"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+	StatusSkipped   = "skipped"
+)
+
+// BuildResult is the outcome of one platform build of a component.
+type BuildResult struct {
+	Platform string
+	// Builder ran the build (its last attempt); "" when it never started.
+	Builder string
+	// Status is one of Status*.
+	Status string
+	// Steps and CachedSteps count this platform's completed exec and file steps and those
+	// served from cache (a step shared by platforms counts for each).
+	Steps, CachedSteps int
+	// Duration is the wall time of this platform's solves (re-runs included).
+	Duration time.Duration
+	// Digest is the platform's image manifest digest, when known (registry and oci
+	// outputs).
+	Digest string
+	// Lost names the builders that went away while they ran this build; it was re-run
+	// on the next one.
+	Lost []string
+	// Err is why it failed, was cancelled or skipped.
+	Err error
 }
 
 // State is "cached" when every step came from the cache (and there was one), else "built" (or "failed",
@@ -84,4 +123,20 @@ func (r *Result) State() string {
 	default:
 		return "built"
 	}
+}
+
+// countsFor returns the completed steps of one platform's definition and those cached.
+func (t *tracker) countsFor(platform string) (steps, cached int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for d := range t.done {
+		if !t.steps[d] || !slices.Contains(t.plats[d], platform) {
+			continue
+		}
+		steps++
+		if t.cached[d] {
+			cached++
+		}
+	}
+	return steps, cached
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/moby/buildkit/session"
 	"golang.org/x/sync/errgroup"
@@ -26,22 +25,28 @@ type RunOptions struct {
 	Progress *Progress
 	// PushIndex assembles registry outputs whose platforms span builders.
 	PushIndex IndexPusher
-	// Logf hears retries of failed pushes (nil: silent).
+	// ReadIndex reads back the index of a multi-platform registry output solved on one
+	// builder, for its platforms' manifest digests (nil: they are left out).
+	ReadIndex IndexReader
+	// Logf hears retries of failed pushes and builds re-run after their builder went
+	// away (nil: silent).
 	Logf func(format string, args ...any)
 	// Bases serves the pinned base images from archc's content cache (nil: the daemon
 	// pulls them itself; tests only).
 	Bases *Bases
 }
 
-// Run solves jobs in dependency order, independent ones in parallel, each on the
-// builders route assigns to its platforms. It returns one Result per job, in jobs' order,
+// Run solves jobs in dependency order, independent ones in parallel, each platform build
+// on a builder the farm's scheduler picks (Candidates, max_parallel, affinity), re-run on
+// another one when its builder goes away. It returns one Result per job, in jobs' order,
 // and an error when any job failed or was skipped.
-func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOptions) ([]Result, error) {
+func Run(ctx context.Context, farm Farm, jobs []*Job, opts RunOptions) ([]Result, error) {
 	if opts.Parallel <= 0 {
 		opts.Parallel = 4
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	sched := newScheduler(farm)
 
 	results := make([]Result, len(jobs))
 	done := make(map[string]chan struct{}, len(jobs))
@@ -56,7 +61,7 @@ func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOp
 		eg.Go(func() error {
 			defer close(done[j.Component])
 			r := &results[i]
-			r.Component, r.Platforms = j.Component, j.Platforms()
+			r.Component, r.Platforms, r.Output = j.Component, j.Platforms(), j.Output
 			for _, dep := range j.DependsOn {
 				ch, ok := done[dep]
 				if !ok {
@@ -64,7 +69,7 @@ func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOp
 				}
 				<-ch
 				if d := results[index[dep]]; d.Err != nil || d.Skipped {
-					r.Skipped, r.Err = true, fmt.Errorf("component %s: not built because %s failed", j.Component, dep)
+					skip(r, j, fmt.Errorf("component %s: not built because %s failed", j.Component, dep))
 					return nil
 				}
 			}
@@ -76,10 +81,10 @@ func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOp
 			// Checked apart from the select, which picks at random when both are ready: the
 			// slot a cancelled solve frees must not start another.
 			if ctx.Err() != nil {
-				r.Skipped, r.Err = true, fmt.Errorf("component %s: cancelled before it started", j.Component)
+				skip(r, j, fmt.Errorf("component %s: cancelled before it started", j.Component))
 				return nil
 			}
-			runJob(ctx, route, j, opts, r)
+			(&jobRun{sched: sched, job: j, opts: opts, res: r}).run(ctx)
 			if r.Err != nil && !opts.KeepGoing {
 				cancel()
 			}
@@ -103,42 +108,13 @@ func Run(ctx context.Context, route map[string]*Builder, jobs []*Job, opts RunOp
 	return results, errors.Join(errs...)
 }
 
-// runJob solves one job, split by builder when its platforms live on several.
-func runJob(ctx context.Context, route map[string]*Builder, j *Job, opts RunOptions, r *Result) {
-	start := time.Now()
-	defer func() { r.Duration = time.Since(start) }()
-	groups, order := splitByBuilder(route, j)
-	for _, p := range r.Platforms {
-		r.Builders = append(r.Builders, route[p].Name)
+// skip marks a job that never started and each of its platform builds.
+func skip(r *Result, j *Job, err error) {
+	r.Skipped, r.Err = true, err
+	for _, p := range j.Platforms() {
+		r.Builds = append(r.Builds, BuildResult{Platform: p, Status: StatusSkipped, Err: err})
+		r.Builders = append(r.Builders, "")
 	}
-	t := newTracker(j, j.Builds)
-	defer func() { r.Steps, r.CachedSteps = t.counts() }()
-	if len(order) == 1 {
-		b := order[0]
-		ex, err := exports(j)
-		if err != nil {
-			r.Err = err
-			return
-		}
-		var dgst string
-		err = retryPush(ctx, j, opts, func() error {
-			var err error
-			dgst, err = solveOn(ctx, b, j, groups[b], ex, opts, t)
-			return err
-		})
-		if err != nil {
-			r.Err = failure(ctx, j, b, t, err)
-			return
-		}
-		r.Digest = dgst
-		return
-	}
-	dgst, err := solveSplit(ctx, j, groups, order, opts, t)
-	if err != nil {
-		r.Err = err
-		return
-	}
-	r.Digest = dgst
 }
 
 // retryPush runs solve again when its push failed for a reason worth retrying (a 503 from
@@ -162,18 +138,4 @@ func failure(ctx context.Context, j *Job, b *Builder, t *tracker, err error) err
 		return fmt.Errorf("component %s: cancelled: %w", j.Component, context.Cause(ctx))
 	}
 	return buildError(j, b, t, err)
-}
-
-// splitByBuilder groups a job's platform builds by their builder, in first-use order.
-func splitByBuilder(route map[string]*Builder, j *Job) (map[*Builder][]PlatformBuild, []*Builder) {
-	groups := map[*Builder][]PlatformBuild{}
-	var order []*Builder
-	for _, pb := range j.Builds {
-		b := route[pb.Platform]
-		if _, ok := groups[b]; !ok {
-			order = append(order, b)
-		}
-		groups[b] = append(groups[b], pb)
-	}
-	return groups, order
 }

@@ -2,25 +2,34 @@ package solver
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/archc-dev/archc/spec"
 )
 
-// fakeDaemon stands in for buildkitd behind the Daemon seam. Each job pushes one tag, its
-// component's name, which tells the fake whose build it runs; solve decides the outcome.
+// fakeDaemon stands in for buildkitd behind the Daemon seam. Each job pushes one tag
+// named after its component ("c" or "reg.test/c:v1"), which tells the fake whose build it
+// runs; solve decides the outcome (or farmSolve, which also hears the node's name and the
+// platforms asked for).
 type fakeDaemon struct {
-	solve func(ctx context.Context, component string) error
+	node      string
+	solve     func(ctx context.Context, component string) error
+	farmSolve func(ctx context.Context, node, component string, platforms []string) error
 
 	mu     sync.Mutex
 	events []string // "start X", "end X"
@@ -28,14 +37,32 @@ type fakeDaemon struct {
 
 func (f *fakeDaemon) Build(ctx context.Context, opt client.SolveOpt, _ string, _ gateway.BuildFunc, statusChan chan *client.SolveStatus) (*client.SolveResponse, error) {
 	defer close(statusChan) // as client.Build does
-	name := opt.Exports[0].Attrs["name"]
+	name := fakeComponent(opt.Exports[0].Attrs["name"])
+	plats := strings.Split(opt.FrontendAttrs["platform"], ",")
 	f.record("start " + name)
-	err := f.solve(ctx, name)
+	var err error
+	if f.farmSolve != nil {
+		err = f.farmSolve(ctx, f.node, name, plats)
+	} else {
+		err = f.solve(ctx, name)
+	}
 	f.record("end " + name)
 	if err != nil {
 		return nil, err
 	}
-	return &client.SolveResponse{ExporterResponse: map[string]string{exptypes.ExporterImageDigestKey: "sha256:" + name}}, nil
+	desc, _ := json.Marshal(ocispecs.Descriptor{MediaType: ocispecs.MediaTypeImageManifest, Digest: digest.FromString(name + " " + strings.Join(plats, ","))})
+	return &client.SolveResponse{ExporterResponse: map[string]string{
+		exptypes.ExporterImageDigestKey:     "sha256:" + name,
+		exptypes.ExporterImageDescriptorKey: base64.StdEncoding.EncodeToString(desc),
+	}}, nil
+}
+
+// fakeComponent is the component a fake solve's image name is for.
+func fakeComponent(name string) string {
+	name, _, _ = strings.Cut(name, ",")
+	name = name[strings.LastIndex(name, "/")+1:]
+	name, _, _ = strings.Cut(name, ":")
+	return name
 }
 
 func (f *fakeDaemon) Info(context.Context) (*client.Info, error) { return &client.Info{}, nil }
@@ -65,7 +92,7 @@ func runFake(ctx context.Context, t *testing.T, f *fakeDaemon, opts RunOptions, 
 	prog, err := NewProgress(ctx, io.Discard, "quiet")
 	require.NoError(t, err)
 	opts.Progress = prog
-	results, runErr := Run(ctx, map[string]*Builder{"linux/amd64": b}, jobs, opts)
+	results, runErr := Run(ctx, Farm{Builders: []*Builder{b}}, jobs, opts)
 	require.NoError(t, prog.Close())
 	require.Len(t, results, len(jobs))
 	out := map[string]*Result{}

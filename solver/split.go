@@ -5,10 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
@@ -19,7 +19,6 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
@@ -28,69 +27,38 @@ import (
 // IndexPusher pushes an index of manifests already pushed by digest under every tag.
 type IndexPusher func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error)
 
-// solveSplit builds a component whose platforms live on different builders. BuildKit
-// cannot write one index across daemons, so each platform is solved on its own builder
-// (registry outputs: pushed by digest), then archc pushes the index itself under every
-// tag. local and oci outputs get one subdirectory / tarball per platform.
-func solveSplit(ctx context.Context, j *Job, groups map[*Builder][]PlatformBuild, order []*Builder, opts RunOptions, t *tracker) (string, error) {
-	if j.Output == spec.OutputRegistry && opts.PushIndex == nil {
-		return "", fmt.Errorf("component %s: platforms span builders but no index pusher is configured", j.Component)
-	}
-	var (
-		mu    sync.Mutex
-		descs = make([]ocispecs.Descriptor, len(j.Builds))
-	)
-	pos := map[string]int{}
-	for i, b := range j.Builds {
-		pos[b.Platform] = i
-	}
+// solvePlatform solves one platform of a component whose platforms live on different
+// builders. BuildKit cannot write one index across daemons, so each platform is solved on
+// its own builder (registry outputs: pushed by digest, and archc pushes the index under
+// every tag itself, see IndexPusher); local and oci outputs get one subdirectory /
+// tarball per platform. It returns the pushed manifest (registry outputs only).
+func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, opts RunOptions, t *tracker) (ocispecs.Descriptor, error) {
 	mounts, err := localMounts(j)
 	if err != nil {
-		return "", err
+		return ocispecs.Descriptor{}, err
 	}
-	eg, gctx := errgroup.WithContext(ctx)
-	for _, b := range order {
-		for _, pb := range groups[b] {
-			eg.Go(func() error {
-				ex, err := splitExports(j, pb.Platform)
-				if err != nil {
-					return err
-				}
-				var resp *client.SolveResponse
-				err = retryPush(gctx, j, opts, func() error {
-					var err error
-					resp, err = b.Client.Build(gctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: j.CacheImports, CacheExports: j.CacheExports}),
-						"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
-					return err
-				})
-				if err != nil {
-					return failure(gctx, j, b, t, &PlatformError{Platform: pb.Platform, Err: err})
-				}
-				if j.Output != spec.OutputRegistry {
-					return nil
-				}
-				d, err := exportedDescriptor(resp.ExporterResponse, pb.Platform)
-				if err != nil {
-					return fmt.Errorf("component %s (%s): %w", j.Component, pb.Platform, err)
-				}
-				mu.Lock()
-				descs[pos[pb.Platform]] = d
-				mu.Unlock()
-				return nil
-			})
-		}
+	ex, err := splitExports(j, pb.Platform)
+	if err != nil {
+		return ocispecs.Descriptor{}, err
 	}
-	if err := eg.Wait(); err != nil {
-		return "", err
+	var resp *client.SolveResponse
+	err = retryPush(ctx, j, opts, func() error {
+		var err error
+		resp, err = b.Client.Build(ctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: j.CacheImports, CacheExports: j.CacheExports}),
+			"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
+		return err
+	})
+	if err != nil {
+		return ocispecs.Descriptor{}, &PlatformError{Platform: pb.Platform, Err: err}
 	}
 	if j.Output != spec.OutputRegistry {
-		return "", nil
+		return ocispecs.Descriptor{}, nil
 	}
-	d, err := opts.PushIndex(ctx, j.Tags, descs)
+	d, err := exportedDescriptor(resp.ExporterResponse, pb.Platform)
 	if err != nil {
-		return "", fmt.Errorf("component %s: push index: %w", j.Component, err)
+		return d, fmt.Errorf("component %s (%s): %w", j.Component, pb.Platform, err)
 	}
-	return d.String(), nil
+	return d, nil
 }
 
 // splitExports is the export of one platform of a split job.
@@ -199,4 +167,55 @@ func pushManifest(ctx context.Context, r remotes.Resolver, tag string, desc ocis
 		return err
 	}
 	return w.Commit(ctx, desc.Size, desc.Digest)
+}
+
+// IndexReader reads the manifests an index lists, by the index's digest in ref's
+// repository.
+type IndexReader func(ctx context.Context, ref, dgst string) ([]ocispecs.Descriptor, error)
+
+// maxIndexSize bounds an index read back from a registry.
+const maxIndexSize = 4 << 20
+
+// NewIndexReader reads indexes with archc's own client (registry.PushHosts), as
+// NewIndexPusher pushes them.
+func NewIndexReader(s *spec.Spec, creds func(host string) (string, string, error)) (IndexReader, error) {
+	hosts, err := registry.PushHosts(s, creds)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, ref, dgst string) ([]ocispecs.Descriptor, error) {
+		named, err := reference.ParseNormalizedNamed(ref)
+		if err != nil {
+			return nil, err
+		}
+		r := docker.NewResolver(docker.ResolverOptions{Hosts: hosts})
+		name, desc, err := r.Resolve(ctx, named.Name()+"@"+dgst)
+		if err != nil {
+			return nil, err
+		}
+		if desc.Size > maxIndexSize {
+			return nil, fmt.Errorf("index %s is %d bytes, more than %d", dgst, desc.Size, maxIndexSize)
+		}
+		f, err := r.Fetcher(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		rc, err := f.Fetch(ctx, desc)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		dt, err := io.ReadAll(io.LimitReader(rc, maxIndexSize))
+		if err != nil {
+			return nil, err
+		}
+		if digest.FromBytes(dt).String() != dgst {
+			return nil, fmt.Errorf("index %s: the registry sent other content", dgst)
+		}
+		var idx ocispecs.Index
+		if err := json.Unmarshal(dt, &idx); err != nil {
+			return nil, fmt.Errorf("decode index %s: %w", dgst, err)
+		}
+		return idx.Manifests, nil
+	}, nil
 }

@@ -2,6 +2,7 @@ package solver
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 
@@ -12,9 +13,9 @@ import (
 	"github.com/archc-dev/archc/spec"
 )
 
-// TestSolveSplitNamesAMissingContext: a split job whose context cannot be opened fails
-// with the context named, before any builder is asked to solve without its files.
-func TestSolveSplitNamesAMissingContext(t *testing.T) {
+// TestSplitNamesAMissingContext: a job whose context cannot be opened fails with the
+// context named, before any builder is asked to solve without its files.
+func TestSplitNamesAMissingContext(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "gone")
 	j := &Job{
@@ -26,8 +27,12 @@ func TestSolveSplitNamesAMissingContext(t *testing.T) {
 	// No client: a solve attempt would panic instead of failing.
 	amd := &Builder{Name: "amd", Workers: []ocispecs.Platform{plat("amd64")}}
 	arm := &Builder{Name: "arm", Workers: []ocispecs.Platform{plat("arm64")}}
-	groups := map[*Builder][]PlatformBuild{amd: j.Builds[:1], arm: j.Builds[1:]}
-	_, err := solveSplit(context.Background(), j, groups, []*Builder{amd, arm}, RunOptions{}, newTracker(j, j.Builds))
+	prog, err := NewProgress(context.Background(), io.Discard, "quiet")
+	require.NoError(t, err)
+	res, err := Run(context.Background(), Farm{Builders: []*Builder{amd, arm}}, []*Job{j}, RunOptions{Progress: prog})
+	require.NoError(t, prog.Close())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "component app: open context "+missing)
+	assert.Equal(t, StatusFailed, res[0].Builds[0].Status)
+	assert.Equal(t, StatusFailed, res[0].Builds[1].Status)
 }

@@ -10,42 +10,61 @@ import (
 	"github.com/archc-dev/archc/spec"
 )
 
-// WriteResults prints the final table: one row per component and platform with the
-// builder, the digest exported (the index for multi-platform registry outputs), the
-// component's wall time and whether it was served from cache.
+// WriteResults prints the final table: one row per component × platform with the builder
+// it ran on (and those that went away under it), its status (built, cached, failed,
+// cancelled, skipped), its steps cached/total, its time and its digest (the platform's
+// manifest when known, else what the component exported), then the component's index
+// digest for a multi-platform image.
 func WriteResults(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tBUILDER\tDIGEST\tTIME\tRESULT")
-	built, cached, failed := 0, 0, 0
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tBUILDER\tSTATUS\tCACHED\tTIME\tDIGEST")
+	counts := map[string]int{}
+	var indexes []string
 	for _, r := range results {
-		switch r.State() {
-		case "built":
-			built++
-		case "cached":
-			cached++
-		default:
-			failed++
-		}
-		dgst := r.Digest
-		if dgst == "" {
-			dgst = "-"
-		}
-		for i, p := range r.Platforms {
-			b := "-"
-			if i < len(r.Builders) {
-				b = r.Builders[i]
+		for _, b := range r.Builds {
+			counts[b.Status]++
+			dgst := b.Digest
+			if dgst == "" && len(r.Builds) == 1 {
+				dgst = r.Digest
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, p, spec.SafeLine(b), dgst, r.Duration.Round(100*time.Millisecond), state(r))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, b.Platform, spec.SafeLine(builderCell(b)), b.Status,
+				stepsCell(b), b.Duration.Round(100*time.Millisecond), dash(dgst))
+		}
+		if len(r.Builds) > 1 && r.Digest != "" {
+			indexes = append(indexes, fmt.Sprintf("%s: %s", r.Component, r.Digest))
 		}
 	}
-	fmt.Fprintf(tw, "\n%d built, %d cached, %d failed or skipped\n", built, cached, failed)
-	return tw.Flush()
+	fmt.Fprintf(tw, "\n%d built, %d cached, %d failed, %d cancelled, %d skipped\n",
+		counts[StatusBuilt], counts[StatusCached], counts[StatusFailed], counts[StatusCancelled], counts[StatusSkipped])
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(indexes) > 0 {
+		_, err := fmt.Fprintf(w, "indexes:\n  %s\n", strings.Join(indexes, "\n  "))
+		return err
+	}
+	return nil
 }
 
-func state(r Result) string {
-	s := r.State()
-	if s == "built" {
-		s = fmt.Sprintf("built (%d/%d steps cached)", r.CachedSteps, r.Steps)
+// builderCell is the builder, after those lost under the build ("arm-1 (lost arm-2)").
+func builderCell(b BuildResult) string {
+	name := dash(b.Builder)
+	if len(b.Lost) > 0 {
+		name += " (lost " + strings.Join(b.Lost, ", ") + ")"
 	}
-	return strings.TrimSpace(s)
+	return name
+}
+
+func stepsCell(b BuildResult) string {
+	if b.Status == StatusSkipped || (b.Steps == 0 && b.Status != StatusBuilt && b.Status != StatusCached) {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", b.CachedSteps, b.Steps)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

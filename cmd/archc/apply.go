@@ -31,6 +31,7 @@ type applyCmd struct {
 	Progress           string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
 	MirrorCheckTimeout time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
 	Locked             bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
+	MetadataFile       string        `name:"metadata-file" type:"path" placeholder:"FILE" help:"Write the results as JSON to FILE (every tag pushed with its digest, each platform's builder, digest, status and time), also when the run fails."`
 	resolveFlags       `embed:""`
 }
 
@@ -55,6 +56,14 @@ func (c *applyCmd) Run(g *Globals) error {
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
 		Out: g.Stderr, Cache: res.Cache(), Fetcher: res,
 	})
+	if c.MetadataFile != "" {
+		if werr := solver.WriteMetadataFile(c.MetadataFile, results, err, s.Scrubber()); werr != nil {
+			fmt.Fprintf(g.Stderr, "warning: %s\n", spec.SafeLine(werr.Error()))
+			if err == nil {
+				err = werr
+			}
+		}
+	}
 	if len(results) > 0 {
 		fmt.Fprintln(g.Stdout)
 		if werr := solver.WriteResults(g.Stdout, results); werr != nil && err == nil {

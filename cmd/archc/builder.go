@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/archc-dev/archc/solver"
+	"github.com/archc-dev/archc/spec"
 )
 
 // builderUpCmd is `archc builder up [SPEC]`: start (or reuse) the spec's local builders
@@ -24,13 +25,21 @@ func (c *builderUpCmd) Run(g *Globals) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	builders, err := solver.Connect(ctx, s, solver.ConnectOptions{Out: g.Stderr})
+	builders, down, err := solver.Connect(ctx, s, solver.ConnectOptions{Out: g.Stderr})
 	if err != nil {
 		return err
 	}
 	for _, b := range builders {
-		fmt.Fprintf(g.Stdout, "builder %s: up at %s (%s)\n", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
+		fmt.Fprintf(g.Stdout, "builder %s: up at %s (%s)\n", spec.SafeLine(b.Name), spec.SafeLine(b.Address), spec.SafeLine(strings.Join(b.WorkerPlatforms(), ", ")))
 		b.Close()
+	}
+	for _, sb := range s.Builders {
+		if err, ok := down[sb.Name]; ok {
+			fmt.Fprintf(g.Stdout, "builder %s: down: %s\n", spec.SafeLine(sb.Name), spec.SafeLine(spec.RedactText(err.Error())))
+		}
+	}
+	if len(down) > 0 {
+		return &exitError{code: exitFailure}
 	}
 	return nil
 }

@@ -1,0 +1,303 @@
+package solver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/archc-dev/archc/spec"
+)
+
+// jobRun runs one job's platform builds on the builders the scheduler assigns, until
+// each is done or failed: those whose builder went away are assigned again.
+type jobRun struct {
+	sched *scheduler
+	job   *Job
+	opts  RunOptions
+	res   *Result
+	t     *tracker
+
+	mu    sync.Mutex
+	pos   map[string]int                 // platform → index in res.Builds
+	descs map[string]ocispecs.Descriptor // platform → manifest pushed by digest (split)
+	gone  map[string]string              // platform → why it is re-run
+}
+
+func (r *jobRun) run(ctx context.Context) {
+	j, res := r.job, r.res
+	start := time.Now()
+	r.t = newTracker(j, j.Builds)
+	r.pos, r.descs, r.gone = map[string]int{}, map[string]ocispecs.Descriptor{}, map[string]string{}
+	res.Builds = make([]BuildResult, len(j.Builds))
+	for i, pb := range j.Builds {
+		res.Builds[i].Platform = pb.Platform
+		r.pos[pb.Platform] = i
+	}
+	defer func() { res.Duration = time.Since(start); r.finish() }()
+	if _, err := exports(j); err != nil {
+		r.fail(j.Builds, StatusFailed, err)
+		return
+	}
+	if _, err := localMounts(j); err != nil { // before any builder is asked to solve without its files
+		r.fail(j.Builds, StatusFailed, err)
+		return
+	}
+	pending, split := j.Builds, false
+	for len(pending) > 0 {
+		a, err := r.sched.acquire(ctx, j, pending)
+		if err != nil {
+			status := StatusFailed
+			if ctx.Err() != nil {
+				status, err = StatusCancelled, fmt.Errorf("component %s: cancelled: %w", j.Component, context.Cause(ctx))
+			}
+			r.fail(pending, status, err)
+			return
+		}
+		r.announce(a)
+		if !split && len(a.order) == 1 && len(pending) == len(j.Builds) {
+			pending = r.grouped(ctx, a)
+			continue
+		}
+		split = true
+		pending = r.split(ctx, a)
+	}
+	if split && j.Output == spec.OutputRegistry && res.Err == nil {
+		r.pushIndex(ctx)
+	}
+}
+
+// announce says, for each build re-run after its builder went away, where it goes now.
+func (r *jobRun) announce(a *assignment) {
+	for _, b := range a.order {
+		for _, pb := range a.groups[b] {
+			if why, ok := r.gone[pb.Platform]; ok && r.opts.Logf != nil {
+				r.opts.Logf("%s; re-running %s (%s) on %s", why, r.job.Component, pb.Platform, b.Name)
+			}
+			delete(r.gone, pb.Platform)
+		}
+	}
+}
+
+// grouped solves every platform on one builder in one client.Build: BuildKit writes the
+// index and pushes it under every tag.
+func (r *jobRun) grouped(ctx context.Context, a *assignment) []PlatformBuild {
+	b := a.order[0]
+	builds := a.groups[b]
+	ex, _ := exports(r.job)
+	r.started(b, builds)
+	start := time.Now()
+	var dgst string
+	err := retryPush(ctx, r.job, r.opts, func() error {
+		var err error
+		dgst, err = solveOn(ctx, b, r.job, builds, ex, r.opts, r.t)
+		return err
+	})
+	r.sched.release(a)
+	r.took(builds, time.Since(start))
+	if err != nil {
+		return r.failed(ctx, b, builds, err)
+	}
+	r.res.Digest = dgst
+	r.succeeded(builds, b)
+	if len(builds) == 1 {
+		r.res.Builds[0].Digest = dgst
+	} else if r.job.Output == spec.OutputRegistry && r.opts.ReadIndex != nil && dgst != "" {
+		r.platformDigests(ctx, dgst)
+	}
+	return nil
+}
+
+// platformDigests reads the pushed index back for each platform's manifest digest.
+func (r *jobRun) platformDigests(ctx context.Context, dgst string) {
+	ms, err := r.opts.ReadIndex(ctx, r.job.Tags[0], dgst)
+	if err != nil {
+		if r.opts.Logf != nil {
+			r.opts.Logf("component %s: read back the index %s for its platforms' digests: %v", r.job.Component, dgst, err)
+		}
+		return
+	}
+	for _, m := range ms {
+		if m.Platform == nil {
+			continue
+		}
+		if i, ok := r.pos[spec.FormatPlatform(*m.Platform)]; ok {
+			r.res.Builds[i].Digest = m.Digest.String()
+		}
+	}
+}
+
+// split solves each platform on its own (registry outputs pushed by digest, see
+// solveSplit), concurrently; a failing build cancels its siblings, one whose builder went
+// away does not. It returns the builds to run again.
+func (r *jobRun) split(ctx context.Context, a *assignment) []PlatformBuild {
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var again []PlatformBuild
+	for _, b := range a.order {
+		r.started(b, a.groups[b])
+		for _, pb := range a.groups[b] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				d, err := solvePlatform(jctx, b, r.job, pb, r.opts, r.t)
+				r.took([]PlatformBuild{pb}, time.Since(start))
+				if err == nil {
+					r.mu.Lock()
+					r.descs[pb.Platform] = d
+					r.res.Builds[r.pos[pb.Platform]].Digest = d.Digest.String()
+					r.mu.Unlock()
+					r.succeeded([]PlatformBuild{pb}, b)
+					return
+				}
+				loss := isConnectionLoss(jctx, err)
+				rerun := r.failed(jctx, b, []PlatformBuild{pb}, err)
+				if !loss {
+					cancel() // after failed has recorded it as a failure, not a cancellation
+				}
+				mu.Lock()
+				again = append(again, rerun...)
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	r.sched.release(a)
+	if r.res.Err != nil {
+		return nil // a build failed: the others were cancelled, nothing is re-run
+	}
+	return again
+}
+
+// failed records a failed solve on b. When the connection to b dropped, b is lost for the
+// rest of the run and the builds are returned to be re-run elsewhere (at most maxReruns
+// times each; never when b is required).
+func (r *jobRun) failed(ctx context.Context, b *Builder, builds []PlatformBuild, err error) []PlatformBuild {
+	if !isConnectionLoss(ctx, err) {
+		status := StatusFailed
+		if ctx.Err() != nil {
+			status = StatusCancelled
+		}
+		r.fail(builds, status, failure(ctx, r.job, b, r.t, err))
+		return nil
+	}
+	r.sched.markLost(b, err)
+	var again []PlatformBuild
+	for _, pb := range builds {
+		r.mu.Lock()
+		br := &r.res.Builds[r.pos[pb.Platform]]
+		br.Lost = append(br.Lost, b.Name)
+		tries := len(br.Lost)
+		r.mu.Unlock()
+		switch {
+		case r.sched.required(b):
+			r.fail([]PlatformBuild{pb}, StatusFailed, r.lostError(b, pb, err, "it is required (required = true), so the build is not re-run elsewhere"))
+		case tries > maxReruns:
+			r.fail([]PlatformBuild{pb}, StatusFailed, r.lostError(b, pb, err, fmt.Sprintf("already re-run %d times", maxReruns)))
+		default:
+			r.mu.Lock()
+			r.gone[pb.Platform] = fmt.Sprintf("builder %q went away: %v", b.Name, err)
+			r.mu.Unlock()
+			again = append(again, pb)
+		}
+	}
+	return again
+}
+
+func (r *jobRun) lostError(b *Builder, pb PlatformBuild, err error, reason string) error {
+	return fmt.Errorf("component %s (%s): %w", r.job.Component, pb.Platform, &LostError{Builder: b.Name, Reason: reason, Err: err})
+}
+
+// fail marks builds as failed (or cancelled) with err; the component's error is its first
+// failure, a cancellation only when nothing failed.
+func (r *jobRun) fail(builds []PlatformBuild, status string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pb := range builds {
+		br := &r.res.Builds[r.pos[pb.Platform]]
+		br.Status, br.Err = status, err
+	}
+	if r.res.Err == nil || (status == StatusFailed && r.res.cancelledOnly()) {
+		r.res.Err = err
+	}
+}
+
+func (r *Result) cancelledOnly() bool {
+	for _, b := range r.Builds {
+		if b.Status == StatusFailed {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *jobRun) started(b *Builder, builds []PlatformBuild) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pb := range builds {
+		r.res.Builds[r.pos[pb.Platform]].Builder = b.Name
+	}
+}
+
+func (r *jobRun) took(builds []PlatformBuild, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pb := range builds {
+		r.res.Builds[r.pos[pb.Platform]].Duration += d
+	}
+}
+
+func (r *jobRun) succeeded(builds []PlatformBuild, b *Builder) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pb := range builds {
+		r.res.Builds[r.pos[pb.Platform]].Status = StatusBuilt
+		r.sched.farm.Affinity.Record(r.job.Component, pb.Platform, b.Name)
+	}
+}
+
+// pushIndex pushes the index of a split registry output under every tag.
+func (r *jobRun) pushIndex(ctx context.Context) {
+	j := r.job
+	if r.opts.PushIndex == nil {
+		r.res.Err = fmt.Errorf("component %s: platforms span builders but no index pusher is configured", j.Component)
+		return
+	}
+	descs := make([]ocispecs.Descriptor, len(j.Builds))
+	for i, pb := range j.Builds {
+		descs[i] = r.descs[pb.Platform]
+	}
+	d, err := r.opts.PushIndex(ctx, j.Tags, descs)
+	if err != nil {
+		r.res.Err = fmt.Errorf("component %s: push index: %w", j.Component, err)
+		return
+	}
+	r.res.Digest = d.String()
+}
+
+// finish fills the counts, the builders column and the statuses of builds that succeeded
+// (cached when every step came from the cache).
+func (r *jobRun) finish() {
+	res := r.res
+	res.Steps, res.CachedSteps = r.t.counts()
+	res.Builders = make([]string, len(res.Builds))
+	for i := range res.Builds {
+		br := &res.Builds[i]
+		br.Steps, br.CachedSteps = r.t.countsFor(br.Platform)
+		res.Builders[i] = br.Builder
+		if br.Status == StatusBuilt && br.Steps > 0 && br.Steps == br.CachedSteps {
+			br.Status = StatusCached
+		}
+		if br.Status == "" {
+			br.Status, br.Err = StatusCancelled, res.Err
+		}
+	}
+	if res.Err == nil && res.Output == spec.OutputRegistry {
+		res.Tags = r.job.Tags
+	}
+}
