@@ -55,7 +55,7 @@ func testFarmSpread(t *testing.T, rig *farmRig) {
 		b := rows[c+" linux/amd64"]
 		require.NotEmpty(t, b, "no results row for %s linux/amd64", c)
 		assert.Contains(t, built[b], c, "the table says %s was built on %s; its history does not show it", c, b)
-		assert.Equal(t, b, md.builder(t, c, "linux/amd64"), "metadata file's builder of %s", c)
+		assert.Equal(t, b, md.Components[c].Platforms["linux/amd64"].Builder, "metadata file's builder of %s", c)
 		assert.True(t, rig.reg.exists(t, repo+"/"+c, "v1"), c)
 	}
 }
@@ -83,13 +83,15 @@ func testFarmTags(t *testing.T, rig *farmRig) {
 	assert.Equal(t, "arm", rows["multi linux/arm64"])
 	assert.Contains(t, []string{"amd-1", "amd-2"}, rows["multi linux/amd64"])
 	index := rig.assertTags(t, refs)
-	md := readFarmMetadata(t, meta)
+	multi := readFarmMetadata(t, meta).Components["multi"]
+	assert.Equal(t, index.Digest, multi.Digest, "metadata file's index digest")
+	assert.Len(t, multi.Tags, len(refs), "metadata file's tags: %v", multi.Tags)
 	for _, ref := range refs {
-		assert.Equal(t, index.Digest, md.tagDigest(t, "multi", host+"/"+ref), "metadata file's digest of %s", ref)
+		assert.Equal(t, index.Digest, multi.Tags[host+"/"+ref], "metadata file's digest of %s", ref)
 	}
 	for p, m := range index.Manifests {
-		assert.Equal(t, m, md.platformDigest(t, "multi", p), "metadata file's manifest of %s", p)
-		assert.Equal(t, rows["multi "+p], md.builder(t, "multi", p), "metadata file's builder of %s", p)
+		assert.Equal(t, m, multi.Platforms[p].Digest, "metadata file's manifest of %s", p)
+		assert.Equal(t, rows["multi "+p], multi.Platforms[p].Builder, "metadata file's builder of %s", p)
 	}
 
 	// The registry deletes by digest: this removes other:v1, app's tags stay.
@@ -127,9 +129,13 @@ func testFarmDown(t *testing.T, rig *farmRig) {
 	before := rig.snapshot(t)
 	files = farmComponents(rig.e.push.Host, repo+"-required", names, `["linux/amd64"]`, "true")
 	dir = rig.project(t, farmSpec{required: map[string]bool{"amd-2": true}}, files)
-	r = rig.e.run(t, dir, "apply", "--progress=plain")
+	meta := filepath.Join(dir, "result.json")
+	r = rig.e.run(t, dir, "apply", "--progress=plain", "--metadata-file", meta)
 	assert.NotEqual(t, 0, r.code, "apply succeeded without the required builder amd-2")
 	assert.Contains(t, r.stderr, `builder "amd-2"`)
+	md := readFarmMetadata(t, meta) // written also when the run fails
+	assert.Equal(t, "failed", md.Status)
+	assert.Contains(t, md.Error, "amd-2")
 	built := rig.builtBy(t, before, repo+"-required")
 	assert.Empty(t, built, "a run that lacks a required builder built something")
 	for _, c := range names {
@@ -162,11 +168,18 @@ func testFarmKilled(t *testing.T, rig *farmRig) {
 	assert.Contains(t, r.stderr, `builder "amd-1" went away`)
 	rows := resultRows(t, r.stdout)
 	md := readFarmMetadata(t, meta)
+	assert.Equal(t, "succeeded", md.Status)
+	var rerun []string
 	for _, c := range names {
 		assert.Equal(t, "amd-2", rows[c+" linux/amd64"], "%s: the final row names where it was built", c)
-		assert.Equal(t, "amd-2", md.builder(t, c, "linux/amd64"), c)
+		p := md.Components[c].Platforms["linux/amd64"]
+		assert.Equal(t, "amd-2", p.Builder, c)
+		if slices.Contains(p.LostBuilders, "amd-1") {
+			rerun = append(rerun, c)
+		}
 		assert.True(t, rig.reg.exists(t, repo+"/"+c, "v1"), c)
 	}
+	assert.Len(t, rerun, 1, "the metadata file names amd-1 lost in exactly the build it ran")
 }
 
 // farmComponents writes one component per name for platforms (an HCL list), each with its
@@ -197,7 +210,8 @@ func resultRows(t *testing.T, stdout string) map[string]string {
 			}
 			continue
 		}
-		if col == nil || len(f) <= slices.Max([]int{col["COMPONENT"], col["PLATFORM"], col["BUILDER"]}) {
+		if col == nil || len(f) <= slices.Max([]int{col["COMPONENT"], col["PLATFORM"], col["BUILDER"]}) ||
+			!strings.Contains(f[col["PLATFORM"]], "/") { // the totals line
 			continue
 		}
 		rows[f[col["COMPONENT"]]+" "+f[col["PLATFORM"]]] = f[col["BUILDER"]]
@@ -325,15 +339,20 @@ func (c registryClient) delete(t *testing.T, repo, dgst string) int {
 	return resp.StatusCode
 }
 
-// farmMetadata is what `apply --metadata-file` writes, as far as the farm tests read it.
-// TODO(f4): match F1's schema when it lands.
+// farmMetadata is what `apply --metadata-file` writes (format_version 1), as far as the
+// farm tests read it.
 type farmMetadata struct {
-	Components map[string]struct {
+	FormatVersion int    `json:"format_version"`
+	Status        string `json:"status"`
+	Error         string `json:"error"`
+	Components    map[string]struct {
 		Digest    string            `json:"digest"`
 		Tags      map[string]string `json:"tags"`
 		Platforms map[string]struct {
-			Builder string `json:"builder"`
-			Digest  string `json:"digest"`
+			Builder      string   `json:"builder"`
+			Status       string   `json:"status"`
+			Digest       string   `json:"digest"`
+			LostBuilders []string `json:"lost_builders"`
 		} `json:"platforms"`
 	} `json:"components"`
 }
@@ -345,20 +364,6 @@ func readFarmMetadata(t *testing.T, path string) farmMetadata {
 	var md farmMetadata
 	require.NoError(t, json.Unmarshal(raw, &md), "%s", raw)
 	t.Logf("metadata file:\n%s", raw)
+	require.Equal(t, 1, md.FormatVersion, "format_version")
 	return md
-}
-
-func (md farmMetadata) builder(t *testing.T, component, platform string) string {
-	t.Helper()
-	return md.Components[component].Platforms[platform].Builder
-}
-
-func (md farmMetadata) platformDigest(t *testing.T, component, platform string) string {
-	t.Helper()
-	return md.Components[component].Platforms[platform].Digest
-}
-
-func (md farmMetadata) tagDigest(t *testing.T, component, tag string) string {
-	t.Helper()
-	return md.Components[component].Tags[tag]
 }
