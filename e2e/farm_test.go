@@ -76,12 +76,16 @@ func testFarmTags(t *testing.T, rig *farmRig) {
 	dir := rig.project(t, farmSpec{}, map[string]string{"components.hcl": comp,
 		"multi/Dockerfile": "FROM busybox\nRUN uname -m > /arch\n"})
 	meta := filepath.Join(dir, "result.json")
+	before := rig.snapshot(t)
 	r := rig.e.run(t, dir, "apply", "--progress=plain", "--metadata-file", meta)
 	require.Equal(t, 0, r.code, r.stderr)
 
 	rows := resultRows(t, r.stdout)
 	assert.Equal(t, "arm", rows["multi linux/arm64"])
-	assert.Contains(t, []string{"amd-1", "amd-2"}, rows["multi linux/amd64"])
+	require.Contains(t, []string{"amd-1", "amd-2"}, rows["multi linux/amd64"])
+	built := rig.builtBy(t, before, repo)
+	assert.NotEmpty(t, built["arm"], "arm's build history shows no push of linux/arm64")
+	assert.NotEmpty(t, built[rows["multi linux/amd64"]], "%s's build history shows no push of linux/amd64", rows["multi linux/amd64"])
 	index := rig.assertTags(t, refs)
 	multi := readFarmMetadata(t, meta).Components["multi"]
 	assert.Equal(t, index.Digest, multi.Digest, "metadata file's index digest")
