@@ -90,7 +90,8 @@ func Availability(s *spec.Spec, up []*Builder, down map[string]error, need map[s
 	var errs []error
 	for _, sb := range s.Builders {
 		if cause, ok := down[sb.Name]; ok && sb.Required {
-			errs = append(errs, fmt.Errorf("builder %q (%s) is required (required = true) and is down: %w", sb.Name, sb.Address, cause))
+			errs = append(errs, &downError{name: sb.Name, text: fmt.Sprintf("builder %q (%s) is required (required = true) and is down: %s",
+				sb.Name, sb.Address, strings.TrimPrefix(cause.Error(), fmt.Sprintf("builder %q: ", sb.Name))), err: cause})
 		}
 	}
 	goesTo := map[string][]string{}   // down builder → builders taking its work
@@ -225,3 +226,13 @@ func missingError(order []string, missing map[string][]string, up []*Builder, do
 	e.Cause = sb.String()
 	return e
 }
+
+// downError says a builder is down in its own words, keeping the connection error (and
+// its hint) in the chain.
+type downError struct {
+	name, text string
+	err        error
+}
+
+func (e *downError) Error() string { return e.text }
+func (e *downError) Unwrap() error { return e.err }
