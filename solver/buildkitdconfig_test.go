@@ -61,3 +61,27 @@ func TestDaemonProxyEnv(t *testing.T) {
 	env := DaemonProxyEnv(&spec.Proxy{HTTPSProxy: "http://p:1", NoProxy: []string{"a", "b"}})
 	assert.Equal(t, []string{"HTTPS_PROXY=http://p:1", "https_proxy=http://p:1", "NO_PROXY=a,b", "no_proxy=a,b"}, env)
 }
+
+// TestBuildkitdConfigCacheAndPushHosts: a registry block whose host no base image uses,
+// only cache refs and tags, is still rendered: the daemon pushes and pulls the cache (and
+// pushes the images) itself, with these settings. A host without a block gets BuildKit's
+// defaults (HTTPS; plain HTTP allowed for localhost).
+func TestBuildkitdConfigCacheAndPushHosts(t *testing.T) {
+	t.Parallel()
+	s := &spec.Spec{
+		Registries: []spec.Registry{
+			{Host: "127.0.0.1:5001", HTTP: true},
+			{Host: "cache.internal:8443", Insecure: true, CA: "/etc/archc/cache.pem"},
+		},
+		Components: []spec.Component{{
+			Name:      "app",
+			Tags:      []string{"127.0.0.1:5001/team/app:v1"},
+			CacheFrom: []string{"type=registry,ref=cache.internal:8443/cache/app"},
+			CacheTo:   []string{"type=registry,mode=max,ref=cache.internal:8443/cache/app"},
+		}},
+	}
+	out, err := RenderBuildkitdConfig(s)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "  [registry.'127.0.0.1:5001']\n    http = true\n")
+	assert.Contains(t, string(out), "  [registry.'cache.internal:8443']\n    insecure = true\n    ca = ['/etc/archc/cache.pem']\n")
+}

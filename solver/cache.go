@@ -1,10 +1,12 @@
 package solver
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 
 	"github.com/archc-dev/archc/spec"
 )
@@ -31,6 +33,23 @@ func cacheOptions(entries []string, export bool, specDir string) ([]client.Cache
 			}
 		}
 		out = append(out, client.CacheOptionsEntry{Type: e.Type, Attrs: e.Attrs})
+	}
+	return out, nil
+}
+
+// gatewayCacheImports are the cache imports of the solve a gateway callback runs in.
+// client.Build passes SolveOpt.CacheImports to the callback as the frontend option
+// "cache-imports" (after reading local caches' index.json and attaching their stores to
+// the session), but a definition solved through the gateway imports only what its own
+// SolveRequest.CacheImports names: each c.Solve must pass these, or nothing is imported.
+func gatewayCacheImports(c gateway.Client) ([]gateway.CacheOptionsEntry, error) {
+	v, ok := c.BuildOpts().Opts["cache-imports"]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	var out []gateway.CacheOptionsEntry
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		return nil, fmt.Errorf("read the solve's cache imports: %w", err)
 	}
 	return out, nil
 }

@@ -2,10 +2,13 @@ package solver
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
+	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -78,4 +81,35 @@ func TestJobsFromPlanCache(t *testing.T) {
 	assert.Equal(t, []client.CacheOptionsEntry{{Type: "registry", Attrs: map[string]string{"ref": "127.0.0.1:5001/cache/app", "mode": "max"}}}, jobs[0].CacheExports)
 	assert.Nil(t, jobs[1].CacheImports)
 	assert.Nil(t, jobs[1].CacheExports)
+}
+
+// optsClient is a gateway client that only has build options.
+type optsClient struct {
+	gateway.Client
+	opts map[string]string
+}
+
+func (c optsClient) BuildOpts() gateway.BuildOpts { return gateway.BuildOpts{Opts: c.opts} }
+
+// TestGatewayCacheImports reads back what client.Build puts in the frontend options: the
+// daemon's own encoding of SolveOpt.CacheImports.
+func TestGatewayCacheImports(t *testing.T) {
+	t.Parallel()
+	dt, err := json.Marshal([]*controlapi.CacheOptionsEntry{
+		{Type: "registry", Attrs: map[string]string{"ref": "127.0.0.1:5001/cache/app"}},
+		{Type: "local", Attrs: map[string]string{"src": "/proj/cache", "digest": "sha256:abc"}},
+	})
+	require.NoError(t, err)
+	got, err := gatewayCacheImports(optsClient{opts: map[string]string{"cache-imports": string(dt)}})
+	require.NoError(t, err)
+	assert.Equal(t, []gateway.CacheOptionsEntry{
+		{Type: "registry", Attrs: map[string]string{"ref": "127.0.0.1:5001/cache/app"}},
+		{Type: "local", Attrs: map[string]string{"src": "/proj/cache", "digest": "sha256:abc"}},
+	}, got)
+
+	got, err = gatewayCacheImports(optsClient{opts: map[string]string{}})
+	require.NoError(t, err)
+	assert.Nil(t, got, "no cache_from: nothing to import")
+	_, err = gatewayCacheImports(optsClient{opts: map[string]string{"cache-imports": "{"}})
+	assert.ErrorContains(t, err, "read the solve's cache imports")
 }
