@@ -260,6 +260,7 @@ func (fb fileBuild) build() (Build, error) {
 		LLBDigest: digest.Digest(fb.LLBDigest), ConfigDigest: cd, Ops: fb.Ops,
 		Bases: fb.Bases, Contexts: fb.LocalContexts, DependsOn: fb.JSONBuild.DependsOn,
 		Definition: def, ImageConfig: fb.ImageConfig,
+		CacheFrom: fb.CacheFrom, CacheTo: fb.CacheTo, Builders: fb.Builders,
 	}
 	for _, o := range fb.Outputs {
 		b.Outputs = append(b.Outputs, Output(o))

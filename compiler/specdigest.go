@@ -50,6 +50,14 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 		comp.Range = hcl.Range{}
 		comp.Context = relPath(s.Dir, comp.Context)
 		comp.Dockerfile = relPath(s.Dir, comp.Dockerfile)
+		// Local cache directories are absolute in the spec: relative here, so a plan made in
+		// one checkout is not stale in another.
+		if len(comp.CacheFrom) > 0 {
+			comp.CacheFrom = s.RelCacheEntries(comp.CacheFrom, false)
+		}
+		if len(comp.CacheTo) > 0 {
+			comp.CacheTo = s.RelCacheEntries(comp.CacheTo, true)
+		}
 		if comp.OutputPath != "" {
 			comp.OutputPath = relPath(s.Dir, comp.OutputPath)
 		}

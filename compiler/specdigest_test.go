@@ -1,9 +1,11 @@
 package compiler
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/archc-dev/archc/spec"
+	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -51,4 +53,23 @@ func TestSpecDigestHasNoSecrets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSpecDigestPathFreeCache: a local cache directory is absolute in the spec; the digest
+// sees it relative, so a plan file made in one checkout is not stale in another.
+func TestSpecDigestPathFreeCache(t *testing.T) {
+	t.Parallel()
+	digestIn := func(dir, dest string) digest.Digest {
+		s := projectSpec(t, dir)
+		for i := range s.Components {
+			s.Components[i].CacheTo = []string{"type=local,dest=" + filepath.Join(dir, dest)}
+			s.Components[i].CacheFrom = []string{"type=local,src=" + filepath.Join(dir, dest)}
+		}
+		d, err := SpecDigest(s)
+		require.NoError(t, err)
+		return d
+	}
+	a, b := t.TempDir(), t.TempDir()
+	assert.Equal(t, digestIn(a, "cache"), digestIn(b, "cache"))
+	assert.NotEqual(t, digestIn(a, "cache"), digestIn(a, "other"), "the directory itself still counts")
 }
