@@ -131,10 +131,12 @@ func (e *env) builderCheck(name string) Check {
 			probes, _ := await(ctx, e.probe)
 			v, then := e.downVerdict(e.farmOf(probes), name, st.Err)
 			fix := fmt.Sprintf("start buildkitd there, or fix builder %q { address } in the spec", name)
+			cause := then // apply's error names the builder and why it is down
 			if v == Warn {
 				fix += "; until then the run goes on without it"
+				cause = st.Err.Error() + "\n" + then
 			}
-			return Finding{Verdict: v, Checked: fmt.Sprintf("builder %q at %s", name, st.Address), Cause: registry.Redact(st.Err.Error() + "\n" + then), Fix: fix}
+			return Finding{Verdict: v, Checked: fmt.Sprintf("builder %q at %s", name, st.Address), Cause: registry.Redact(cause), Fix: fix}
 		}
 		return Finding{Verdict: OK, Checked: fmt.Sprintf("%s answers: buildkitd %s, workers %s", st.Address, st.Version, strings.Join(st.Platforms, ", "))}
 	}}

@@ -49,8 +49,8 @@ func (e *env) writeTargets(jobs []*solver.Job) (need []solver.WriteTarget, other
 }
 
 // pushCheck has a remote builder that answers write, to each registry host that needs
-// settings and that the builds the spec routes to it write to, what apply writes there (a
-// push, a registry cache export), redirected to a probe repository.
+// settings and that the builds the spec routes to it write to (pushes, registry cache
+// exports), a probe image by digest in a probe repository, with apply's settings.
 func (e *env) pushCheck(name string) Check {
 	return Check{Name: "push " + name, Timeout: probeTimeout + solveTimeout + overstay, Run: func(ctx context.Context) Finding {
 		p, ok := e.findProbe(ctx, name)
@@ -109,11 +109,11 @@ func (e *env) probeWrites(ctx context.Context, p builderProbe, where string, tar
 }
 
 func (e *env) probeWrite(ctx context.Context, b *solver.Builder, where string, t solver.WriteTarget, attach []session.Attachable) Finding {
-	what := "pushed a probe image by digest to " + t.Probe
+	what := "push"
 	if t.Kind == "cache" {
-		what = "exported a probe cache to " + t.Probe
+		what = "registry cache export"
 	}
-	tried := fmt.Sprintf("%s (as %s's %s to %s)", what, t.Component, t.Kind, t.Ref)
+	tried := fmt.Sprintf("pushed a probe image by digest to %s (for %s's %s to %s)", t.Probe, t.Component, what, t.Ref)
 	sctx, cancel := context.WithTimeout(ctx, solveTimeout)
 	defer cancel()
 	dgst, err := solver.ProbeWrite(sctx, b, t, attach)
@@ -132,14 +132,17 @@ func (e *env) probeWrite(ctx context.Context, b *solver.Builder, where string, t
 
 // nodeConfigFix says what a node's own buildkitd.toml needs to reach host as the spec says.
 func (e *env) nodeConfigFix(host, cause string) string {
-	block := e.hostBlock(host)
+	c := e.conf[host]
+	// BuildKit speaks plain HTTP to a loopback host that no block marks http = false.
+	spokeHTTP := strings.Contains(cause, "http://"+host+"/") && (c.PlainHTTP == nil || !*c.PlainHTTP)
+	block := e.hostBlock(host, spokeHTTP)
 	fix := fmt.Sprintf("a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n%s\nto it (a ca path is a file on the node: copy the spec's CA there), then restart buildkitd there", block)
 	switch {
 	case strings.Contains(cause, "401") || strings.Contains(cause, "403") || strings.Contains(cause, "denied") || strings.Contains(cause, "unauthorized"):
 		return fmt.Sprintf("the registry refused the credentials archc passes through the session: `docker login %s` on this machine, and check the account may push there; or %s", host, fix)
 	case strings.Contains(cause, "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("%s speaks plain HTTP and the node tried https: %s", host, fix)
-	case strings.Contains(cause, "HTTP request to an HTTPS server"):
+	case spokeHTTP || strings.Contains(cause, "HTTP request to an HTTPS server"):
 		return fmt.Sprintf("%s speaks https and the node tried plain HTTP: %s", host, fix)
 	case strings.Contains(cause, "x509") || strings.Contains(cause, "certificate"):
 		return fmt.Sprintf("the node does not trust %s's certificate: %s", host, fix)
@@ -148,13 +151,17 @@ func (e *env) nodeConfigFix(host, cause string) string {
 }
 
 // hostBlock is the [registry."host"] block the spec renders for host (solver.LocalConfig,
-// the local builder's own), as a node's buildkitd.toml should carry it.
-func (e *env) hostBlock(host string) string {
+// the local builder's own), as a node's buildkitd.toml should carry it; https adds
+// http = false when the spec leaves it unsaid (a loopback host is plain HTTP otherwise).
+func (e *env) hostBlock(host string, https bool) string {
 	c := e.conf[host]
 	var b strings.Builder
 	fmt.Fprintf(&b, "  [registry.%q]\n", host)
-	if c.PlainHTTP != nil {
+	switch {
+	case c.PlainHTTP != nil:
 		fmt.Fprintf(&b, "    http = %t\n", *c.PlainHTTP)
+	case https:
+		b.WriteString("    http = false\n")
 	}
 	if c.Insecure != nil {
 		fmt.Fprintf(&b, "    insecure = %t\n", *c.Insecure)
@@ -203,7 +210,7 @@ func (e *env) pushConfigCheck(name string) Check {
 			}
 			hosts = append(hosts, t.Host)
 			if !sameSettings(doc.Registry[t.Host], e.conf[t.Host]) {
-				missing = append(missing, e.hostBlock(t.Host))
+				missing = append(missing, e.hostBlock(t.Host, false))
 			}
 		}
 		checked := "buildkitd.toml rendered from the spec has the settings of " + strings.Join(hosts, ", ")

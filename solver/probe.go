@@ -157,14 +157,13 @@ type WriteTarget struct {
 	Probe string
 
 	export *client.ExportEntry
-	cache  *client.CacheOptionsEntry
 }
 
 // WriteTargets lists the registry hosts jobs write to, once per host and kind: their
 // registry outputs' tags (with the exporter attributes apply sets, registry.insecure
-// included) and their registry cache exports (with the job's own attributes). Each entry
-// is apply's, redirected to ProbeRepo: an image pushed by digest (no tag), or a cache
-// written with mode=min under the probe repository.
+// included) and their registry cache exports' refs. Each is tested by pushing a one-file
+// image by digest (no tag) to the ref's repository plus ProbeRepo, with the insecure
+// setting apply's entry carries.
 func WriteTargets(s *spec.Spec, jobs []*Job) ([]WriteTarget, error) {
 	var out []WriteTarget
 	seen := map[string]bool{}
@@ -217,20 +216,26 @@ func pushTarget(s *spec.Spec, j *Job, tag string) (WriteTarget, error) {
 	return WriteTarget{Host: host, Kind: "push", Component: j.Component, Ref: tag, Probe: probe, export: &e}, nil
 }
 
+// cacheTarget tests a registry cache export's host by pushing an image by digest there,
+// with the entry's own registry.insecure (apply passes the entry as the spec wrote it):
+// BuildKit reaches the host for a cache export with the same per-host settings (the
+// node's buildkitd.toml, or plain HTTP and no verification with registry.insecure). A
+// real cache export is not used: BuildKit sends only layers that already exist as blobs,
+// and a probe with nothing else to export writes an empty cache without an error.
 func cacheTarget(j *Job, ce client.CacheOptionsEntry) (WriteTarget, error) {
 	ref := ce.Attrs["ref"]
 	host, probe, err := probeName(ref)
 	if err != nil {
 		return WriteTarget{}, fmt.Errorf("component %s: cache ref %q: %w", j.Component, ref, err)
 	}
-	attrs := map[string]string{}
-	for k, v := range ce.Attrs {
-		attrs[k] = v
+	ex, err := exports(&Job{Component: j.Component, Output: spec.OutputRegistry, Tags: []string{probe}, Insecure: ce.Attrs["registry.insecure"] == "true"})
+	if err != nil {
+		return WriteTarget{}, err
 	}
-	attrs["ref"], attrs["mode"] = probe+":cache", "min"
-	delete(attrs, "ignore-error") // a probe that cannot write must say so
-	e := client.CacheOptionsEntry{Type: ce.Type, Attrs: attrs}
-	return WriteTarget{Host: host, Kind: "cache", Component: j.Component, Ref: ref, Probe: probe + ":cache", cache: &e}, nil
+	e := ex[0]
+	e.Attrs["push-by-digest"] = "true"
+	e.Attrs["source-date-epoch"] = "0"
+	return WriteTarget{Host: host, Kind: "cache", Component: j.Component, Ref: ref, Probe: probe, export: &e}, nil
 }
 
 // probeName is ref's registry host and its repository with ProbeRepo appended, no tag.
@@ -243,22 +248,19 @@ func probeName(ref string) (host, probe string, err error) {
 	return host, host + "/" + path.Join(reference.Path(n), ProbeRepo), nil
 }
 
-// ProbeWrite has b build a one-file image from scratch and write it as t says (a push by
-// digest, or a cache export), with attach in the session (apply's registry auth), and
-// returns the pushed digest ("" for a cache).
+// ProbeWrite has b build a one-file image from scratch and push it by digest as t says,
+// with attach in the session (apply's registry auth), and returns the pushed digest.
 func ProbeWrite(ctx context.Context, b *Builder, t WriteTarget, attach []session.Attachable) (string, error) {
-	st := llb.Scratch().File(llb.Mkfile("/archc-doctor-probe", 0o644, []byte("archc doctor write probe\n"), llb.WithCreatedTime(time.Unix(0, 0))))
+	// The content names the builder and the target: two probes of one run never upload the
+	// same blob at once (a registry may refuse one of them), and each pushes the same
+	// digest on every run.
+	content := fmt.Sprintf("archc doctor write probe\n%s %s %s\n", b.Name, t.Kind, t.Host)
+	st := llb.Scratch().File(llb.Mkfile("/archc-doctor-probe", 0o644, []byte(content), llb.WithCreatedTime(time.Unix(0, 0))))
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return "", fmt.Errorf("probe definition: %w", err)
 	}
-	opt := client.SolveOpt{Session: attach}
-	switch {
-	case t.export != nil:
-		opt.Exports = []client.ExportEntry{*t.export}
-	case t.cache != nil:
-		opt.CacheExports = []client.CacheOptionsEntry{*t.cache}
-	}
+	opt := client.SolveOpt{Session: attach, Exports: []client.ExportEntry{*t.export}}
 	build := func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		r, err := c.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
 		if err != nil {
