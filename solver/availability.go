@@ -210,7 +210,7 @@ func needed(need map[string][]string, p string) bool {
 func missingError(order []string, missing map[string][]string, up []*Builder, down map[string]error) *EmulationError {
 	e := newEmulationError(order, up)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "no builder that is up can run %s", strings.Join(order, ", "))
+	fmt.Fprintf(&sb, "no builder can run %s", strings.Join(order, ", "))
 	for _, p := range order {
 		fmt.Fprintf(&sb, "\n  %s is needed by %s", p, strings.Join(missing[p], ", "))
 	}

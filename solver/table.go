@@ -11,13 +11,13 @@ import (
 )
 
 // WriteResults prints the final table: one row per component × platform with the builder
-// it ran on (and those that went away under it), its status (built, cached, failed,
-// cancelled, skipped), its steps cached/total, its time and its digest (the platform's
-// manifest when known, else what the component exported), then the component's index
-// digest for a multi-platform image.
+// it ran on (and those that went away under it), its digest, its time, its status (built,
+// cached, failed, cancelled, skipped) and its steps cached/total. The digest is the
+// platform's manifest when known, else what a one-platform component exported; the
+// index of each multi-platform image follows the table.
 func WriteResults(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tBUILDER\tSTATUS\tCACHED\tTIME\tDIGEST")
+	fmt.Fprintln(tw, "COMPONENT\tPLATFORM\tBUILDER\tDIGEST\tTIME\tSTATUS\tCACHED")
 	counts := map[string]int{}
 	var indexes []string
 	for _, r := range results {
@@ -27,8 +27,8 @@ func WriteResults(w io.Writer, results []Result) error {
 			if dgst == "" && len(r.Builds) == 1 {
 				dgst = r.Digest
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, b.Platform, spec.SafeLine(builderCell(b)), b.Status,
-				stepsCell(b), b.Duration.Round(100*time.Millisecond), dash(dgst))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Component, b.Platform, spec.SafeLine(builderCell(b)), dash(dgst),
+				b.Duration.Round(100*time.Millisecond), b.Status, stepsCell(b))
 		}
 		if len(r.Builds) > 1 && r.Digest != "" {
 			indexes = append(indexes, fmt.Sprintf("%s: %s", r.Component, r.Digest))
