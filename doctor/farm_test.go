@@ -36,7 +36,7 @@ func TestDownBuilderVerdict(t *testing.T) {
 		{name: "a component is pinned to it", comp: "  builder = \"gone\"\n", plats: []string{"linux/amd64"},
 			verdict: Fail, cause: `component app is pinned to builder "gone"`, platVerdict: Fail},
 		{name: "no other builder runs its platform", gone: "  platforms = [\"linux/s390x\"]\n", plats: []string{"linux/s390x"},
-			verdict: Fail, cause: "no builder that is up can run linux/s390x", platVerdict: Fail},
+			verdict: Fail, cause: "no builder can run linux/s390x", platVerdict: Fail},
 		{name: "no work in this run", gone: "  platforms = [\"linux/s390x\"]\n", plats: []string{"linux/amd64"},
 			verdict: Warn, cause: "it has no work in this run", platVerdict: OK},
 	}

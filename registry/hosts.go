@@ -103,6 +103,11 @@ func hostConfig(r spec.Registry) config.RegistryConfig {
 	}
 	if r.CA != "" {
 		c.RootCAs = []string{r.CA}
+		// BuildKit speaks plain HTTP to a loopback host unless told otherwise: a CA says
+		// the host speaks TLS (as for a mirror with an https:// URL).
+		if !r.HTTP && isLocalhost(r.Host) {
+			c.PlainHTTP = boolPtr(false)
+		}
 	}
 	return c
 }

@@ -46,6 +46,13 @@ func TestRegistryConfig(t *testing.T) {
 			},
 		},
 		{
+			"a loopback registry with a CA speaks TLS", []spec.Registry{{Host: "127.0.0.1:5443", CA: "/etc/ca.pem"}, {Host: "localhost:5444", Insecure: true}},
+			map[string]config.RegistryConfig{
+				"127.0.0.1:5443": {PlainHTTP: bp(false), RootCAs: []string{"/etc/ca.pem"}},
+				"localhost:5444": {Insecure: bp(true)}, // BuildKit: https, falling back to http
+			},
+		},
+		{
 			"registry settings", []spec.Registry{{Host: "r.internal:5000", HTTP: true}, {Host: "docker.io", MirrorsOnly: true}},
 			map[string]config.RegistryConfig{"r.internal:5000": {PlainHTTP: bp(true)}},
 		},
