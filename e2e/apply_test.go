@@ -126,6 +126,7 @@ func TestApply(t *testing.T) {
 	t.Run("a tampered lock is refused", func(t *testing.T) { testLockTampered(t, e, reg) })
 	t.Run("sensitive values never shown in progress", func(t *testing.T) { testSensitiveMasked(t, e, reg) })
 	t.Run("same images as BuildKit's Dockerfile frontend", func(t *testing.T) { testFrontendParity(t, e, reg) })
+	t.Run("registry cache shared between nodes", func(t *testing.T) { testSharedCache(t, e, reg) })
 }
 
 // assertAllCached checks a rawjson progress stream: every RUN and COPY step of every

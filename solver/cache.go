@@ -3,6 +3,7 @@ package solver
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 
 	"github.com/moby/buildkit/client"
@@ -52,4 +53,17 @@ func gatewayCacheImports(c gateway.Client) ([]gateway.CacheOptionsEntry, error) 
 		return nil, fmt.Errorf("read the solve's cache imports: %w", err)
 	}
 	return out, nil
+}
+
+// cloneCacheEntries copies entries for one solve: BuildKit's client writes into an entry's
+// Attrs (a local import's "digest"), and a job's platforms may be solved at once.
+func cloneCacheEntries(entries []client.CacheOptionsEntry) []client.CacheOptionsEntry {
+	if entries == nil {
+		return nil
+	}
+	out := make([]client.CacheOptionsEntry, len(entries))
+	for i, e := range entries {
+		out[i] = client.CacheOptionsEntry{Type: e.Type, Attrs: maps.Clone(e.Attrs)}
+	}
+	return out
 }

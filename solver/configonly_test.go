@@ -24,6 +24,8 @@ func (c *solveCounter) Solve(context.Context, gateway.SolveRequest) (*gateway.Re
 	return gateway.NewResult(), nil
 }
 
+func (c *solveCounter) BuildOpts() gateway.BuildOpts { return gateway.BuildOpts{} }
+
 // A config-only build is not sent to the daemon: its ref is nil and its image config goes
 // to the exporter, single- and multi-platform, as BuildKit's frontend does.
 func TestBuildFuncConfigOnly(t *testing.T) {

@@ -84,7 +84,13 @@ func solveRef(ctx context.Context, c gateway.Client, b PlatformBuild) (gateway.R
 	if compiler.ConfigOnly(b.Def) {
 		return nil, nil
 	}
-	r, err := c.Solve(ctx, gateway.SolveRequest{Definition: b.Def, Evaluate: true})
+	// client.Build hands SolveOpt.CacheImports to this callback as a frontend option; each
+	// solve must pass them on, or nothing is imported.
+	imports, err := gatewayCacheImports(c)
+	if err != nil {
+		return nil, err
+	}
+	r, err := c.Solve(ctx, gateway.SolveRequest{Definition: b.Def, Evaluate: true, CacheImports: imports})
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +164,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
-	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds), CacheImports: job.CacheImports, CacheExports: job.CacheExports})
+	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports)})
 	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
 	if err != nil {
 		return "", err
