@@ -73,6 +73,18 @@ func testSharedCache(t *testing.T, e *env, reg registryClient) {
 		require.Equal(t, 0, r.code, r.stderr)
 		assertAllCached(t, r.stderr)
 	})
+	t.Run("a cache-only component exports its cache too", func(t *testing.T) {
+		ref := e.push.Host + "/cache/app:cacheonly"
+		first := e.cacheProject(t, "cache-only-1", "", fmt.Sprintf("output = \"cache-only\"\n  cache_to = [\"type=registry,ref=%s,mode=max\"]", ref))
+		r := e.run(t, first, "apply", "--progress=rawjson")
+		require.Equal(t, 0, r.code, r.stderr)
+		assertSomeBuilt(t, r.stderr)
+
+		second := e.cacheProject(t, "cache-only-2", "", fmt.Sprintf("output = \"cache-only\"\n  cache_from = [\"type=registry,ref=%s\"]", ref))
+		r = e.run(t, second, "apply", "--progress=rawjson")
+		require.Equal(t, 0, r.code, r.stderr)
+		assertAllCached(t, r.stderr)
+	})
 	t.Run("local directory between two builders on one machine", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "shared-cache")
 		first := e.cacheProject(t, "cache-loc-1", "", fmt.Sprintf(`cache_to = ["type=local,dest=%s,mode=max"]`, dir))
