@@ -17,23 +17,7 @@ type RunNeed struct {
 	Component, Target, Platform string
 }
 
-// CheckRunPlatforms checks that each routed builder can run every platform its builds
-// execute besides their target: `FROM --platform=$BUILDPLATFORM` stages run on the plan's
-// build platform (archc's host unless --build-platform), so a native arm64 node without
-// amd64 emulation cannot build them for an amd64 host. Explicit `FROM --platform=...`
-// stages count the same way. A platform a builder cannot run is an *EmulationError
-// naming the builder, the components and the fix; no build starts.
-func CheckRunPlatforms(route map[string]*Builder, jobs []*Job) error {
-	var needs []RunNeed
-	for _, j := range jobs {
-		for _, build := range j.Builds {
-			needs = append(needs, runNeeds(j.Component, build.Platform, build.Def)...)
-		}
-	}
-	return CheckRunNeeds(route, needs)
-}
-
-// PlanRunNeeds are the platforms p's builds run steps on, by the rule CheckRunPlatforms
+// PlanRunNeeds are the platforms p's builds run steps on, by the rule apply
 // applies (a stage counts only when it runs something: a RUN, not a FROM alone): doctor
 // checks a plan it compiled without pulling anything, so it refuses what apply refuses.
 func PlanRunNeeds(p *compiler.Plan) []RunNeed {
@@ -57,7 +41,7 @@ func runNeeds(component, target string, def *pb.Definition) []RunNeed {
 	return needs
 }
 
-// CheckRunNeeds checks needs found by CheckRunPlatforms or PlanRunNeeds. Needs whose
+// CheckRunNeeds checks needs found by runNeeds or PlanRunNeeds. Needs whose
 // target no builder is routed, or whose platform is the target, are skipped.
 func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
 	type need struct {

@@ -27,7 +27,7 @@ func defRunning(t *testing.T, target string, runs ...string) *pb.Definition {
 	return def.ToPB()
 }
 
-func TestCheckRunPlatforms(t *testing.T) {
+func TestCheckRunNeeds(t *testing.T) {
 	t.Parallel()
 	nativeArm := &Builder{Name: "arm", Address: "tcp://10.0.0.5:1234", Workers: []ocispecs.Platform{plat("arm64")}}
 	armEmulatingAmd := &Builder{Name: "arm", Workers: []ocispecs.Platform{plat("arm64"), plat("amd64")}}
@@ -50,7 +50,11 @@ func TestCheckRunPlatforms(t *testing.T) {
 				{Platform: "linux/arm64", Def: defRunning(t, "linux/arm64", tc.runs...)},
 			}}
 			route := map[string]*Builder{"linux/amd64": local, "linux/arm64": tc.arm}
-			err := CheckRunPlatforms(route, []*Job{j})
+			var needs []RunNeed
+			for _, build := range j.Builds {
+				needs = append(needs, runNeeds(j.Component, build.Platform, build.Def)...)
+			}
+			err := CheckRunNeeds(route, needs)
 			if tc.missing == nil {
 				assert.NoError(t, err)
 				return

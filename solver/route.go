@@ -10,55 +10,6 @@ import (
 	"github.com/archc-dev/archc/spec"
 )
 
-// Route assigns each platform to one builder: a builder whose block lists it first, else
-// one whose native (first) worker platform is it, else one that serves it by emulation.
-// Builders are tried in the order given. A block's list is a routing choice, not a
-// promise: when the builder answered (its workers are known) they must run the platform,
-// natively or emulated. A platform no builder serves is an *EmulationError naming the
-// fix; no build starts.
-func Route(builders []*Builder, plats []string) (map[string]*Builder, error) {
-	out := make(map[string]*Builder, len(plats))
-	var missing []string
-	for _, p := range plats {
-		if b := pick(builders, p); b != nil {
-			out[p] = b
-			continue
-		}
-		missing = append(missing, p)
-	}
-	if len(missing) > 0 {
-		return nil, newEmulationError(missing, builders)
-	}
-	return out, nil
-}
-
-func pick(builders []*Builder, p string) *Builder {
-	norm := normalize(p)
-	for _, b := range builders {
-		for _, d := range b.Declared {
-			if normalize(d) != norm {
-				continue
-			}
-			if len(b.Workers) > 0 && !b.Serves(p) {
-				return nil // the spec sends p here; routing it elsewhere would hide that
-			}
-			return b
-		}
-	}
-	for _, b := range builders {
-		if len(b.Declared) == 0 && len(b.Workers) > 0 &&
-			spec.FormatPlatform(b.Workers[0]) == norm {
-			return b
-		}
-	}
-	for _, b := range builders {
-		if len(b.Declared) == 0 && b.Serves(p) {
-			return b
-		}
-	}
-	return nil
-}
-
 func normalize(p string) string {
 	sp, err := platforms.Parse(p)
 	if err != nil {

@@ -10,59 +10,10 @@ import (
 
 func plat(arch string) ocispecs.Platform { return ocispecs.Platform{OS: "linux", Architecture: arch} }
 
-func TestRoute(t *testing.T) {
-	t.Parallel()
-	amdOnly := &Builder{Name: "local", Address: "unix:///x", Workers: []ocispecs.Platform{plat("amd64"), plat("386")}}
-	emulated := &Builder{Name: "local", Workers: []ocispecs.Platform{plat("amd64"), plat("arm64")}}
-	nativeArm := &Builder{Name: "arm", Workers: []ocispecs.Platform{plat("arm64")}}
-	declared := &Builder{Name: "zz", Declared: []string{"linux/arm64"}, Workers: []ocispecs.Platform{plat("amd64"), plat("arm64")}}
-
-	tests := []struct {
-		name     string
-		builders []*Builder
-		plats    []string
-		want     map[string]string
-		missing  []string
-	}{
-		{"emulated arm64 on one builder", []*Builder{emulated}, []string{"linux/amd64", "linux/arm64"},
-			map[string]string{"linux/amd64": "local", "linux/arm64": "local"}, nil},
-		{"native node beats emulation", []*Builder{emulated, nativeArm}, []string{"linux/amd64", "linux/arm64"},
-			map[string]string{"linux/amd64": "local", "linux/arm64": "arm"}, nil},
-		{"declared platforms win", []*Builder{nativeArm, declared}, []string{"linux/arm64"},
-			map[string]string{"linux/arm64": "zz"}, nil},
-		{"missing emulation", []*Builder{amdOnly}, []string{"linux/amd64", "linux/arm64"}, nil, []string{"linux/arm64"}},
-		{"declared platform its workers cannot run", []*Builder{emulated, {Name: "z", Declared: []string{"linux/s390x"}, Workers: []ocispecs.Platform{plat("amd64")}}},
-			[]string{"linux/s390x"}, nil, []string{"linux/s390x"}},
-		{"declared platform another builder could run: still refused", []*Builder{{Name: "z", Declared: []string{"linux/arm64"}, Workers: []ocispecs.Platform{plat("amd64")}}, nativeArm},
-			[]string{"linux/arm64"}, nil, []string{"linux/arm64"}},
-		{"declared platform, workers unknown: trusted", []*Builder{{Name: "z", Declared: []string{"linux/s390x"}}}, []string{"linux/s390x"},
-			map[string]string{"linux/s390x": "z"}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := Route(tc.builders, tc.plats)
-			if tc.missing != nil {
-				var ee *EmulationError
-				require.ErrorAs(t, err, &ee)
-				assert.Equal(t, tc.missing, ee.Platforms)
-				return
-			}
-			require.NoError(t, err)
-			names := map[string]string{}
-			for p, b := range got {
-				names[p] = b.Name
-			}
-			assert.Equal(t, tc.want, names)
-		})
-	}
-}
-
 func TestEmulationErrorNamesTheFix(t *testing.T) {
 	t.Parallel()
 	b := &Builder{Name: "local", Address: "unix:///s", Workers: []ocispecs.Platform{plat("amd64")}}
-	_, err := Route([]*Builder{b}, []string{"linux/arm64"})
-	require.Error(t, err)
+	var err error = newEmulationError([]string{"linux/arm64"}, []*Builder{b})
 	msg := err.Error()
 	for _, want := range []string{
 		"no builder can run linux/arm64",
