@@ -157,10 +157,11 @@ func (e *env) neededPlatforms() []string {
 }
 
 // platformsFinding routes the spec's platforms to the builders as apply would
-// (solver.Route), then checks that each builder also runs the other platforms its builds'
-// steps run on (solver.CheckRunNeeds; the build platform of `FROM --platform=$BUILDPLATFORM`
-// stages with RUN steps, from an offline compile: runNeeds). A local builder that is not running is judged by what its workers will
-// report: this machine's platform and the emulators registered in binfmt_misc.
+// (solver.Availability and solver.Candidates), then checks that each builder also runs the
+// other platforms its builds' steps run on (solver.CheckRunNeeds; the build platform of
+// `FROM --platform=$BUILDPLATFORM` stages with RUN steps, from an offline compile). A local
+// builder that is not running is judged by what its workers will report: this machine's
+// platform and the emulators registered in binfmt_misc.
 func (e *env) platformsFinding(ctx context.Context) Finding {
 	need := e.neededPlatforms()
 	done := make(chan []builderProbe, 1)
