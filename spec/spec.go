@@ -17,6 +17,7 @@ const (
 	OutputOCI       = "oci"        // an OCI layout tarball at OutputPath
 	OutputLocal     = "local"      // the result's files into OutputPath
 	OutputCacheOnly = "cache-only" // build into the builder's cache, export nothing
+	OutputDocker    = "docker"     // a docker-loadable tarball at OutputPath (or into a Docker engine)
 )
 
 // DefaultPlatform is used when neither the spec nor a component names platforms.
@@ -44,6 +45,36 @@ type Spec struct {
 	Builders []Builder
 	// Components are in dependency order.
 	Components []Component
+	// Secrets are the secret blocks, sorted by ID.
+	Secrets []Secret
+	// SSH are the ssh blocks, sorted by ID.
+	SSH []SSH
+	// BuildPlatforms are the platforms the spec's builders run `FROM --platform=$BUILDPLATFORM`
+	// stages on (build_platforms), normalized; `archc lock` pins bases for each of them. Empty
+	// means this machine's platform.
+	BuildPlatforms []string
+}
+
+// Secret is one secret block: where archc reads the value it serves to builds through
+// BuildKit's secrets session. Exactly one of Env and File is set. The value itself is never
+// part of the Spec.
+type Secret struct {
+	ID string
+	// Env is the name of the environment variable holding the value.
+	Env string
+	// File is the absolute path of the file holding the value.
+	File  string
+	Range hcl.Range
+}
+
+// SSH is one ssh block: the agent socket or keys archc forwards to `RUN --mount=type=ssh`
+// steps through BuildKit's sshforward session.
+type SSH struct {
+	ID string
+	// Paths are absolute paths of agent sockets or private keys; empty means the agent at
+	// SSH_AUTH_SOCK.
+	Paths []string
+	Range hcl.Range
 }
 
 // Variable is one evaluated variable.
@@ -158,6 +189,28 @@ type Component struct {
 	// DependsOn are the names of the components this one needs: those named in depends_on
 	// and those used in contexts, sorted, without duplicates.
 	DependsOn []string
+	// PlatformArgs are the build args per target platform (normalized), for args that use
+	// `platform.os`, `platform.arch` or `platform.variant`; an arg set to null is left out
+	// (the Dockerfile's default). Use ArgsFor.
+	PlatformArgs map[string]map[string]string
+	// Secrets and SSH are the ids of the secret and ssh blocks this component's builds may
+	// mount (secrets, ssh); nothing else is served to them.
+	Secrets []string
+	SSH     []string
+	// Allow are the entitlements its solves are granted ("network.host", "security.insecure").
+	Allow []string
+	// ExtraHosts map host names to IP addresses in the builds' /etc/hosts (extra_hosts).
+	ExtraHosts map[string]string
+	// Network is the RUN steps' default network mode: "" or "default", "none", "host".
+	Network string
+	// ShmSize is the size of /dev/shm in RUN steps, as bake writes it ("128m"); "" is
+	// BuildKit's default.
+	ShmSize string
+	// Ulimits are RUN steps' ulimits, as bake writes them ("nofile=1024:2048").
+	Ulimits []string
+	// NoCache builds every step again (no_cache); NoCacheFilter only these stages.
+	NoCache       bool
+	NoCacheFilter []string
 	// Builder pins the component to the builder of that name (builder = "NAME"); "" lets
 	// archc choose among the builders that can run each platform.
 	Builder string
@@ -201,4 +254,13 @@ func (s *Spec) Registry(host string) *Registry {
 		}
 	}
 	return nil
+}
+
+// ArgsFor returns the component's build args for target platform p: PlatformArgs[p] when
+// the spec evaluated args per platform, else Args.
+func (c *Component) ArgsFor(p string) map[string]string {
+	if a, ok := c.PlatformArgs[NormalizePlatform(p)]; ok {
+		return a
+	}
+	return c.Args
 }
