@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 // farmBenchComponents × 2 platforms is the bench-farm workload: each build is one RUN that
@@ -83,7 +85,7 @@ func TestBenchFarm(t *testing.T) {
 func farmBenchRun(t *testing.T, e *env, names []string, repo string, lock []byte) (time.Duration, bool) {
 	var d time.Duration
 	ok := t.Run(repo, func(t *testing.T) {
-		bin := filepath.Join(filepath.Dir(e.bin), "buildkitd")
+		bin := testenv.Require(t, testenv.PartBuildkitd)
 		var nodes []*farmNode
 		for _, n := range names {
 			plat := "linux/amd64"

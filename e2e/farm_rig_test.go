@@ -26,6 +26,8 @@ import (
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 // farmServerName is the name in the mTLS node's certificate; the spec sets server_name.
@@ -378,7 +380,7 @@ type farmRig struct {
 // newFarmRig starts the three nodes side by side.
 func newFarmRig(t *testing.T, e *env) *farmRig {
 	t.Helper()
-	bin := filepath.Join(filepath.Dir(e.bin), "buildkitd")
+	bin := testenv.Require(t, testenv.PartBuildkitd)
 	tlsFiles := newFarmTLS(t, t.TempDir())
 	rig := &farmRig{e: e, reg: registryClient{base: e.push.URL}, nodes: []*farmNode{
 		newFarmNode(t, bin, "amd-1", e.push.Host, []string{"linux/amd64"}, nil),
