@@ -56,6 +56,7 @@ func TestClassify(t *testing.T) {
 		{"untrusted certificate over gRPC", overGRPC(codes.Unknown, untrusted), ClassTLS},
 		{"deadline over gRPC", fmt.Errorf("prefetch: %w", status.Error(codes.DeadlineExceeded, "context deadline exceeded")), ClassTimeout},
 		{"unavailable over gRPC", status.Error(codes.Unavailable, "connection error"), ClassTransient},
+		{"a push that raced another over gRPC", overGRPC(codes.Unknown, errors.New("failed to push 127.0.0.1:5001/app: errors:\nunknown: provided digest did not match uploaded content\nunknown: blob unknown to registry - sha256:1b82")), ClassTransient},
 		{"canceled over gRPC", status.Error(codes.Canceled, "context canceled"), ClassCanceled},
 		{"i/o timeout over gRPC", overGRPC(codes.Unknown, errors.New("dial tcp 127.0.0.1:5000: i/o timeout")), ClassTimeout},
 		{"context canceled", fmt.Errorf("pull: %w", context.Canceled), ClassCanceled},
