@@ -153,12 +153,14 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		Platform:   platforms.Format(p),
 		Dockerfile: relPath(c.spec.Dir, comp.Dockerfile),
 		Target:     comp.Target,
-		Args:       c.buildArgs(comp),
+		Args:       c.buildArgs(comp, platforms.Format(p)),
 		Labels:     cloneMap(comp.Labels),
 		Outputs:    outputs(c.spec.Dir, comp),
 		CacheFrom:  cacheEntries(c.spec, comp.CacheFrom, false),
 		CacheTo:    cacheEntries(c.spec, comp.CacheTo, true),
 		Builders:   c.spec.BuilderCandidates(comp.Name, platforms.Format(p)),
+		Secrets:    secretSources(c.spec, comp),
+		SSH:        sortedIDs(comp.SSH),
 	}
 	named, imageCtx, err := c.namedContexts(ctx, comp, p, b)
 	if err != nil {
@@ -200,6 +202,12 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 			return nil, none, fmt.Errorf("encode config-only definition: %w", err)
 		}
 	}
+	if err := checkMounts(c.spec, b, def); err != nil {
+		return nil, none, err
+	}
+	if b.Entitlements, err = checkEntitlements(comp, b.Dockerfile, def); err != nil {
+		return nil, none, err
+	}
 	b.Definition = def
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
 	b.Ops = len(def.Def) - 1
@@ -218,6 +226,10 @@ func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocisp
 	if err != nil {
 		return nil, err
 	}
+	run, err := runSettings(comp, b, gw.opts)
+	if err != nil {
+		return nil, err
+	}
 	client, err := dockerui.NewClient(gw)
 	if err != nil {
 		return nil, fmt.Errorf("set up the Dockerfile frontend: %w", err)
@@ -229,6 +241,10 @@ func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocisp
 			Labels:         cloneMap(comp.Labels),
 			Target:         comp.Target,
 			BuildPlatforms: []ocispecs.Platform{c.opt.buildPlatform},
+			ExtraHosts:     run.ExtraHosts,
+			NetworkMode:    run.NetworkMode,
+			ShmSize:        run.ShmSize,
+			Ulimits:        run.Ulimits,
 		},
 		Client:         client,
 		TargetPlatform: &p,
@@ -298,11 +314,12 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 	return named, images, nil
 }
 
-// buildArgs are the component's args without the predefined proxy args: dockerfile2llb
-// would turn those into ProxyEnv inside the compiled definition — credentials in the plan
-// file and a proxy in the build's identity. The spec's proxy block is the way to set them.
-func (c *compilation) buildArgs(comp *spec.Component) map[string]string {
-	args := cloneMap(comp.Args)
+// buildArgs are the component's args for one target platform (ArgsFor: per-platform args),
+// without the predefined proxy args: dockerfile2llb would turn those into ProxyEnv inside
+// the compiled definition — credentials in the plan file and a proxy in the build's
+// identity. The spec's proxy block is the way to set them.
+func (c *compilation) buildArgs(comp *spec.Component, platform string) map[string]string {
+	args := cloneMap(comp.ArgsFor(platform))
 	for k := range args {
 		switch strings.ToLower(k) {
 		case "http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy":

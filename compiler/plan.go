@@ -29,6 +29,13 @@ type Plan struct {
 	// Warnings are things a reviewer should know (a `# syntax=` line that is ignored, lint
 	// findings), sorted and de-duplicated, each prefixed with its component.
 	Warnings []string
+
+	// Selection is what the plan was asked to build (Select); empty means the whole spec.
+	// Like BuildPlatform it is an input: a plan file carries it.
+	Selection Selection
+	// NotSelected are the IDs of the spec's builds the selection leaves out, sorted: they
+	// were compiled (their bases are pinned like every other) but are not built.
+	NotSelected []string
 }
 
 // Scrub hides sensitive values in text a view prints (spec.Spec.Scrubber); nil hides
@@ -114,10 +121,25 @@ type Build struct {
 	// layers may come from and go to.
 	CacheFrom []string
 	CacheTo   []string
+	// NoCache is set when every stage runs without the cache (no_cache); NoCacheFilter
+	// names the stages that do (no_cache_filter), sorted. The steps carry IgnoreCache in
+	// their metadata, which llb_digest does not cover: these fields are how the plan shows it.
+	NoCache       bool
+	NoCacheFilter []string
+	// Entitlements are what the build's steps need (network.host, security.insecure),
+	// sorted; each is in the component's allow (or the plan is refused). Apply grants the
+	// build's solves exactly these.
+	Entitlements []string
 	// Builders are the builders the spec routes this build to, most preferred first
 	// (spec.BuilderCandidates): one for a pin, several when apply chooses by load and
 	// cache affinity among them. nil means the default local builder.
 	Builders []string
+	// Secrets map the id of each secret the component provides to this build (secrets) to
+	// its source kind (SecretFromEnv, SecretFromFile); never a value. Apply serves these
+	// and no others.
+	Secrets map[string]string
+	// SSH are the ssh ids the component provides to this build (ssh), sorted.
+	SSH []string
 
 	// Definition is the marshalled LLB, without proxy settings.
 	Definition *llb.Definition

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/archc-dev/archc/spec"
 )
@@ -20,6 +21,10 @@ type JSONPlan struct {
 	Builds        []JSONBuild `json:"builds"`
 	Proxy         *spec.Proxy `json:"proxy,omitempty"`
 	Warnings      []string    `json:"warnings"`
+	// Selection is Plan.Selection; absent when the plan builds the whole spec.
+	Selection *Selection `json:"selection,omitempty"`
+	// NotSelected are the builds the selection leaves out (Plan.NotSelected); absent for none.
+	NotSelected []string `json:"not_selected,omitempty"`
 }
 
 // JSONBuild is one component × platform.
@@ -42,9 +47,19 @@ type JSONBuild struct {
 	// CacheFrom and CacheTo are Build.CacheFrom and CacheTo; absent for none.
 	CacheFrom []string `json:"cache_from,omitempty"`
 	CacheTo   []string `json:"cache_to,omitempty"`
+	// NoCache and NoCacheFilter are Build.NoCache and NoCacheFilter; absent when unset.
+	NoCache       bool     `json:"no_cache,omitempty"`
+	NoCacheFilter []string `json:"no_cache_filter,omitempty"`
+	// Entitlements are Build.Entitlements; absent for none.
+	Entitlements []string `json:"entitlements,omitempty"`
 	// Builders are the builders the build may go to (Build.Builders); absent when the
 	// spec has no builder block (archc's local builder).
 	Builders []string `json:"builders,omitempty"`
+	// Secrets map the ids of the secrets served to the build to their source kind, "env"
+	// or "file" (Build.Secrets); SSH are the ssh ids (Build.SSH). Absent for none. Never a
+	// value.
+	Secrets map[string]string `json:"secrets,omitempty"`
+	SSH     []string          `json:"ssh,omitempty"`
 }
 
 // JSONBase is one pinned base image.
@@ -88,6 +103,11 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 	for _, w := range p.Warnings {
 		out.Warnings = append(out.Warnings, scrub.shown(w))
 	}
+	if !p.Selection.All() {
+		sel := Selection{Components: slices.Clone(p.Selection.Components), Platforms: slices.Clone(p.Selection.Platforms)}
+		out.Selection = &sel
+	}
+	out.NotSelected = slices.Clone(p.NotSelected)
 	for _, b := range p.Builds {
 		jb := JSONBuild{
 			ID: b.ID, Component: b.Component, Platform: b.Platform, Dockerfile: b.Dockerfile,
@@ -109,6 +129,9 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 		for _, x := range b.Outputs {
 			jb.Outputs = append(jb.Outputs, JSONOutput(x))
 		}
+		jb.NoCache, jb.NoCacheFilter = b.NoCache, append([]string(nil), b.NoCacheFilter...)
+		jb.Entitlements = append([]string(nil), b.Entitlements...)
+		jb.Secrets, jb.SSH = cloneMap(b.Secrets), append([]string(nil), b.SSH...)
 		out.Builds = append(out.Builds, jb)
 	}
 	return out

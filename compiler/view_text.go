@@ -15,6 +15,9 @@ type textView struct{ scrub Scrub }
 func (v textView) Plan(w io.Writer, p *Plan) error {
 	tw := &textWriter{w: w}
 	tw.printf("Build platform: %s\n", p.BuildPlatform)
+	if !p.Selection.All() {
+		tw.printf("Selection: %s, and what they depend on\n", p.Selection)
+	}
 	if p.Proxy != nil {
 		tw.printf("Proxy: %s (given to RUN steps at solve time; not part of any build's identity)\n", proxySummary(p.Proxy))
 	}
@@ -58,9 +61,24 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 		for _, x := range b.CacheTo {
 			tw.field("cache to", v.scrub.shown(x))
 		}
+		if nc := noCacheText(&b); nc != "" {
+			tw.field("no cache", nc)
+		}
+		if len(b.Entitlements) > 0 {
+			tw.field("entitlements", strings.Join(b.Entitlements, ", "))
+		}
 		if r := routing(b.Builders); r != "" {
 			tw.field("builders", r)
 		}
+		if len(b.Secrets) > 0 {
+			tw.field("secrets", secretList(b.Secrets))
+		}
+		if len(b.SSH) > 0 {
+			tw.field("ssh", strings.Join(b.SSH, ", "))
+		}
+	}
+	if len(p.NotSelected) > 0 {
+		tw.printf("\nNot selected: %s\n", strings.Join(p.NotSelected, ", "))
 	}
 	if len(p.Warnings) > 0 {
 		tw.printf("\nWarnings:\n")
@@ -107,6 +125,9 @@ func summary(p *Plan) string {
 	s := fmt.Sprintf("Plan: %d builds (%d components, %d platforms), %d pinned base images", len(p.Builds), len(comps), len(plats), len(bases))
 	if len(resolved) > 0 {
 		s += fmt.Sprintf(", %d resolved now and not in the lock", len(resolved))
+	}
+	if len(p.NotSelected) > 0 {
+		s += fmt.Sprintf("; %d builds not selected", len(p.NotSelected))
 	}
 	return s + "."
 }
