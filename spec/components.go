@@ -19,7 +19,7 @@ type componentBody struct {
 	Context    string            `hcl:"context,optional"`
 	Dockerfile string            `hcl:"dockerfile,optional"`
 	Target     string            `hcl:"target,optional"`
-	Args       map[string]string `hcl:"args,optional"`
+	Args       hcl.Expression    `hcl:"args,optional"` // see componentArgs
 	Tags       []string          `hcl:"tags,optional"`
 	Platforms  []string          `hcl:"platforms,optional"`
 	Contexts   map[string]string `hcl:"contexts,optional"`
@@ -30,6 +30,16 @@ type componentBody struct {
 	Builder    string            `hcl:"builder,optional"`
 	CacheFrom  []string          `hcl:"cache_from,optional"`
 	CacheTo    []string          `hcl:"cache_to,optional"`
+
+	Secrets       []string          `hcl:"secrets,optional"`
+	SSH           []string          `hcl:"ssh,optional"`
+	Allow         []string          `hcl:"allow,optional"`
+	ExtraHosts    map[string]string `hcl:"extra_hosts,optional"`
+	Network       string            `hcl:"network,optional"`
+	ShmSize       string            `hcl:"shm_size,optional"`
+	Ulimits       []string          `hcl:"ulimits,optional"`
+	NoCache       bool              `hcl:"no_cache,optional"`
+	NoCacheFilter []string          `hcl:"no_cache_filter,optional"`
 }
 
 // component evaluates one component block, fills its defaults and checks it.
@@ -39,7 +49,6 @@ func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Compo
 	c := Component{
 		Name:   b.Name(),
 		Target: raw.Target,
-		Args:   raw.Args,
 		Labels: raw.Labels,
 		Output: raw.Output,
 		Range:  b.DefRange,
@@ -57,6 +66,8 @@ func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Compo
 		p, d := normalizePlatforms(raw.Platforms, a.Expr)
 		c.Platforms, diags = p, append(diags, d...)
 	}
+	diags = append(diags, e.componentArgs(raw.Args, &c)...)
+	diags = append(diags, e.componentBuildOpts(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentRouting(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentOutput(b, raw, &c)...)
 	deps := map[string]bool{}
@@ -90,6 +101,8 @@ type componentDefaults struct {
 	CacheFrom, CacheTo []string
 	// Builders are the builder blocks, decoded before the components, for the builder pin.
 	Builders []Builder
+	// Secrets and SSH are the ids of the secret and ssh blocks, for the components' lists.
+	Secrets, SSH map[string]bool
 }
 
 // componentRouting fills builder, cache_from and cache_to. A component's own cache list
@@ -195,7 +208,9 @@ func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Compon
 			diags = append(diags, errorAt(outRange, "Registry output without tags",
 				"component %q: output = \"registry\" pushes its tags, but tags is empty.", c.Name))
 		}
-	case OutputOCI, OutputLocal:
+	case OutputOCI, OutputLocal, OutputDocker:
+		// docker too: apply writes a tarball for `docker load` there, so a build never
+		// depends on a Docker engine being present.
 		if raw.OutputPath == "" {
 			diags = append(diags, errorAt(outRange, "Missing output_path",
 				"component %q: output = %q writes to output_path; set it.", c.Name, c.Output))
@@ -203,16 +218,16 @@ func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Compon
 	case OutputCacheOnly:
 	default:
 		diags = append(diags, errorAt(outRange, "Invalid output",
-			"component %q: output %q is not one of registry, oci, local, cache-only.", c.Name, c.Output))
+			"component %q: output %q is not one of registry, oci, local, docker, cache-only.", c.Name, c.Output))
 	}
 	if raw.OutputPath != "" {
 		a := attr(b, "output_path")
 		c.OutputPath = e.path(a.Expr.Range(), raw.OutputPath)
-		if c.Output != OutputOCI && c.Output != OutputLocal {
+		if c.Output != OutputOCI && c.Output != OutputLocal && c.Output != OutputDocker {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Unused output_path",
-				Detail:   "output_path is only used with output = \"oci\" or \"local\".",
+				Detail:   "output_path is only used with output = \"oci\", \"docker\" or \"local\".",
 				Subject:  a.Expr.Range().Ptr(),
 			})
 			c.OutputPath = ""

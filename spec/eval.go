@@ -108,6 +108,15 @@ func (e *evaluator) refsIn(refs []hcl.Traversal, diags *hcl.Diagnostics, compone
 				*diags = append(*diags, undefinedRef(e, "local", "local", name, e.localNames, rng))
 				ok = false
 			}
+		case platformRoot:
+			*diags = append(*diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Platform reference not allowed here",
+				Detail: "platform.os, platform.arch and platform.variant may only be used in a component's args, " +
+					"which are evaluated once per target platform.",
+				Subject: rng,
+			})
+			ok = false
 		case "component":
 			if !componentRefs {
 				*diags = append(*diags, &hcl.Diagnostic{
@@ -188,6 +197,10 @@ func (e *evaluator) decode(b *mergedBlock, out any, componentAttrs ...string) hc
 	}
 	for _, name := range slices.Sorted(maps.Keys(b.Body.Attributes)) {
 		attr := b.Body.Attributes[name]
+		if lazyAttrs[b.Type][name] {
+			body.Attributes[name] = attr // decoded as an hcl.Expression, evaluated by the caller
+			continue
+		}
 		allowed := false
 		for _, c := range componentAttrs {
 			allowed = allowed || c == name
@@ -206,6 +219,11 @@ func (e *evaluator) decode(b *mergedBlock, out any, componentAttrs ...string) hc
 	diags = append(diags, gohcl.DecodeBody(body, e.ctx, out)...)
 	return diags
 }
+
+// lazyAttrs are the attributes decode hands over unevaluated (their gohcl field is an
+// hcl.Expression): a component's args see `platform`, so they are evaluated once per target
+// platform by componentArgs, with a context decode does not have.
+var lazyAttrs = map[string]map[string]bool{blockComponent: {"args": true}}
 
 // attr returns the attribute name of block b, or nil when it is not set.
 func attr(b *mergedBlock, name string) *hclsyntax.Attribute {

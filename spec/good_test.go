@@ -31,7 +31,7 @@ func TestLoadFull(t *testing.T) {
 	for _, c := range s.Components {
 		names = append(names, c.Name)
 	}
-	assert.Equal(t, []string{"export", "lib", "app"}, names, "dependency order, ties by name")
+	assert.Equal(t, []string{"export", "lib", "app", "multi"}, names, "dependency order, ties by name")
 
 	app := s.Component("app")
 	require.NotNil(t, app)
@@ -53,6 +53,8 @@ func TestLoadFull(t *testing.T) {
 	assert.Equal(t, filepath.Join(abs, "../out/export.tar"), exp.OutputPath)
 	assert.Equal(t, "aGk=", exp.Args["B64"])
 	assert.Equal(t, "A-B", exp.Args["UP"])
+	assert.NotContains(t, exp.Args, "DROPPED", "null: the Dockerfile's default")
+	assert.Nil(t, exp.PlatformArgs, "args that do not use platform")
 
 	dio := s.Registry("docker.io")
 	require.NotNil(t, dio)

@@ -116,7 +116,19 @@ func (e *evaluator) fill(doc *document, s *Spec) hcl.Diagnostics {
 		bl, d := e.builder(b)
 		s.Builders, diags = append(s.Builders, bl), append(diags, d...)
 	}
-	defaults := componentDefaults{Platforms: s.Platforms, Builders: s.Builders}
+	s.BuildPlatforms, d = e.buildPlatforms(doc.BuildPlatforms)
+	diags = append(diags, d...)
+	defaults := componentDefaults{Platforms: s.Platforms, Builders: s.Builders, Secrets: map[string]bool{}, SSH: map[string]bool{}}
+	for _, b := range doc.Blocks(blockSecret) {
+		sec, d := e.secret(b)
+		s.Secrets, diags = append(s.Secrets, sec), append(diags, d...)
+		defaults.Secrets[sec.ID] = true
+	}
+	for _, b := range doc.Blocks(blockSSH) {
+		sh, d := e.ssh(b)
+		s.SSH, diags = append(s.SSH, sh), append(diags, d...)
+		defaults.SSH[sh.ID] = true
+	}
 	defaults.CacheFrom, d = e.topCache(doc.CacheFrom, false)
 	diags = append(diags, d...)
 	defaults.CacheTo, d = e.topCache(doc.CacheTo, true)

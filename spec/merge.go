@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,11 +18,13 @@ const (
 	blockRegistry  = "registry"
 	blockBuilder   = "builder"
 	blockComponent = "component"
+	blockSecret    = "secret"
+	blockSSH       = "ssh"
 )
 
 // rootSchema is everything allowed at the top level of a spec file.
 var rootSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "cache_from"}, {Name: "cache_to"}},
+	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "build_platforms"}, {Name: "cache_from"}, {Name: "cache_to"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVariable, LabelNames: []string{"name"}},
 		{Type: blockLocals},
@@ -29,6 +32,8 @@ var rootSchema = &hcl.BodySchema{
 		{Type: blockRegistry, LabelNames: []string{"host"}},
 		{Type: blockBuilder, LabelNames: []string{"name"}},
 		{Type: blockComponent, LabelNames: []string{"name"}},
+		{Type: blockSecret, LabelNames: []string{"id"}},
+		{Type: blockSSH, LabelNames: []string{"id"}},
 	},
 }
 
@@ -55,6 +60,8 @@ func (b *mergedBlock) Name() string {
 // document is the merge of all spec files: the one place where "later wins" is decided.
 type document struct {
 	Platforms *hcl.Attribute
+	// BuildPlatforms is build_platforms: the platforms `archc lock` pins build stages for.
+	BuildPlatforms *hcl.Attribute
 	// CacheFrom and CacheTo are the top-level defaults of the components' attributes.
 	CacheFrom, CacheTo *hcl.Attribute
 	blocks             []*mergedBlock // in order of first appearance
@@ -81,7 +88,7 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	for _, body := range bodies {
 		content, cdiags := body.Content(rootSchema)
 		diags = append(diags, cdiags...)
-		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo} {
+		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo} {
 			if a, ok := content.Attributes[name]; ok {
 				*dst = a
 			}
@@ -111,6 +118,11 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	return doc, diags
 }
 
+// exclusiveAttrs are groups of attributes of which a block sets one. A later file that sets
+// one of a group replaces the whole group, so an override file can switch a secret from env
+// to file; within one file, setting two stays an error.
+var exclusiveAttrs = map[string][][]string{blockSecret: {{"env", "file"}}}
+
 func (d *document) add(key string, blk *hcl.Block, body *hclsyntax.Body) {
 	mb, ok := d.index[key]
 	if !ok {
@@ -130,6 +142,13 @@ func (d *document) add(key string, blk *hcl.Block, body *hclsyntax.Body) {
 		}
 		d.index[key] = mb
 		d.blocks = append(d.blocks, mb)
+	}
+	for _, group := range exclusiveAttrs[blk.Type] {
+		if slices.ContainsFunc(group, func(n string) bool { return body.Attributes[n] != nil }) {
+			for _, n := range group {
+				delete(mb.Body.Attributes, n)
+			}
+		}
 	}
 	for name, attr := range body.Attributes {
 		mb.Body.Attributes[name] = attr

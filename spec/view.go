@@ -12,13 +12,33 @@ import (
 // forward slashes, proxy passwords redacted. Fields are in alphabetical order, like the
 // keys of its maps, so the output is stable.
 type Normalized struct {
-	Builders   map[string]NormalizedBuilder  `json:"builders"`
-	Components []NormalizedComponent         `json:"components"`
-	Files      []string                      `json:"files"`
-	Platforms  []string                      `json:"platforms"`
-	Proxy      map[string]any                `json:"proxy"`
-	Registries map[string]NormalizedRegistry `json:"registries"`
-	Variables  map[string]NormalizedVariable `json:"variables"`
+	// BuildPlatforms is build_platforms; [] means this machine's platform.
+	BuildPlatforms []string                      `json:"build_platforms"`
+	Builders       map[string]NormalizedBuilder  `json:"builders"`
+	Components     []NormalizedComponent         `json:"components"`
+	Files          []string                      `json:"files"`
+	Platforms      []string                      `json:"platforms"`
+	Proxy          map[string]any                `json:"proxy"`
+	Registries     map[string]NormalizedRegistry `json:"registries"`
+	Secrets        map[string]NormalizedSecret   `json:"secrets"`
+	SSH            map[string]NormalizedSSH      `json:"ssh"`
+	Variables      map[string]NormalizedVariable `json:"variables"`
+}
+
+// NormalizedSecret is one secret block: where its value comes from, never the value.
+type NormalizedSecret struct {
+	// Env is the environment variable's name (source "env").
+	Env string `json:"env"`
+	// File is the file's path relative to the spec's directory (source "file").
+	File   string `json:"file"`
+	Source string `json:"source"`
+}
+
+// NormalizedSSH is one ssh block.
+type NormalizedSSH struct {
+	// Paths are relative to the spec's directory; [] with source "agent" (SSH_AUTH_SOCK).
+	Paths  []string `json:"paths"`
+	Source string   `json:"source"`
 }
 
 // NormalizedVariable is one resolved variable.
@@ -54,6 +74,8 @@ type NormalizedBuilder struct {
 
 // NormalizedComponent is one component with its defaults filled in.
 type NormalizedComponent struct {
+	Allow []string `json:"allow"`
+	// Args are the build args when they do not use platform, else {} and PlatformArgs.
 	Args    map[string]string `json:"args"`
 	Builder string            `json:"builder"`
 	// CacheFrom and CacheTo are the effective lists (the top-level default when the
@@ -64,23 +86,51 @@ type NormalizedComponent struct {
 	Contexts   map[string]string `json:"contexts"`
 	DependsOn  []string          `json:"depends_on"`
 	Dockerfile string            `json:"dockerfile"`
+	ExtraHosts map[string]string `json:"extra_hosts"`
 	Labels     map[string]string `json:"labels"`
 	Name       string            `json:"name"`
-	Output     string            `json:"output"`
-	OutputPath string            `json:"output_path"`
-	Platforms  []string          `json:"platforms"`
-	Tags       []string          `json:"tags"`
-	Target     string            `json:"target"`
+	// Network is "default" when the spec sets none.
+	Network       string   `json:"network"`
+	NoCache       bool     `json:"no_cache"`
+	NoCacheFilter []string `json:"no_cache_filter"`
+	Output        string   `json:"output"`
+	OutputPath    string   `json:"output_path"`
+	// PlatformArgs are the build args per target platform, when they use platform.
+	PlatformArgs map[string]map[string]string `json:"platform_args"`
+	Platforms    []string                     `json:"platforms"`
+	Secrets      []string                     `json:"secrets"`
+	ShmSize      string                       `json:"shm_size"`
+	SSH          []string                     `json:"ssh"`
+	Tags         []string                     `json:"tags"`
+	Target       string                       `json:"target"`
+	Ulimits      []string                     `json:"ulimits"`
 }
 
 // Normalized returns the JSON view of s.
 func (s *Spec) Normalized() Normalized {
 	n := Normalized{
-		Builders:   map[string]NormalizedBuilder{},
-		Components: []NormalizedComponent{},
-		Platforms:  list(s.Platforms),
-		Registries: map[string]NormalizedRegistry{},
-		Variables:  map[string]NormalizedVariable{},
+		BuildPlatforms: list(s.BuildPlatforms),
+		Builders:       map[string]NormalizedBuilder{},
+		Components:     []NormalizedComponent{},
+		Platforms:      list(s.Platforms),
+		Registries:     map[string]NormalizedRegistry{},
+		Secrets:        map[string]NormalizedSecret{},
+		SSH:            map[string]NormalizedSSH{},
+		Variables:      map[string]NormalizedVariable{},
+	}
+	for _, sec := range s.Secrets {
+		ns := NormalizedSecret{Env: sec.Env, File: s.rel(sec.File), Source: "env"}
+		if sec.File != "" {
+			ns.Source = "file"
+		}
+		n.Secrets[sec.ID] = ns
+	}
+	for _, sh := range s.SSH {
+		ns := NormalizedSSH{Paths: []string{}, Source: "agent"}
+		for _, p := range sh.Paths {
+			ns.Paths, ns.Source = append(ns.Paths, s.rel(p)), "paths"
+		}
+		n.SSH[sh.ID] = ns
 	}
 	for _, f := range s.Files {
 		n.Files = append(n.Files, s.rel(f))
@@ -123,6 +173,15 @@ func (s *Spec) normalizedComponent(c Component) NormalizedComponent {
 		DependsOn: list(c.DependsOn), Dockerfile: s.rel(c.Dockerfile), Labels: dict(c.Labels),
 		Name: c.Name, Output: c.Output, OutputPath: s.rel(c.OutputPath), Platforms: list(c.Platforms),
 		Tags: list(c.Tags), Target: c.Target,
+		Allow: list(c.Allow), ExtraHosts: dict(c.ExtraHosts), Network: c.Network, NoCache: c.NoCache,
+		NoCacheFilter: list(c.NoCacheFilter), PlatformArgs: map[string]map[string]string{},
+		Secrets: list(c.Secrets), ShmSize: c.ShmSize, SSH: list(c.SSH), Ulimits: list(c.Ulimits),
+	}
+	if nc.Network == "" {
+		nc.Network = NetworkDefault
+	}
+	for p, args := range c.PlatformArgs {
+		nc.PlatformArgs[p] = dict(args)
 	}
 	for _, x := range c.Contexts {
 		switch {

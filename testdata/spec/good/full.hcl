@@ -50,6 +50,15 @@ registry "r.invalid:5000" {
 
 builder "local" {}
 
+# The platforms this spec's builders run build stages on (FROM --platform=$BUILDPLATFORM).
+build_platforms = ["linux/amd64", "linux/aarch64"]
+
+secret "npm_token" { env = "NPM_TOKEN" }
+secret "pip_conf" { file = "../secrets/pip.conf" } # need not exist before apply
+
+ssh "default" {}
+ssh "deploy" { paths = ["../keys/deploy_ed25519"] }
+
 builder "arm" {
   address      = "tcp://127.0.0.1:1234"
   platforms    = ["linux/arm64"]
@@ -83,11 +92,29 @@ component "app" {
   depends_on = ["lib", component.export]
   builder    = "local"
   cache_from = ["type=local,src=../out/cache", "type=registry, ref=${local.repo}/cache:app"]
+  secrets         = ["pip_conf", "npm_token", "npm_token"]
+  ssh             = ["default"]
+  allow           = ["security.insecure", "network.host"]
+  extra_hosts     = { "git.internal" = "10.0.0.7", "v6.internal" = "fd00::7" }
+  network         = "host"
+  shm_size        = "128m"
+  ulimits         = ["nofile=1024:2048", "nproc=512"]
+  no_cache_filter = ["build", "test"]
+}
+
+component "multi" {
+  context     = "../ctx/lib"
+  platforms   = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
+  args        = { ARCH = platform.arch, TRIPLE = "${platform.os}-${platform.arch}${platform.variant}", VARIANT = platform.variant == "" ? null : platform.variant, VERSION = var.TAG, DEFAULT = null }
+  output      = "docker"
+  output_path = "../out/multi.tar"
+  network     = "none"
+  no_cache    = true
 }
 
 component "export" {
   context     = "../ctx/lib"
   output      = "oci"
   output_path = "../out/export.tar"
-  args        = { SHA = sha256("x"), B64 = base64encode("hi"), UP = upper(join("-", ["a", "b"])) }
+  args        = { SHA = sha256("x"), B64 = base64encode("hi"), UP = upper(join("-", ["a", "b"])), DROPPED = null }
 }

@@ -1,5 +1,7 @@
 variable "TAG" { default = "base" }
 platforms = ["linux/amd64"]
+build_platforms = ["linux/amd64"]
+secret "token" { env = "TOKEN" }
 registry "docker.io" {
   mirrors = ["http://127.0.0.1:5000"]
   http    = false
@@ -8,4 +10,6 @@ component "app" {
   context = "../ctx/app"
   target  = "base-target"
   tags    = ["r.invalid/app:${var.TAG}"]
+  secrets = ["token"]
+  allow   = ["network.host"]
 }

@@ -1,0 +1,4 @@
+component "a" {
+  context = "../ctx/app"
+  args    = { OK = "1", LIST = ["x"] }
+}

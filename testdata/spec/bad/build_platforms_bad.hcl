@@ -1,0 +1,1 @@
+build_platforms = ["linux/amd64", "arm64"]

@@ -1,0 +1,4 @@
+component "a" {
+  context = "../ctx/app"
+  output  = "docker"
+}

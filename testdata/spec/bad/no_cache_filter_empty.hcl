@@ -1,0 +1,4 @@
+component "a" {
+  context         = "../ctx/app"
+  no_cache_filter = ["build", ""]
+}

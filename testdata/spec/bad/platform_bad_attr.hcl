@@ -1,0 +1,4 @@
+component "a" {
+  context = "../ctx/app"
+  args    = { ARCH = platform.arch, CPU = platform.cpu }
+}

@@ -1,0 +1,3 @@
+locals {
+  arch = platform.arch
+}

@@ -1,0 +1,4 @@
+component "a" {
+  context = "../ctx/app"
+  tags    = ["r.invalid/a:${platform.arch}"]
+}

@@ -1,0 +1,3 @@
+secret "npm_token" {
+  env = "$NPM_TOKEN"
+}

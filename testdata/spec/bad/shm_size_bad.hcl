@@ -1,0 +1,4 @@
+component "a" {
+  context  = "../ctx/app"
+  shm_size = "128q"
+}

@@ -1,0 +1,3 @@
+ssh "deploy" {
+  paths = ["keys/id_ed25519", ""]
+}

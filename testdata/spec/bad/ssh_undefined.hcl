@@ -1,0 +1,5 @@
+ssh "default" {}
+component "a" {
+  context = "../ctx/app"
+  ssh     = ["defualt"]
+}
