@@ -90,6 +90,13 @@ func setOutputs(j *Job, b *compiler.Build, s *spec.Spec) error {
 			if o.Name != "" {
 				j.Tags = append(j.Tags, o.Name)
 			}
+		case spec.OutputDocker:
+			// One output per tag, each with the tarball's path ("" when only an engine
+			// gets the image).
+			j.Tags = append(j.Tags, o.Name)
+			if o.Path != "" {
+				j.OutputPath = filepath.Join(s.Dir, filepath.FromSlash(o.Path))
+			}
 		}
 	}
 	return nil

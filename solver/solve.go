@@ -138,6 +138,9 @@ func exports(job *Job) ([]client.ExportEntry, error) {
 			return nil, fmt.Errorf("component %s: output local needs output_path", job.Component)
 		}
 		return []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: job.OutputPath}}, nil
+	case spec.OutputDocker:
+		engine, why := lookupDockerEngine()
+		return dockerExports(job, engine, why)
 	case spec.OutputCacheOnly, "":
 		return nil, nil
 	default:
@@ -169,6 +172,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
+	noteDocker(job, o.Logf)
 	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], nil
 }
 
