@@ -46,6 +46,10 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := NewJobSecrets(s, p, jobs, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	builders, down, err := Connect(ctx, s, ConnectOptions{Out: o.Out})
 	if err != nil {
 		return nil, err
@@ -79,7 +83,7 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		return nil, err
 	}
 	attach := []session.Attachable{auth}
-	mask := s.Scrubber()
+	mask := secrets.Mask(s.Scrubber())
 	prog, err := NewProgress(ctx, o.ProgressOut, o.ProgressMode, WithMask(mask))
 	if err != nil {
 		return nil, err
@@ -111,7 +115,7 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		return nil, err
 	}
 	results, runErr := Run(ctx, Farm{Spec: s, Builders: builders, Affinity: affinity}, jobs, RunOptions{
-		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Progress: prog,
+		Parallel: o.Parallel, KeepGoing: o.KeepGoing, Session: attach, Secrets: secrets, Progress: prog,
 		PushIndex: pushIndex, ReadIndex: readIndex, Bases: bases,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintln(o.Out, spec.SafeText(mask(fmt.Sprintf(format, args...))))

@@ -21,6 +21,9 @@ type RunOptions struct {
 	KeepGoing bool
 	// Session are extra session attachables (registry auth).
 	Session []session.Attachable
+	// Secrets are each job's own secrets and ssh agents, added to its solves' sessions
+	// (nil: none).
+	Secrets *JobSecrets
 	// Progress receives every solve's status.
 	Progress *Progress
 	// PushIndex assembles registry outputs whose platforms span builders.

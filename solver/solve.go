@@ -167,7 +167,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
-	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.Session, FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports)})
+	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.sessionFor(job), FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports)})
 	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
 	if err != nil {
 		return "", err

@@ -44,7 +44,7 @@ func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, op
 	var resp *client.SolveResponse
 	err = retryPush(ctx, j, opts, func() error {
 		var err error
-		resp, err = b.Client.Build(ctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.Session, FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports)}),
+		resp, err = b.Client.Build(ctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports)}),
 			"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
 		return err
 	})
