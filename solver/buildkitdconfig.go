@@ -3,6 +3,7 @@ package solver
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/archc-dev/archc/registry"
@@ -31,7 +32,7 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := renderBuildkitdRegistries(reg, s.Proxy)
+	out, err := renderLocalBuildkitd(s, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -54,10 +55,26 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 
 // renderBuildkitdRegistries renders buildkitd.toml from a registry configuration.
 func renderBuildkitdRegistries(reg map[string]config.RegistryConfig, proxy *spec.Proxy) ([]byte, error) {
+	return renderBuildkitd(reg, proxy, nil)
+}
+
+// renderLocalBuildkitd renders the buildkitd.toml archc starts its local builders with:
+// s's registry configuration reg, its proxy note and the entitlements its components allow.
+func renderLocalBuildkitd(s *spec.Spec, reg map[string]config.RegistryConfig) ([]byte, error) {
+	return renderBuildkitd(reg, s.Proxy, SpecEntitlements(s))
+}
+
+// renderBuildkitd renders buildkitd.toml: the comment header, insecure-entitlements when
+// ents is not empty (a top-level key: it must come before the tables) and the registry
+// blocks.
+func renderBuildkitd(reg map[string]config.RegistryConfig, proxy *spec.Proxy, ents []string) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# buildkitd.toml rendered by `archc builder config` from the spec. Do not edit:\n")
 	b.WriteString("# archc re-renders it and restarts its local builder when the spec changes.\n#\n")
 	writeProxyComment(&b, proxy)
+	if err := writeEntitlements(&b, ents); err != nil {
+		return nil, err
+	}
 	if len(reg) == 0 {
 		b.WriteString("\n# No registry blocks in the spec: BuildKit's defaults apply.\n")
 		return b.Bytes(), nil
@@ -113,4 +130,40 @@ func DaemonProxyEnv(p *spec.Proxy) []string {
 	add("HTTP_PROXY", p.HTTPProxy)
 	add("NO_PROXY", strings.Join(p.NoProxy, ","))
 	return env
+}
+
+// SpecEntitlements are the entitlements any component of s allows (allow), sorted and
+// without duplicates; nil for none. The local builder's daemon allows these
+// (insecure-entitlements): BuildKit refuses a solve that asks for an entitlement its
+// daemon does not allow, whatever the client says.
+func SpecEntitlements(s *spec.Spec) []string {
+	var out []string
+	for _, c := range s.Components {
+		for _, e := range c.Allow {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// writeEntitlements writes the insecure-entitlements key, with a comment saying who
+// gets them; nothing for none.
+func writeEntitlements(b *bytes.Buffer, ents []string) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	dt, err := toml.Marshal(struct {
+		Entitlements []string `toml:"insecure-entitlements"`
+	}{ents})
+	if err != nil {
+		return fmt.Errorf("render buildkitd.toml: %w", err)
+	}
+	b.WriteString("\n# Entitlements the spec's components allow (allow = [...]). Each solve is granted only\n")
+	b.WriteString("# those its steps use, and archc refuses a plan whose steps need one their component\n")
+	b.WriteString("# does not allow.\n")
+	b.Write(dt)
+	return nil
 }

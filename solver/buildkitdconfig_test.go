@@ -1,12 +1,14 @@
 package solver
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/archc-dev/archc/spec"
+	bkconfig "github.com/moby/buildkit/cmd/buildkitd/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -84,4 +86,36 @@ func TestBuildkitdConfigCacheAndPushHosts(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "  [registry.'127.0.0.1:5001']\n    http = true\n")
 	assert.Contains(t, string(out), "  [registry.'cache.internal:8443']\n    insecure = true\n    ca = ['/etc/archc/cache.pem']\n")
+}
+
+// TestBuildkitdConfigEntitlements: buildkitd.toml allows every entitlement some component
+// allows, as buildkitd's own config loader reads it; a spec without allow renders no key,
+// so its builder's config (and digest) is what it was.
+func TestBuildkitdConfigEntitlements(t *testing.T) {
+	t.Parallel()
+	s := &spec.Spec{
+		Registries: []spec.Registry{{Host: "127.0.0.1:5001", HTTP: true}},
+		Components: []spec.Component{
+			{Name: "a", Allow: []string{"security.insecure", "network.host"}},
+			{Name: "b", Allow: []string{"network.host"}},
+			{Name: "c"},
+		},
+	}
+	none := &spec.Spec{Registries: s.Registries, Components: []spec.Component{{Name: "c"}}}
+	assert.Equal(t, []string{"network.host", "security.insecure"}, SpecEntitlements(s))
+	assert.Nil(t, SpecEntitlements(none))
+
+	got, err := RenderBuildkitdConfig(s)
+	require.NoError(t, err)
+	cfg, err := bkconfig.Load(bytes.NewReader(got))
+	require.NoError(t, err, "%s", got)
+	assert.Equal(t, []string{"network.host", "security.insecure"}, cfg.Entitlements)
+	assert.True(t, *cfg.Registries["127.0.0.1:5001"].PlainHTTP, "the registry blocks still follow")
+
+	plain, err := RenderBuildkitdConfig(none)
+	require.NoError(t, err)
+	assert.NotContains(t, string(plain), "entitlements")
+	cfg, err = bkconfig.Load(bytes.NewReader(plain))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.Entitlements)
 }

@@ -168,6 +168,9 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 		return "", err
 	}
 	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.sessionFor(job), FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports)})
+	if opt.AllowedEntitlements, err = solveEntitlements(builds); err != nil {
+		return "", fmt.Errorf("component %s: %w", job.Component, err)
+	}
 	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
 	if err != nil {
 		return "", err
