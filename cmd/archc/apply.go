@@ -31,6 +31,7 @@ type applyCmd struct {
 	Progress           string        `enum:"auto,tty,plain,rawjson,quiet" default:"auto" help:"Progress output: auto, tty, plain, rawjson or quiet."`
 	MirrorCheckTimeout time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
 	Locked             bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
+	NoCache            bool          `name:"no-cache" help:"Run every build step again, without the builders' caches (this run only: the plan does not change)."`
 	MetadataFile       string        `name:"metadata-file" type:"path" placeholder:"FILE" help:"Write the results as JSON to FILE (every tag pushed with its digest, each platform's builder, digest, status and time), also when the run fails."`
 	resolveFlags       `embed:""`
 }
@@ -51,6 +52,11 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	if c.DryRun {
 		return nil
+	}
+	if c.NoCache {
+		if plan, err = compiler.WithoutCache(plan); err != nil {
+			return err
+		}
 	}
 	results, err := solver.Apply(ctx, s, plan, solver.ApplyOptions{
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
