@@ -47,10 +47,33 @@ func TestLoadFullIssue13(t *testing.T) {
 
 	multi := s.Component("multi")
 	require.NotNil(t, multi)
-	assert.Equal(t, OutputDocker, multi.Output)
-	assert.Equal(t, filepath.Join(abs, "../out/multi.tar"), multi.OutputPath)
 	assert.True(t, multi.NoCache)
 	assert.Equal(t, NetworkNone, multi.Network)
+
+	load := s.Component("load")
+	require.NotNil(t, load)
+	assert.Equal(t, OutputDocker, load.Output)
+	assert.Equal(t, filepath.Join(abs, "../out/load.tar"), load.OutputPath)
+	assert.Equal(t, []string{"r.invalid:5000/team/load:1.2.3"}, load.Tags)
+}
+
+// TestDockerOutputPathOptional: output = "docker" without output_path loads into a Docker
+// engine at apply, so the spec accepts it.
+func TestDockerOutputPathOptional(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ctx := abs(t, filepath.Join(testdata, "ctx", "app"))
+	file := filepath.Join(dir, "archbuild.hcl")
+	require.NoError(t, os.WriteFile(file, []byte(`component "a" {
+  context = "`+filepath.ToSlash(ctx)+`"
+  tags    = ["r.invalid/a:1"]
+  output  = "docker"
+}
+`), 0o644))
+	s, diags := Load(LoadOptions{Files: []string{file}})
+	require.Empty(t, diags)
+	assert.Equal(t, OutputDocker, s.Components[0].Output)
+	assert.Equal(t, "", s.Components[0].OutputPath)
 }
 
 // TestPlatformArgs: args that use platform are evaluated once per target platform; a null
@@ -160,8 +183,8 @@ func TestNormalizedIssue13(t *testing.T) {
 	assert.Equal(t, map[string]string{}, multi.Args)
 	assert.Equal(t, "arm64", multi.PlatformArgs["linux/arm64"]["ARCH"])
 	assert.True(t, multi.NoCache)
-	assert.Equal(t, "docker", multi.Output)
-	assert.Equal(t, "../out/multi.tar", multi.OutputPath)
+	assert.Equal(t, "docker", byName["load"].Output)
+	assert.Equal(t, "../out/load.tar", byName["load"].OutputPath)
 
 	out, err := json.Marshal(n)
 	require.NoError(t, err)

@@ -208,9 +208,16 @@ func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Compon
 			diags = append(diags, errorAt(outRange, "Registry output without tags",
 				"component %q: output = \"registry\" pushes its tags, but tags is empty.", c.Name))
 		}
-	case OutputOCI, OutputLocal, OutputDocker:
-		// docker too: apply writes a tarball for `docker load` there, so a build never
-		// depends on a Docker engine being present.
+	case OutputDocker:
+		// The image is named by its tags, in the engine and in the `docker load` archive.
+		// output_path is optional: apply loads into a Docker engine when one answers and
+		// writes the archive to output_path when set, and fails before solving with neither.
+		// tags that failed to evaluate (nil) were reported already.
+		if a := attr(b, "tags"); a == nil || raw.Tags != nil && len(raw.Tags) == 0 {
+			diags = append(diags, errorAt(outRange, "Docker output without tags",
+				"component %q: output = \"docker\" names the loaded image by its tags, but tags is empty.", c.Name))
+		}
+	case OutputOCI, OutputLocal:
 		if raw.OutputPath == "" {
 			diags = append(diags, errorAt(outRange, "Missing output_path",
 				"component %q: output = %q writes to output_path; set it.", c.Name, c.Output))

@@ -31,7 +31,7 @@ func TestLoadFull(t *testing.T) {
 	for _, c := range s.Components {
 		names = append(names, c.Name)
 	}
-	assert.Equal(t, []string{"export", "lib", "app", "multi"}, names, "dependency order, ties by name")
+	assert.Equal(t, []string{"export", "lib", "app", "load", "multi"}, names, "dependency order, ties by name")
 
 	app := s.Component("app")
 	require.NotNil(t, app)

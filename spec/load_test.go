@@ -121,7 +121,7 @@ func TestLoadErrors(t *testing.T) {
 		{"ulimits_bad.hcl", []string{"3:26: error: Invalid ulimit"}, "2048 > 1024"},
 		{"ulimits_duplicate.hcl", []string{"3:34: error: Duplicate ulimit"}, "nofile"},
 		{"no_cache_filter_empty.hcl", []string{"3:31: error: Empty stage name"}, ""},
-		{"docker_no_path.hcl", []string{"3:13: error: Missing output_path"}, `output = "docker"`},
+		{"docker_no_tags.hcl", []string{"3:13: error: Docker output without tags"}, `output = "docker" names the loaded image by its tags`},
 		{"platform_in_tags.hcl", []string{"3:29: error: Platform reference not allowed here"}, "only be used in a component's args"},
 		{"platform_in_local.hcl", []string{"2:10: error: Platform reference not allowed here"}, ""},
 		{"platform_bad_attr.hcl", []string{"3:43: error: Unsupported platform attribute"}, "os, arch and variant"},

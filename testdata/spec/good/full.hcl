@@ -106,7 +106,7 @@ component "multi" {
   context     = "../ctx/lib"
   platforms   = ["linux/amd64", "linux/arm64", "linux/arm/v7"]
   args        = { ARCH = platform.arch, TRIPLE = "${platform.os}-${platform.arch}${platform.variant}", VARIANT = platform.variant == "" ? null : platform.variant, VERSION = var.TAG, DEFAULT = null }
-  output      = "docker"
+  output      = "oci"
   output_path = "../out/multi.tar"
   network     = "none"
   no_cache    = true
@@ -117,4 +117,12 @@ component "export" {
   output      = "oci"
   output_path = "../out/export.tar"
   args        = { SHA = sha256("x"), B64 = base64encode("hi"), UP = upper(join("-", ["a", "b"])), DROPPED = null }
+}
+
+component "load" {
+  context     = "../ctx/lib"
+  platforms   = ["linux/arm64"]
+  tags        = ["${local.repo}/load:${local.tag}"]
+  output      = "docker"
+  output_path = "../out/load.tar" # optional: without it, only a Docker engine gets the image
 }
