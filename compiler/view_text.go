@@ -53,7 +53,11 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 			tw.field("depends on", id)
 		}
 		for _, o := range b.Outputs {
-			tw.field("output", strings.TrimSpace(o.Type+" "+o.Name+o.Path))
+			out := strings.TrimSpace(o.Type + " " + o.Name + o.Path)
+			if o.Name != "" && o.Path != "" { // docker: the image's name, then its tarball
+				out = o.Type + " " + o.Name + " → " + o.Path
+			}
+			tw.field("output", out)
 		}
 		for _, x := range b.CacheFrom {
 			tw.field("cache from", v.scrub.shown(x))
