@@ -97,6 +97,9 @@ type fileForm struct {
 	// Variables may hold secrets: see PlanFile.Vars.
 	Variables   map[string]string        `json:"variables,omitempty"`
 	BaseContent map[digest.Digest][]byte `json:"base_content,omitempty"`
+	// Selection is an input, like BuildPlatform: Match selects the same builds again.
+	Selection   *Selection `json:"selection,omitempty"`
+	NotSelected []string   `json:"not_selected,omitempty"`
 }
 
 type fileBuild struct {
@@ -150,7 +153,7 @@ func (f *PlanFile) form(dir string) (*fileForm, error) {
 		ff.SpecFiles = append(ff.SpecFiles, relPath(abs, s))
 	}
 	jp := f.Plan.JSON(f.Scrub)
-	ff.Proxy = jp.Proxy
+	ff.Proxy, ff.Selection, ff.NotSelected = jp.Proxy, jp.Selection, jp.NotSelected
 	for i, b := range f.Plan.Builds {
 		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
 		if err != nil {
@@ -186,6 +189,10 @@ func LoadPlanFile(path string) (*PlanFile, error) {
 	if ff.Proxy != nil {
 		p.Proxy = ff.Proxy
 	}
+	if ff.Selection != nil {
+		p.Selection = *ff.Selection
+	}
+	p.NotSelected = ff.NotSelected
 	for _, fb := range ff.Builds {
 		b, err := fb.build()
 		if err != nil {

@@ -69,8 +69,9 @@ func (f *PlanFile) lockRequests() []registry.ImageRequest {
 	return out
 }
 
-// Match compiles s again with images and the plan's build platform and compares the plan
-// file, as read, with the file Save would write for that plan: every field, so a field
+// Match compiles s again with images and the plan's build platform, narrows it to the
+// plan's selection (Plan.Select), and compares the plan file, as read, with the file Save
+// would write for that plan: every field, so a field
 // added to the file format is checked without being listed here. Only the fields in
 // unchecked are left out. The error wraps ErrMismatch and names each difference (build,
 // field, the file's value and the spec's; sensitive values scrubbed, definitions and
@@ -82,6 +83,9 @@ func (f *PlanFile) Match(ctx context.Context, s *spec.Spec, images Images) (*Pla
 	plan, err := Compile(ctx, s, images, WithBuildPlatform(f.Plan.BuildPlatform))
 	if err != nil {
 		return nil, fmt.Errorf("compute the plan again from the spec: %w", err)
+	}
+	if err := plan.Select(s, f.Plan.Selection); err != nil {
+		return nil, fmt.Errorf("%w: its selection (%s): %w; run `archc plan -out` again and review it", ErrMismatch, f.Plan.Selection, err)
 	}
 	want := NewPlanFile(plan, nil)
 	want.Vars, want.BaseContent, want.Scrub = f.Vars, f.BaseContent, s.Scrubber()

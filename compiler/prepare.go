@@ -3,7 +3,13 @@ package compiler
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
@@ -20,6 +26,9 @@ type PrepareOptions struct {
 	Locked bool
 	// Compile are the compile's options (WithBuildPlatform).
 	Compile []Option
+	// Selection is what to build (Plan.Select). The whole spec is compiled and pinned
+	// all the same: the lock stays complete, and Locked checks all of it.
+	Selection Selection
 }
 
 // Prepare is plan's and apply's workflow, pin then compile: it compiles s once against the
@@ -51,7 +60,7 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 	}
 	next, changes, err := o.Resolver.Pin(ctx, lock, reqs, registry.LockOptions{Locked: o.Locked})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, explainBuildPlatform(err, s, plan, lock)
 	}
 	if len(changes) > 0 {
 		if err := registry.WriteLock(lockPath, next); err != nil {
@@ -59,7 +68,7 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 		}
 	}
 	if !first.missed {
-		return plan, changes, nil
+		return selected(plan, changes, s, o.Selection)
 	}
 	images := NewLockImages(next, cache)
 	for _, ch := range changes {
@@ -76,17 +85,28 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 			}
 		}
 	}
-	plan, err = Compile(ctx, s, images, o.Compile...)
-	return plan, changes, err
+	if plan, err = Compile(ctx, s, images, o.Compile...); err != nil {
+		return nil, changes, err
+	}
+	return selected(plan, changes, s, o.Selection)
 }
 
-// Lock is `archc lock`'s workflow: it discovers the bases (DiscoverBases), reads the lock
+// selected is Prepare's result: plan narrowed to sel.
+func selected(plan *Plan, changes []registry.LockChange, s *spec.Spec, sel Selection) (*Plan, []registry.LockChange, error) {
+	if err := plan.Select(s, sel); err != nil {
+		return nil, changes, err
+	}
+	return plan, changes, nil
+}
+
+// Lock is `archc lock`'s workflow: it discovers the bases (DiscoverBases) for every build
+// platform the spec declares (lockBuildPlatforms), reads the lock
 // next to s (recovering from broken entries that opts.Update resolves again:
 // registry.ReadLockFor), checks the pins it keeps against content (registry's VerifyLock),
 // pins per opts (registry's UpdateLock) and, unless opts.DryRun, writes the lock. On a
 // contradicted pin or a resolution error the file on disk is left as it was.
 func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts registry.LockOptions, copts ...Option) (*registry.Lock, []registry.LockChange, *registry.LockRecovery, error) {
-	reqs, _, err := DiscoverBases(ctx, s, copts...)
+	reqs, err := discoverForBuildPlatforms(ctx, s, copts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -130,4 +150,112 @@ func kept(reqs []registry.ImageRequest, opts registry.LockOptions) []registry.Im
 		}
 	}
 	return out
+}
+
+// lockBuildPlatforms are the build platforms `archc lock` pins $BUILDPLATFORM stages for:
+// the spec's build_platforms, and the compile's build platform when it was set to another
+// one than this machine's (--build-platform); with no build_platforms, the compile's. A lock
+// written on one machine then serves plan --locked on builders of every declared platform.
+func lockBuildPlatforms(s *spec.Spec, copts []Option) ([]string, error) {
+	o, err := makeOptions(copts)
+	if err != nil {
+		return nil, err
+	}
+	given := platforms.Format(o.buildPlatform)
+	if len(s.BuildPlatforms) == 0 {
+		return []string{given}, nil
+	}
+	out := make([]string, 0, len(s.BuildPlatforms)+1)
+	for _, p := range s.BuildPlatforms {
+		out = append(out, spec.NormalizePlatform(p))
+	}
+	host, _ := makeOptions(nil)
+	if given != platforms.Format(host.buildPlatform) && !slices.Contains(out, given) {
+		out = append(out, given)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// discoverForBuildPlatforms is DiscoverBases once per lock build platform, the requests
+// merged: a ref's platforms are every platform any of the compiles pinned it for.
+func discoverForBuildPlatforms(ctx context.Context, s *spec.Spec, copts []Option) ([]registry.ImageRequest, error) {
+	bps, err := lockBuildPlatforms(s, copts)
+	if err != nil {
+		return nil, err
+	}
+	type sets struct{ platforms, components map[string]bool }
+	byRef := map[string]sets{}
+	for _, bp := range bps {
+		reqs, _, err := DiscoverBases(ctx, s, append(slices.Clone(copts), WithBuildPlatform(bp))...)
+		if err != nil {
+			if len(bps) > 1 {
+				return nil, fmt.Errorf("build platform %s: %w", bp, err)
+			}
+			return nil, err
+		}
+		for _, r := range reqs {
+			set, ok := byRef[r.Ref]
+			if !ok {
+				set = sets{map[string]bool{}, map[string]bool{}}
+				byRef[r.Ref] = set
+			}
+			for _, p := range r.Platforms {
+				set.platforms[p] = true
+			}
+			for _, c := range r.Components {
+				set.components[c] = true
+			}
+		}
+	}
+	out := make([]registry.ImageRequest, 0, len(byRef))
+	for _, ref := range slices.Sorted(maps.Keys(byRef)) {
+		out = append(out, registry.ImageRequest{Ref: ref,
+			Platforms:  slices.Sorted(maps.Keys(byRef[ref].platforms)),
+			Components: slices.Sorted(maps.Keys(byRef[ref].components))})
+	}
+	return out, nil
+}
+
+// explainBuildPlatform adds to a --locked refusal (*registry.OutOfDateError) what it is
+// when the lock lacks pins for this plan's build platform of images it pins for others,
+// and the spec's build_platforms does not list it: a lock written on a machine of another
+// build platform, which `archc lock` here would not mend for the other machine.
+func explainBuildPlatform(err error, s *spec.Spec, plan *Plan, lock *registry.Lock) error {
+	var ood *registry.OutOfDateError
+	if !errors.As(err, &ood) || slices.Contains(s.BuildPlatforms, plan.BuildPlatform) {
+		return err
+	}
+	suffix := " (" + plan.BuildPlatform + ")"
+	var pinned []string // the platforms the lock pins for every such image
+	found := false
+	for _, m := range ood.Status.Missing {
+		ref, ok := strings.CutSuffix(m, suffix)
+		if !ok {
+			continue
+		}
+		im := lock.Find(ref)
+		if im == nil {
+			return err // a new image, not another machine's lock
+		}
+		var ps []string
+		for _, pi := range im.Platforms {
+			ps = append(ps, pi.Platform)
+		}
+		if !found {
+			pinned, found = ps, true
+		} else {
+			pinned = slices.DeleteFunc(pinned, func(p string) bool { return !slices.Contains(ps, p) })
+		}
+	}
+	if !found {
+		return err
+	}
+	if len(s.BuildPlatforms) > 0 {
+		pinned = slices.DeleteFunc(pinned, func(p string) bool { return !slices.Contains(s.BuildPlatforms, p) })
+	}
+	ood.BuildPlatform = plan.BuildPlatform
+	ood.Declared = slices.Clone(s.BuildPlatforms)
+	ood.Pinned = pinned
+	return err
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -57,15 +59,64 @@ func CheckLock(lock *Lock, reqs []ImageRequest) LockStatus {
 
 // OutOfDateError is a lock that does not pin exactly what the spec needs, when the caller
 // asked that no pin be resolved (LockOptions.Locked).
-type OutOfDateError struct{ Status LockStatus }
+type OutOfDateError struct {
+	Status LockStatus
+	// BuildPlatform is set when what is missing are pins for the platform that
+	// `FROM --platform=$BUILDPLATFORM` stages run on here, of images the lock pins for other
+	// platforms, and the spec's build_platforms does not list it: the lock was written on a
+	// machine of another build platform (the caller, which knows the spec, sets it).
+	BuildPlatform string
+	// Declared are the spec's build_platforms (empty: none declared).
+	Declared []string
+	// Pinned are the build platforms the lock has those pins for (at most those Declared).
+	Pinned []string
+}
 
 func (e *OutOfDateError) Error() string {
-	return fmt.Sprintf("%s is out of date: %s", LockFileName, e.Status)
+	msg := fmt.Sprintf("%s is out of date: %s", LockFileName, e.Status)
+	if e.BuildPlatform != "" {
+		msg += fmt.Sprintf(" (stages FROM --platform=$BUILDPLATFORM need pins for the build platform, %s, and the lock was written for %s)",
+			e.BuildPlatform, orUnknown(e.Pinned))
+	}
+	return msg
 }
 
 // Hint says how to bring the lock up to date.
 func (e *OutOfDateError) Hint() string {
-	return "run `archc lock` and commit " + LockFileName
+	if e.BuildPlatform == "" {
+		return "run `archc lock` and commit " + LockFileName
+	}
+	return fmt.Sprintf("declare every build platform your machines and CI runners use: build_platforms = [%s] in the spec, then run `archc lock` (it pins each of them) and commit %s; or plan for a build platform the lock has (%s)",
+		quotedList(e.WantedBuildPlatforms()), LockFileName, orUnknown(e.Pinned))
+}
+
+// WantedBuildPlatforms are the build_platforms that would serve this machine and the
+// lock's: the declared ones (or, with none, those the lock has) and BuildPlatform.
+func (e *OutOfDateError) WantedBuildPlatforms() []string {
+	out := slices.Clone(e.Declared)
+	if len(out) == 0 {
+		out = slices.Clone(e.Pinned)
+	}
+	out = append(out, e.BuildPlatform)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// quotedList is `"a", "b"`, as HCL writes a list.
+func quotedList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// orUnknown is l joined with " or ", or "another build platform" when empty.
+func orUnknown(l []string) string {
+	if len(l) == 0 {
+		return "another build platform"
+	}
+	return strings.Join(l, " or ")
 }
 
 // UnusedImageError is a reference LockOptions.Images names that no component uses.

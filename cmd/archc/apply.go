@@ -23,7 +23,8 @@ import (
 // applyCmd is `archc apply [SPEC | PLANFILE]`: plan (or load a saved plan and check it is
 // still current), then build it on the spec's builders.
 type applyCmd struct {
-	specArgs `embed:""`
+	specArgs   `embed:""`
+	selectArgs `embed:""`
 
 	DryRun             bool          `name:"dry-run" help:"Stop after the plan."`
 	Parallel           int           `default:"8" help:"Components solved at once."`
@@ -93,6 +94,9 @@ func (c *applyCmd) Run(g *Globals) error {
 func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.Plan, *registry.Resolver, error) {
 	var pf *compiler.PlanFile
 	var s *spec.Spec
+	if err := c.splitSpecArg(&c.specArgs); err != nil {
+		return nil, nil, nil, err
+	}
 	var err error
 	if c.Spec != "" && compiler.IsPlanFile(c.Spec) {
 		if pf, s, err = c.planFile(g); err != nil {
@@ -120,7 +124,11 @@ func (c *applyCmd) plan(ctx context.Context, g *Globals) (*spec.Spec, *compiler.
 		fmt.Fprintf(g.Stderr, "%s matches the spec, the lock and the contexts (taken from the plan file: %s).\n", c.Spec, planFileInputs(pf))
 		return s, plan, res, nil
 	}
-	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
+	sel, err := c.selection(s)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	plan, err := prepare(ctx, g, s, res, prepareArgs{buildPlatform: c.BuildPlatform, locked: c.Locked, selection: sel})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -139,6 +147,9 @@ func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) 
 	}
 	if len(c.Vars) > 0 {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--var cannot be combined with a plan file: the plan carries the variables it was made with (run archc plan --var ... -out again to change them)")}
+	}
+	if c.selectArgs.any() {
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--component, --platform and component names cannot be combined with a plan file: the plan carries its selection (run archc plan --component ... -out again to change it)")}
 	}
 	if c.BuildPlatform != "" && normalPlatform(c.BuildPlatform) != pf.Plan.BuildPlatform {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--build-platform %s: the plan was made for build platform %s (run archc plan --build-platform ... -out again to change it)", c.BuildPlatform, pf.Plan.BuildPlatform)}
@@ -159,6 +170,9 @@ func planFileInputs(pf *compiler.PlanFile) string {
 	text := "build platform " + spec.SafeLine(pf.Plan.BuildPlatform)
 	if len(pf.Vars) > 0 {
 		text += "; variables " + spec.SafeLine(strings.Join(slices.Sorted(maps.Keys(pf.Vars)), ", "))
+	}
+	if !pf.Plan.Selection.All() {
+		text += "; selection " + spec.SafeLine(pf.Plan.Selection.String())
 	}
 	return text
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/archc-dev/archc/compiler"
@@ -14,7 +16,8 @@ import (
 
 // planCmd is `archc plan`: compile the spec and show exactly what would be built.
 type planCmd struct {
-	specArgs `embed:""`
+	specArgs   `embed:""`
+	selectArgs `embed:""`
 
 	Format           string `enum:"text,json,dot" default:"text" help:"Output format: text, json or dot."`
 	Out              string `name:"out" short:"o" type:"path" placeholder:"FILE" help:"Save the plan (definitions, context digests, pins) for archc apply FILE."`
@@ -31,9 +34,16 @@ func (c *planCmd) Run(g *Globals) error {
 	if c.Compare != "" && c.Format == "dot" {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text or json, not dot")}
 	}
+	if err := c.splitSpecArg(&c.specArgs); err != nil {
+		return err
+	}
 	s, err := c.load(g)
 	if err != nil {
 		return err
+	}
+	sel, err := c.selection(s)
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
 	}
 	view, err := compiler.NewView(c.Format, s.Scrubber())
 	if err != nil {
@@ -45,7 +55,7 @@ func (c *planCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	plan, err := prepare(ctx, g, s, res, c.BuildPlatform, c.Locked)
+	plan, err := prepare(ctx, g, s, res, prepareArgs{buildPlatform: c.BuildPlatform, locked: c.Locked, selection: sel})
 	if err != nil {
 		return interrupted(ctx, err)
 	}
@@ -85,17 +95,28 @@ func (c *planCmd) save(g *Globals, s *spec.Spec, plan *compiler.Plan, cache *reg
 	return nil
 }
 
+// prepareArgs are what plan and apply give compiler.Prepare from their flags.
+type prepareArgs struct {
+	buildPlatform string
+	locked        bool
+	selection     compiler.Selection
+}
+
 // prepare pins and compiles (compiler.Prepare) and reports the pins it wrote to the lock.
-func prepare(ctx context.Context, g *Globals, s *spec.Spec, res *registry.Resolver, buildPlatform string, locked bool) (*compiler.Plan, error) {
-	plan, changes, err := compiler.Prepare(ctx, s, compiler.PrepareOptions{Resolver: res, Locked: locked,
-		Compile: []compiler.Option{compiler.WithBuildPlatform(buildPlatform)}})
+func prepare(ctx context.Context, g *Globals, s *spec.Spec, res *registry.Resolver, a prepareArgs) (*compiler.Plan, error) {
+	plan, changes, err := compiler.Prepare(ctx, s, compiler.PrepareOptions{Resolver: res, Locked: a.locked, Selection: a.selection,
+		Compile: []compiler.Option{compiler.WithBuildPlatform(a.buildPlatform)}})
 	if len(changes) > 0 {
 		text, _ := registry.NewLockView("text")
 		_ = text.Changes(g.Stderr, changes) // stderr: nothing to do if it fails
 		fmt.Fprintf(g.Stderr, "Resolved pins missing from %s and wrote it; review and commit it.\n", registry.LockFileName)
 	}
 	if ood := (*registry.OutOfDateError)(nil); errors.As(err, &ood) {
-		return nil, fmt.Errorf("--locked: %w", err)
+		err = fmt.Errorf("--locked: %w", err)
+		if ood.BuildPlatform != "" {
+			err = withHint(err, buildPlatformHint(ood))
+		}
+		return nil, err
 	}
 	return plan, err
 }
@@ -106,4 +127,23 @@ func interrupted(ctx context.Context, err error) error {
 		return &exitError{code: exitFailure, err: errors.New("interrupted")}
 	}
 	return err
+}
+
+// buildPlatformHint is the OutOfDateError's hint with the flag that carries out its
+// second fix.
+func buildPlatformHint(ood *registry.OutOfDateError) string {
+	var quoted []string
+	for _, p := range ood.WantedBuildPlatforms() {
+		quoted = append(quoted, strconv.Quote(p))
+	}
+	alt := "--build-platform with the platform of the machine that wrote the lock"
+	switch len(ood.Pinned) {
+	case 0:
+	case 1:
+		alt = "--build-platform " + ood.Pinned[0] + ", the build platform the lock has"
+	default:
+		alt = "--build-platform with one of the build platforms the lock has: " + strings.Join(ood.Pinned, ", ")
+	}
+	return fmt.Sprintf("set build_platforms = [%s] in the spec, run archc lock (it pins every build platform listed) and commit %s; or pass %s",
+		strings.Join(quoted, ", "), registry.LockFileName, alt)
 }
