@@ -109,6 +109,7 @@ func TestLoadErrors(t *testing.T) {
 		{"secret_no_source.hcl", []string{"1:1: error: Secret without a source"}, `env = "NAME"`},
 		{"secret_two_sources.hcl", []string{"3:3: error: Two secret sources"}, "both env and file"},
 		{"secret_env_dollar.hcl", []string{"2:9: error: Invalid environment variable name"}, `without $: env = "NPM_TOKEN"`},
+		{"secret_unknown_attr.hcl", []string{"3:3: error: Unsupported argument"}, `"value"`},
 		{"secret_undefined.hcl", []string{"4:27: error: Undefined secret"}, `Did you mean "npm_token"?`},
 		{"ssh_undefined.hcl", []string{"4:14: error: Undefined ssh"}, `Did you mean "default"?`},
 		{"ssh_empty_path.hcl", []string{"2:31: error: Empty ssh path"}, ""},

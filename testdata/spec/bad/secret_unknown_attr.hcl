@@ -1,0 +1,4 @@
+secret "npm_token" {
+  env   = "NPM_TOKEN"
+  value = "never in a spec"
+}
