@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -343,6 +344,19 @@ func outputs(dir string, comp *spec.Component) []Output {
 		return out
 	case spec.OutputOCI, spec.OutputLocal:
 		return []Output{{Type: comp.Output, Path: relPath(dir, comp.OutputPath)}}
+	case spec.OutputDocker:
+		// One per tag, as registry outputs (each names the loaded image), each with the
+		// tarball's path ("" when only a Docker engine gets the image).
+		path := ""
+		if comp.OutputPath != "" {
+			path = relPath(dir, comp.OutputPath)
+		}
+		tags := slices.Sorted(slices.Values(comp.Tags))
+		out := make([]Output, 0, len(tags))
+		for _, t := range tags {
+			out = append(out, Output{Type: comp.Output, Name: t, Path: path})
+		}
+		return out
 	case "":
 		return []Output{{Type: spec.OutputCacheOnly}}
 	default:

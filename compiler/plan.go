@@ -184,11 +184,12 @@ type Context struct {
 
 // Output is one thing apply does with a build's result.
 type Output struct {
-	// Type is one of spec.OutputRegistry, OutputOCI, OutputLocal, OutputCacheOnly.
+	// Type is one of spec.OutputRegistry, OutputOCI, OutputLocal, OutputDocker, OutputCacheOnly.
 	Type string
-	// Name is the image tag pushed (registry outputs).
+	// Name is the image tag pushed (registry outputs) or loaded (docker outputs, one Output per tag).
 	Name string
-	// Path is the destination relative to the spec's directory (oci and local outputs).
+	// Path is the destination relative to the spec's directory (oci and local outputs; the
+	// tarball of a docker output, "" when only a Docker engine gets it).
 	Path string
 }
 

@@ -70,6 +70,25 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 			}
 		}
 	}
+	// Secret and ssh blocks: no source ranges (where archc ran from) and paths relative, so a
+	// plan file stays valid in another checkout.
+	c.Secrets = append([]spec.Secret(nil), s.Secrets...)
+	for i := range c.Secrets {
+		sec := &c.Secrets[i]
+		sec.Range = hcl.Range{}
+		if sec.File != "" {
+			sec.File = relPath(s.Dir, sec.File)
+		}
+	}
+	c.SSH = append([]spec.SSH(nil), s.SSH...)
+	for i := range c.SSH {
+		sh := &c.SSH[i]
+		sh.Range = hcl.Range{}
+		sh.Paths = append([]string(nil), sh.Paths...)
+		for k, p := range sh.Paths {
+			sh.Paths[k] = relPath(s.Dir, p)
+		}
+	}
 	dt, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("digest spec: %w", err)

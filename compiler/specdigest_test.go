@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,4 +73,22 @@ func TestSpecDigestPathFreeCache(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	assert.Equal(t, digestIn(a, "cache"), digestIn(b, "cache"))
 	assert.NotEqual(t, digestIn(a, "cache"), digestIn(a, "other"), "the directory itself still counts")
+}
+
+// TestSpecDigestPathFreeSecrets: secret files and ssh key paths count relative to the spec,
+// and where archc ran from (source ranges) does not count at all.
+func TestSpecDigestPathFreeSecrets(t *testing.T) {
+	t.Parallel()
+	digestIn := func(dir, file string, line int) digest.Digest {
+		s := projectSpec(t, dir)
+		rng := hcl.Range{Filename: filepath.Join(dir, "archbuild.hcl"), Start: hcl.Pos{Line: line}}
+		s.Secrets = []spec.Secret{{ID: "tok", File: filepath.Join(dir, file), Range: rng}}
+		s.SSH = []spec.SSH{{ID: "default", Paths: []string{filepath.Join(dir, "keys", "id")}, Range: rng}}
+		d, err := SpecDigest(s)
+		require.NoError(t, err)
+		return d
+	}
+	a, b := t.TempDir(), t.TempDir()
+	assert.Equal(t, digestIn(a, "tok.txt", 3), digestIn(b, "tok.txt", 7))
+	assert.NotEqual(t, digestIn(a, "tok.txt", 3), digestIn(a, "other.txt", 3), "the file itself still counts")
 }
