@@ -127,6 +127,7 @@ func TestApply(t *testing.T) {
 	t.Run("sensitive values never shown in progress", func(t *testing.T) { testSensitiveMasked(t, e, reg) })
 	t.Run("same images as BuildKit's Dockerfile frontend", func(t *testing.T) { testFrontendParity(t, e, reg) })
 	t.Run("registry cache shared between nodes", func(t *testing.T) { testSharedCache(t, e, reg) })
+	t.Run("docker output", func(t *testing.T) { testDockerOutput(t, e, reg) })
 }
 
 // assertAllCached checks a rawjson progress stream: every RUN and COPY step of every
