@@ -8,7 +8,7 @@
 set -euo pipefail
 
 CACHE_DIR="${ARCHC_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/archc-test}"
-PACKAGES=(docker-registry tinyproxy qemu-user-static runc busybox-static graphviz curl)
+PACKAGES=(docker-registry tinyproxy qemu-user-static runc busybox-static graphviz curl openssh-client)
 BINFMT_DIR=/proc/sys/fs/binfmt_misc
 CI="${CI:-false}"
 

@@ -110,7 +110,9 @@ func TestJobSecretsSourceErrors(t *testing.T) {
 			`secret "npm": environment variable NPM_TOKEN is not set`},
 		{"env empty", func(_ *testing.T, _ *spec.Spec, env map[string]string) { env["NPM_TOKEN"] = "" },
 			`secret "npm": environment variable NPM_TOKEN is empty`},
-		{"file missing", func(_ *testing.T, s *spec.Spec, _ map[string]string) { s.Secrets[1].File = filepath.Join(s.Dir, "gone") },
+		{"file missing", func(_ *testing.T, s *spec.Spec, _ map[string]string) {
+			s.Secrets[1].File = filepath.Join(s.Dir, "gone")
+		},
 			`secret "tok": read file `},
 		{"file empty", func(t *testing.T, s *spec.Spec, _ map[string]string) {
 			require.NoError(t, os.WriteFile(s.Secrets[1].File, nil, 0o600))
