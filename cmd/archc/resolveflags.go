@@ -18,7 +18,7 @@ type resolveFlags struct {
 	AttemptTimeout time.Duration `name:"attempt-timeout" default:"10s" help:"Give up on one host (mirror or registry) after this long and try the next."`
 	Concurrency    int           `default:"16" help:"Resolve this many images at once."`
 	CacheDir       string        `name:"cache-dir" type:"path" placeholder:"DIR" help:"Registry content cache (default $XDG_CACHE_HOME/archc)."`
-	BuildPlatform  string        `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's); archc lock pins the spec's build_platforms and this one."`
+	BuildPlatform  string        `name:"build-platform" placeholder:"OS/ARCH" help:"Platform $BUILDPLATFORM stands for (default: this machine's); archc lock pins each of the spec's build_platforms, and this one if given."`
 	Verbose        bool          `short:"v" help:"Print each registry attempt, retry and skipped host to stderr."`
 
 	stderr io.Writer // where --verbose writes: the command's stderr
