@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -68,7 +67,7 @@ func (sel Selection) check(s *spec.Spec) error {
 	}
 	for _, name := range sel.Components {
 		if known[name] == nil {
-			return &UnknownComponentError{Name: name, Suggestion: closest(name, slices.Sorted(maps.Keys(known))), Known: slices.Sorted(maps.Keys(known))}
+			return &UnknownComponentError{Name: name, Suggestion: spec.Suggest(name, known), Known: slices.Sorted(maps.Keys(known))}
 		}
 	}
 	for _, p := range sel.Platforms {
@@ -201,16 +200,4 @@ func (e *UndeclaredPlatformError) Hint() string {
 		return "select one of the spec's platforms, or add " + e.Platform + " to a component's platforms"
 	}
 	return "select one of " + e.Component + "'s platforms, or add " + e.Platform + " to its platforms in the spec"
-}
-
-// closest is the known name nearest to name when it is close enough to be a typo.
-// (spec's own suggest, which the spec's diagnostics use, is not exported.)
-func closest(name string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := levenshtein.Distance(name, k, nil); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
 }

@@ -71,7 +71,7 @@ func declaredIDs(b *mergedBlock, name, blockType string, ids []string, declared 
 		}
 		detail := fmt.Sprintf("There is no %s block %q; %s names the spec's %s blocks, e.g. %s %q { ... } at the top level.",
 			blockType, id, name, blockType, blockType, id)
-		if s := suggest(id, declared); s != "" {
+		if s := Suggest(id, declared); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undefined " + blockType,
@@ -95,7 +95,7 @@ func componentAllow(b *mergedBlock, raw componentBody, c *Component) hcl.Diagnos
 			continue
 		}
 		detail := fmt.Sprintf("%q is not an entitlement archc grants; use %q or %q.", ent, EntitlementNetworkHost, EntitlementSecurityInsecure)
-		if s := suggest(ent, known); s != "" {
+		if s := Suggest(ent, known); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid entitlement",

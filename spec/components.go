@@ -135,7 +135,7 @@ func (e *evaluator) componentRouting(b *mergedBlock, raw componentBody, defaults
 			names[bl.Name] = true
 		}
 		detail := fmt.Sprintf("There is no builder block named %q; builder names one of the spec's builder blocks.", raw.Builder)
-		if s := suggest(raw.Builder, names); s != "" {
+		if s := Suggest(raw.Builder, names); s != "" {
 			detail += fmt.Sprintf(" Did you mean %q?", s)
 		}
 		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undefined builder", Detail: detail, Subject: a.Expr.Range().Ptr()})

@@ -146,7 +146,7 @@ func undefinedRef[V any](e *evaluator, what, root, name string, known map[string
 	detail := fmt.Sprintf("There is no %s named %q.", what, name)
 	if e.suggestions < maxSuggestions {
 		e.suggestions++
-		if s := suggest(name, known); s != "" {
+		if s := Suggest(name, known); s != "" {
 			detail += fmt.Sprintf(" Did you mean %s.%s?", root, s)
 		}
 	}
@@ -158,8 +158,9 @@ func undefinedRef[V any](e *evaluator, what, root, name string, known map[string
 	}
 }
 
-// suggest returns the known name closest to name, if it is close enough to be a typo.
-func suggest[V any](name string, known map[string]V) string {
+// Suggest returns the known name closest to name, if it is close enough to be a typo
+// ("" otherwise): the one rule behind every "Did you mean" archc prints.
+func Suggest[V any](name string, known map[string]V) string {
 	best, bestDist := "", 3
 	for _, k := range slices.Sorted(maps.Keys(known)) {
 		if d := levenshtein.Distance(name, k, nil); d < bestDist {
