@@ -53,11 +53,6 @@ func RenderBuildkitdConfig(s *spec.Spec) ([]byte, error) {
 	return append(append(append([]byte{}, out[:i+1]...), note.Bytes()...), out[i+1:]...), nil
 }
 
-// renderBuildkitdRegistries renders buildkitd.toml from a registry configuration.
-func renderBuildkitdRegistries(reg map[string]config.RegistryConfig, proxy *spec.Proxy) ([]byte, error) {
-	return renderBuildkitd(reg, proxy, nil)
-}
-
 // renderLocalBuildkitd renders the buildkitd.toml archc starts its local builders with:
 // s's registry configuration reg, its proxy note and the entitlements its components allow.
 func renderLocalBuildkitd(s *spec.Spec, reg map[string]config.RegistryConfig) ([]byte, error) {

@@ -118,4 +118,17 @@ func TestBuildkitdConfigEntitlements(t *testing.T) {
 	cfg, err = bkconfig.Load(bytes.NewReader(plain))
 	require.NoError(t, err)
 	assert.Empty(t, cfg.Entitlements)
+
+	// What the local builder really runs with (LocalConfig), and its config digest: a change
+	// to allow restarts it.
+	c, _, err := LocalConfig(s)
+	require.NoError(t, err)
+	lc, err := bkconfig.Load(bytes.NewReader(c))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"network.host", "security.insecure"}, lc.Entitlements)
+	d1, err := DaemonConfigDigest(s)
+	require.NoError(t, err)
+	d2, err := DaemonConfigDigest(none)
+	require.NoError(t, err)
+	assert.NotEqual(t, d1, d2)
 }

@@ -43,7 +43,7 @@ func LocalConfig(s *spec.Spec) (config []byte, env []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	config, err = renderBuildkitdRegistries(reg, s.Proxy)
+	config, err = renderLocalBuildkitd(s, reg)
 	if err != nil {
 		return nil, nil, err
 	}
