@@ -268,6 +268,8 @@ func (fb fileBuild) build() (Build, error) {
 		Bases: fb.Bases, Contexts: fb.LocalContexts, DependsOn: fb.JSONBuild.DependsOn,
 		Definition: def, ImageConfig: fb.ImageConfig,
 		CacheFrom: fb.CacheFrom, CacheTo: fb.CacheTo, Builders: fb.Builders,
+		Secrets: fb.JSONBuild.Secrets, SSH: fb.JSONBuild.SSH, NoCache: fb.NoCache, NoCacheFilter: fb.NoCacheFilter,
+		Entitlements: fb.Entitlements,
 	}
 	for _, o := range fb.Outputs {
 		b.Outputs = append(b.Outputs, Output(o))

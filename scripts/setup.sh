@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh prepares a Debian machine for archc's tests and demo:
-#   - Debian packages: docker-registry, tinyproxy, qemu-user-static, runc, busybox-static, graphviz, curl
+#   - Debian packages: docker-registry, tinyproxy, qemu-user-static, runc, busybox-static, graphviz, curl, openssh-client
 #   - busybox-static binaries for amd64 and arm64 in the test cache (seed images are built from them)
 #   - binfmt_misc mounted and qemu-aarch64 registered with the F flag (works inside runc containers)
 # Idempotent: a second run only checks and exits in about a second.
