@@ -30,6 +30,7 @@ func Checks(s *spec.Spec, o Options) []Check {
 	}
 	checks = append(checks, e.proxyChecks()...)
 	checks = append(checks, e.builderChecks()...)
+	checks = append(checks, e.secretsCheck()...)
 	return append(checks, e.clockCheck())
 }
 
