@@ -40,6 +40,12 @@ type componentBody struct {
 	Ulimits       []string          `hcl:"ulimits,optional"`
 	NoCache       bool              `hcl:"no_cache,optional"`
 	NoCacheFilter []string          `hcl:"no_cache_filter,optional"`
+
+	// Attest blocks are decoded by componentAttest (per file, field by field).
+	Attest []struct {
+		Body hcl.Body `hcl:",remain"`
+	} `hcl:"attest,block"`
+	Annotations map[string]string `hcl:"annotations,optional"`
 }
 
 // component evaluates one component block, fills its defaults and checks it.
@@ -70,6 +76,8 @@ func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Compo
 	diags = append(diags, e.componentBuildOpts(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentRouting(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentOutput(b, raw, &c)...)
+	diags = append(diags, e.componentAttest(b, &c)...)
+	diags = append(diags, componentAnnotations(b, raw.Annotations, &c)...)
 	deps := map[string]bool{}
 	for i, d := range raw.DependsOn {
 		name := strings.TrimPrefix(d, componentRefPrefix)

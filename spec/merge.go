@@ -24,7 +24,7 @@ const (
 
 // rootSchema is everything allowed at the top level of a spec file.
 var rootSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "build_platforms"}, {Name: "cache_from"}, {Name: "cache_to"}},
+	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "build_platforms"}, {Name: "cache_from"}, {Name: "cache_to"}, {Name: "sbom_generator"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVariable, LabelNames: []string{"name"}},
 		{Type: blockLocals},
@@ -34,6 +34,7 @@ var rootSchema = &hcl.BodySchema{
 		{Type: blockComponent, LabelNames: []string{"name"}},
 		{Type: blockSecret, LabelNames: []string{"id"}},
 		{Type: blockSSH, LabelNames: []string{"id"}},
+		{Type: blockAttest},
 	},
 }
 
@@ -47,6 +48,9 @@ type mergedBlock struct {
 	// LabelRange is the first label's range (the name), or DefRange for unlabeled blocks.
 	LabelRange hcl.Range
 	Body       *hclsyntax.Body
+	// doc is the document the block belongs to: a component reads the top-level attest
+	// default from it (see topAttest).
+	doc *document
 }
 
 // Name is the block's first label, or "" for unlabeled blocks.
@@ -64,8 +68,12 @@ type document struct {
 	BuildPlatforms *hcl.Attribute
 	// CacheFrom and CacheTo are the top-level defaults of the components' attributes.
 	CacheFrom, CacheTo *hcl.Attribute
-	blocks             []*mergedBlock // in order of first appearance
-	index              map[string]*mergedBlock
+	// SBOMGenerator is sbom_generator, the scanner image of attest { sbom = true }.
+	SBOMGenerator *hcl.Attribute
+	// attest is the top-level attest default, evaluated once (topAttest).
+	attest *topAttest
+	blocks []*mergedBlock // in order of first appearance
+	index  map[string]*mergedBlock
 }
 
 // Blocks returns the merged blocks of one type, sorted by name.
@@ -88,7 +96,7 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	for _, body := range bodies {
 		content, cdiags := body.Content(rootSchema)
 		diags = append(diags, cdiags...)
-		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo} {
+		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo, "sbom_generator": &doc.SBOMGenerator} {
 			if a, ok := content.Attributes[name]; ok {
 				*dst = a
 			}
@@ -136,6 +144,7 @@ func (d *document) add(key string, blk *hcl.Block, body *hclsyntax.Body) {
 				SrcRange:   body.SrcRange,
 				EndRange:   body.EndRange,
 			},
+			doc: d,
 		}
 		if len(blk.LabelRanges) > 0 {
 			mb.LabelRange = blk.LabelRanges[0]

@@ -219,7 +219,11 @@ type Component struct {
 	// the spec's top-level defaults. Local paths (src, dest) are absolute.
 	CacheFrom []string
 	CacheTo   []string
-	Range     hcl.Range
+	// Attest are the attestations of its images (attest blocks, over the top-level one).
+	Attest Attest
+	// Annotations go on its images, index and manifests (annotations), sorted by String.
+	Annotations []Annotation
+	Range       hcl.Range
 }
 
 // NamedContext is one entry of a component's contexts map. Exactly one of Component, Path

@@ -75,8 +75,11 @@ type NormalizedBuilder struct {
 // NormalizedComponent is one component with its defaults filled in.
 type NormalizedComponent struct {
 	Allow []string `json:"allow"`
+	// Annotations are keyed "TYPE[PLATFORM]:KEY" (Annotation.String).
+	Annotations map[string]string `json:"annotations"`
 	// Args are the build args when they do not use platform, else {} and PlatformArgs.
 	Args    map[string]string `json:"args"`
+	Attest  NormalizedAttest  `json:"attest"`
 	Builder string            `json:"builder"`
 	// CacheFrom and CacheTo are the effective lists (the top-level default when the
 	// component sets none), normalized, local directories relative to the spec's.
@@ -104,6 +107,15 @@ type NormalizedComponent struct {
 	Tags         []string                     `json:"tags"`
 	Target       string                       `json:"target"`
 	Ulimits      []string                     `json:"ulimits"`
+}
+
+// NormalizedAttest is a component's effective attest settings.
+type NormalizedAttest struct {
+	// Provenance is "min", "max" or "" (none).
+	Provenance string `json:"provenance"`
+	SBOM       bool   `json:"sbom"`
+	// SBOMGenerator is the scanner image, "" without sbom.
+	SBOMGenerator string `json:"sbom_generator"`
 }
 
 // Normalized returns the JSON view of s.
@@ -179,6 +191,11 @@ func (s *Spec) normalizedComponent(c Component) NormalizedComponent {
 	}
 	if nc.Network == "" {
 		nc.Network = NetworkDefault
+	}
+	nc.Attest = NormalizedAttest(c.Attest)
+	nc.Annotations = map[string]string{}
+	for _, a := range c.Annotations {
+		nc.Annotations[a.String()] = a.Value
 	}
 	for p, args := range c.PlatformArgs {
 		nc.PlatformArgs[p] = dict(args)
