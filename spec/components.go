@@ -10,6 +10,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // dockerImagePrefix marks an image used as a named context.
@@ -40,6 +41,8 @@ type componentBody struct {
 	Ulimits       []string          `hcl:"ulimits,optional"`
 	NoCache       bool              `hcl:"no_cache,optional"`
 	NoCacheFilter []string          `hcl:"no_cache_filter,optional"`
+	// SourceDateEpoch is a number or "git" (componentEpoch).
+	SourceDateEpoch cty.Value `hcl:"source_date_epoch,optional"`
 
 	// Attest blocks are decoded by componentAttest (per file, field by field).
 	Attest []struct {
@@ -76,6 +79,7 @@ func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Compo
 	diags = append(diags, e.componentBuildOpts(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentRouting(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentOutput(b, raw, &c)...)
+	diags = append(diags, e.componentEpoch(b, raw.SourceDateEpoch, &c)...)
 	diags = append(diags, e.componentAttest(b, &c)...)
 	diags = append(diags, componentAnnotations(b, raw.Annotations, &c)...)
 	deps := map[string]bool{}

@@ -24,7 +24,7 @@ const (
 
 // rootSchema is everything allowed at the top level of a spec file.
 var rootSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "build_platforms"}, {Name: "cache_from"}, {Name: "cache_to"}, {Name: "sbom_generator"}},
+	Attributes: []hcl.AttributeSchema{{Name: "platforms"}, {Name: "build_platforms"}, {Name: "cache_from"}, {Name: "cache_to"}, {Name: attrSourceDateEpoch}, {Name: "sbom_generator"}},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: blockVariable, LabelNames: []string{"name"}},
 		{Type: blockLocals},
@@ -72,8 +72,12 @@ type document struct {
 	SBOMGenerator *hcl.Attribute
 	// attest is the top-level attest default, evaluated once (topAttest).
 	attest *topAttest
-	blocks []*mergedBlock // in order of first appearance
-	index  map[string]*mergedBlock
+	// SourceDateEpoch is the top-level source_date_epoch, the components' default; epoch
+	// holds it evaluated, once (topEpoch).
+	SourceDateEpoch *hcl.Attribute
+	epoch           *epochDefault
+	blocks          []*mergedBlock // in order of first appearance
+	index           map[string]*mergedBlock
 }
 
 // Blocks returns the merged blocks of one type, sorted by name.
@@ -96,7 +100,7 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	for _, body := range bodies {
 		content, cdiags := body.Content(rootSchema)
 		diags = append(diags, cdiags...)
-		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo, "sbom_generator": &doc.SBOMGenerator} {
+		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo, attrSourceDateEpoch: &doc.SourceDateEpoch, "sbom_generator": &doc.SBOMGenerator} {
 			if a, ok := content.Attributes[name]; ok {
 				*dst = a
 			}

@@ -219,6 +219,10 @@ type Component struct {
 	// the spec's top-level defaults. Local paths (src, dest) are absolute.
 	CacheFrom []string
 	CacheTo   []string
+	// SourceDateEpoch is the epoch of its reproducible images, in seconds since 1970
+	// (source_date_epoch: the component's own, else the top-level one; "git" read at load);
+	// nil when neither is set.
+	SourceDateEpoch *int64
 	// Attest are the attestations of its images (attest blocks, over the top-level one).
 	Attest Attest
 	// Annotations go on its images, index and manifests (annotations), sorted by String.

@@ -103,10 +103,13 @@ type NormalizedComponent struct {
 	Platforms    []string                     `json:"platforms"`
 	Secrets      []string                     `json:"secrets"`
 	ShmSize      string                       `json:"shm_size"`
-	SSH          []string                     `json:"ssh"`
-	Tags         []string                     `json:"tags"`
-	Target       string                       `json:"target"`
-	Ulimits      []string                     `json:"ulimits"`
+	// SourceDateEpoch is the effective source_date_epoch in seconds ("git" read); null
+	// when unset.
+	SourceDateEpoch *int64   `json:"source_date_epoch"`
+	SSH             []string `json:"ssh"`
+	Tags            []string `json:"tags"`
+	Target          string   `json:"target"`
+	Ulimits         []string `json:"ulimits"`
 }
 
 // NormalizedAttest is a component's effective attest settings.
@@ -192,6 +195,7 @@ func (s *Spec) normalizedComponent(c Component) NormalizedComponent {
 	if nc.Network == "" {
 		nc.Network = NetworkDefault
 	}
+	nc.SourceDateEpoch = c.SourceDateEpoch
 	nc.Attest = NormalizedAttest(c.Attest)
 	nc.Annotations = map[string]string{}
 	for _, a := range c.Annotations {
