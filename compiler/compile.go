@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/archc-dev/archc/spec"
 	"github.com/containerd/platforms"
@@ -26,6 +25,11 @@ import (
 // images. Builds compile concurrently; a build waits for the builds it uses as named
 // contexts. The returned Plan is sorted and deterministic for identical inputs.
 func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (*Plan, error) {
+	return compileWith(ctx, s, images, nil, opts...)
+}
+
+// compileWith is Compile with compiled builds read from and written to cc (nil: none).
+func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCache, opts ...Option) (*Plan, error) {
 	o, err := makeOptions(opts)
 	if err != nil {
 		return nil, err
@@ -38,9 +42,10 @@ func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (
 		spec:    s,
 		images:  images,
 		opt:     o,
-		locals:  newLocalContexts(s.Dir),
+		locals:  newLocalContexts(s.Dir, cc.contextIndexDir()),
+		cache:   newCacheRun(cc, s),
 		results: map[string]*result{},
-		warn:    map[string]struct{}{},
+		warn:    &warnings{},
 	}
 	type job struct {
 		comp     *spec.Component
@@ -81,6 +86,7 @@ func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
+	cc.prune()
 	plan := &Plan{
 		BuildPlatform: platforms.Format(o.buildPlatform),
 		SpecDigest:    sd,
@@ -90,10 +96,7 @@ func Compile(ctx context.Context, s *spec.Spec, images Images, opts ...Option) (
 		plan.Builds = append(plan.Builds, *c.results[j.id].build)
 	}
 	sort.Slice(plan.Builds, func(i, k int) bool { return plan.Builds[i].ID < plan.Builds[k].ID })
-	for w := range c.warn {
-		plan.Warnings = append(plan.Warnings, w)
-	}
-	sort.Strings(plan.Warnings)
+	plan.Warnings = c.warn.sorted()
 	return plan, nil
 }
 
@@ -110,8 +113,9 @@ type compilation struct {
 	locals  *localContexts
 	results map[string]*result // by build ID; the map itself is read-only once built
 
-	warnMu sync.Mutex
-	warn   map[string]struct{}
+	// cache is the compile cache for this compile (nil: none); see lowerCached.
+	cache *cacheRun
+	warn  *warnings
 }
 
 // result is one build's outcome, published when done is closed.
@@ -119,12 +123,13 @@ type result struct {
 	done  chan struct{}
 	build *Build
 	state llb.State
+	// digest is the build's resultDigest when the compile cache is on: the key of every
+	// build that uses this one as a named context holds it.
+	digest digest.Digest
 }
 
 func (c *compilation) warnf(format string, a ...any) {
-	c.warnMu.Lock()
-	c.warn[fmt.Sprintf(format, a...)] = struct{}{}
-	c.warnMu.Unlock()
+	c.warn.add(fmt.Sprintf(format, a...))
 }
 
 // await returns the finished build id, or an error when it failed or ctx ended.
@@ -188,7 +193,13 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	b.Contexts = append(b.Contexts, Context{Name: dockerui.DefaultLocalNameContext, Path: main.rel, LocalName: main.name, Digest: main.digest, Excludes: main.excludes, IgnoreFile: main.ignore})
 	sort.Slice(b.Contexts, func(i, k int) bool { return b.Contexts[i].Name < b.Contexts[k].Name })
 
-	resolver := newMetaResolver(c.images)
+	return c.lowerCached(ctx, comp, p, dt, b, main, named, imageCtx)
+}
+
+// lower compiles b from the Dockerfile dt, its main context and named contexts, asking
+// resolver for base images: the work the compile cache saves.
+func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main localContext, named map[string]input, imageCtx map[string]string, resolver *metaResolver) (*Build, llb.State, error) {
+	var none llb.State
 	res, err := c.convert(ctx, comp, p, dt, b, main.state(), named, imageCtx, resolver)
 	if err != nil {
 		return nil, none, err
@@ -287,7 +298,11 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 			if err != nil {
 				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
 			}
-			named[nc.Name] = input{state: r.state, config: r.build.ImageConfig}
+			st, err := definitionState(r.build.Definition)
+			if err != nil {
+				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
+			}
+			named[nc.Name] = input{state: st, config: r.build.ImageConfig}
 			deps[id] = struct{}{}
 		case nc.Path != "":
 			lc, err := c.locals.get(ctx, nc.Path, "")

@@ -44,10 +44,12 @@ type metaResolver struct {
 
 	mu    sync.Mutex
 	bases map[string]Base // by ref + platform
+	// asked are the questions asked of images and their answers (for the compile cache).
+	asked map[string]imageAnswer
 }
 
 func newMetaResolver(images Images) *metaResolver {
-	return &metaResolver{images: images, bases: map[string]Base{}}
+	return &metaResolver{images: images, bases: map[string]Base{}, asked: map[string]imageAnswer{}}
 }
 
 // ResolveImageConfig implements llb.ImageMetaResolver. It returns the reference without
@@ -73,6 +75,7 @@ func (r *metaResolver) ResolveImageConfig(ctx context.Context, ref string, opt s
 	b := Base{Ref: named.String(), Digest: img.Digest, Platform: platforms.Format(p), Host: img.Host, Resolved: img.Resolved}
 	r.mu.Lock()
 	r.bases[b.Ref+" "+b.Platform] = b
+	r.asked[b.Ref+" "+b.Platform] = imageAnswer{Ref: b.Ref, Platform: p, Answer: answerDigest(img)}
 	r.mu.Unlock()
 	return pinned.String(), img.Digest, img.Config, nil
 }
@@ -91,5 +94,21 @@ func (r *metaResolver) list() []Base {
 		}
 		return out[i].Platform < out[j].Platform
 	})
+	return out
+}
+
+// answers are the questions asked of the images and their answers, sorted like list.
+func (r *metaResolver) answers() []imageAnswer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	keys := make([]string, 0, len(r.asked))
+	for k := range r.asked {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]imageAnswer, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, r.asked[k])
+	}
 	return out
 }

@@ -2,11 +2,8 @@ package compiler
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,8 +12,6 @@ import (
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/patternmatcher/ignorefile"
 	digest "github.com/opencontainers/go-digest"
-	"github.com/tonistiigi/fsutil"
-	fstypes "github.com/tonistiigi/fsutil/types"
 )
 
 // localContext is one local directory as the builder will receive it.
@@ -50,6 +45,7 @@ func (lc localContext) state() llb.State {
 // localContexts memoizes directory digests: many builds share a directory.
 type localContexts struct {
 	specDir string
+	hasher  ctxHasher
 	mu      sync.Mutex
 	m       map[string]*localEntry
 }
@@ -60,8 +56,9 @@ type localEntry struct {
 	err  error
 }
 
-func newLocalContexts(specDir string) *localContexts {
-	return &localContexts{specDir: specDir, m: map[string]*localEntry{}}
+// newLocalContexts hashes contexts with the file indexes in indexDir ("" for none).
+func newLocalContexts(specDir, indexDir string) *localContexts {
+	return &localContexts{specDir: specDir, hasher: ctxHasher{dir: indexDir}, m: map[string]*localEntry{}}
 }
 
 // get returns the local context for the absolute directory dir with the absolute ignore
@@ -75,11 +72,16 @@ func (c *localContexts) get(ctx context.Context, dir, ignore string) (localConte
 		c.m[key] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.lc, e.err = loadLocalContext(ctx, c.specDir, dir, ignore) })
+	e.once.Do(func() { e.lc, e.err = c.hasher.load(ctx, c.specDir, dir, ignore) })
 	return e.lc, e.err
 }
 
+// loadLocalContext is the local context of dir, every file read.
 func loadLocalContext(ctx context.Context, specDir, dir, ignore string) (localContext, error) {
+	return ctxHasher{}.load(ctx, specDir, dir, ignore)
+}
+
+func (hr ctxHasher) load(ctx context.Context, specDir, dir, ignore string) (localContext, error) {
 	rel := relPath(specDir, dir)
 	if ignore == "" {
 		ignore = filepath.Join(dir, ".dockerignore")
@@ -88,7 +90,7 @@ func loadLocalContext(ctx context.Context, specDir, dir, ignore string) (localCo
 	if err != nil {
 		return localContext{}, err
 	}
-	dgst, err := contextDigest(ctx, dir, excludes)
+	dgst, err := hr.digest(ctx, dir, excludes)
 	if err != nil {
 		return localContext{}, fmt.Errorf("hash context %s: %w", rel, err)
 	}
@@ -125,55 +127,6 @@ func readIgnoreFile(path string) ([]string, bool, error) {
 		return nil, false, fmt.Errorf("parse %s: %w", filepath.Base(path), err)
 	}
 	return patterns, true, nil
-}
-
-// contextDigest hashes what fsutil would send from dir with excludes applied: for each
-// entry in walk order its path, type and permission bits, and the content of regular files
-// or the target of symlinks. Times and owners are left out: they do not change a build.
-func contextDigest(ctx context.Context, dir string, excludes []string) (digest.Digest, error) {
-	h := sha256.New()
-	root, err := fsutil.NewFS(dir)
-	if err != nil {
-		return "", err
-	}
-	filtered, err := fsutil.NewFilterFS(root, &fsutil.FilterOpt{ExcludePatterns: excludes})
-	if err != nil {
-		return "", err
-	}
-	err = filtered.Walk(ctx, "/", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s\x00%o\x00", p, info.Mode()&(fs.ModeType|fs.ModePerm))
-		switch {
-		case info.Mode().IsRegular():
-			rc, err := filtered.Open(p)
-			if err != nil {
-				return err
-			}
-			fh := sha256.New()
-			_, err = io.Copy(fh, rc)
-			rc.Close()
-			if err != nil {
-				return err
-			}
-			h.Write([]byte(hex.EncodeToString(fh.Sum(nil))))
-		case info.Mode()&fs.ModeSymlink != 0:
-			if st, ok := info.Sys().(*fstypes.Stat); ok {
-				h.Write([]byte(st.Linkname))
-			}
-		}
-		h.Write([]byte{'\n'})
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return digest.NewDigest(digest.SHA256, h), nil
 }
 
 // relPath returns target relative to base, slash-separated; target itself when it cannot

@@ -193,6 +193,30 @@ type Output struct {
 	Path string
 }
 
+// Expectation is what apply expects of one build from archc's records of what it pushed
+// from this machine (solver.Expect). It is local state, not an input: it is no part of
+// the Plan value nor of a plan file (the same inputs give the same plan on every machine),
+// and views show it only when given one (WithExpectations).
+type Expectation struct {
+	// Digest is the index (or manifest) every tag of the build named when archc pushed it.
+	Digest string
+	// Hosts are the registries it was pushed to, sorted.
+	Hosts []string
+}
+
+// Expectations are keyed by build ID: the builds apply expects to find up to date (their
+// inputs are those of a recorded push); the others are expected to be solved.
+type Expectations map[string]Expectation
+
+// WithExpectations returns v showing which builds apply expects to be up to date; a view
+// with no place for it (dot) is returned as it is.
+func WithExpectations(v View, e Expectations) View {
+	if x, ok := v.(interface{ withExpectations(Expectations) View }); ok && len(e) > 0 {
+		return x.withExpectations(e)
+	}
+	return v
+}
+
 // Build returns the build with the given ID, or nil.
 func (p *Plan) Build(id string) *Build {
 	for i := range p.Builds {

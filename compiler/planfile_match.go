@@ -119,6 +119,7 @@ var unchecked = []struct{ path, why string }{
 	{"proxy", "shown, never used: the solver adds the spec's own proxy, and a proxy change must not invalidate a plan"},
 	{"builds.*.bases.*.resolved", "what the run that made the plan did (it resolved a pin the lock lacked), not an input"},
 	{"builds.*.pinned_bases.*.Resolved", "the same, in the form apply reads"},
+	{"builds.*.expected_up_to_date", "local state (what this machine pushed, see Expectation), not an input; plan files never carry it"},
 }
 
 // dropUnchecked is a deep copy of tree without the unchecked fields.

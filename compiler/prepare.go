@@ -31,8 +31,9 @@ type PrepareOptions struct {
 	Selection Selection
 }
 
-// Prepare is plan's and apply's workflow, pin then compile: it compiles s once against the
-// lock next to it (archbuild.lock.hcl in s.Dir), which also discovers the bases; it checks
+// Prepare is plan's and apply's workflow, pin then compile: it compiles s once (through the
+// compile cache in the resolver's cache directory, so unchanged builds are read, not
+// compiled) against the lock next to it (archbuild.lock.hcl in s.Dir), which also discovers the bases; it checks
 // the pins the spec uses against content (registry's VerifyLock: a contradiction is an
 // error and nothing is written); when the lock lacks pins or the cache configs, it pins
 // them without moving any (registry's lock policy), writes the lock and compiles again.
@@ -48,8 +49,9 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 		return nil, nil, err
 	}
 	cache := o.Resolver.Cache()
+	cc := newCompileCache(filepath.Join(cache.Dir(), "compile"))
 	first := &pinnedOrStandIn{pinned: NewLockImages(lock, cache)}
-	plan, err := Compile(ctx, s, first, o.Compile...)
+	plan, err := compileWith(ctx, s, first, cc, o.Compile...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,7 +87,7 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 			}
 		}
 	}
-	if plan, err = Compile(ctx, s, images, o.Compile...); err != nil {
+	if plan, err = compileWith(ctx, s, images, cc, o.Compile...); err != nil {
 		return nil, changes, err
 	}
 	return selected(plan, changes, s, o.Selection)

@@ -60,6 +60,16 @@ type JSONBuild struct {
 	// value.
 	Secrets map[string]string `json:"secrets,omitempty"`
 	SSH     []string          `json:"ssh,omitempty"`
+	// ExpectedUpToDate is set when apply expects the build to be up to date, from this
+	// machine's records of what archc pushed (Expectation; local state, never in a plan
+	// file); absent otherwise.
+	ExpectedUpToDate *JSONExpectation `json:"expected_up_to_date,omitempty"`
+}
+
+// JSONExpectation is an Expectation.
+type JSONExpectation struct {
+	Digest string   `json:"digest"`
+	Hosts  []string `json:"hosts"`
 }
 
 // JSONBase is one pinned base image.
@@ -149,10 +159,24 @@ func ReadJSON(r io.Reader, name string) (*JSONPlan, error) {
 	return &p, nil
 }
 
-type jsonView struct{ scrub Scrub }
+type jsonView struct {
+	scrub  Scrub
+	expect Expectations // WithExpectations
+}
 
-func (v jsonView) Plan(w io.Writer, p *Plan) error { return writeJSON(w, p.JSON(v.scrub)) }
-func (jsonView) Diff(w io.Writer, d *Diff) error   { return writeJSON(w, d) }
+func (v jsonView) withExpectations(e Expectations) View { v.expect = e; return v }
+
+func (v jsonView) Plan(w io.Writer, p *Plan) error {
+	jp := p.JSON(v.scrub)
+	for i := range jp.Builds {
+		if x, ok := v.expect[jp.Builds[i].ID]; ok {
+			jp.Builds[i].ExpectedUpToDate = &JSONExpectation{Digest: x.Digest, Hosts: slices.Clone(x.Hosts)}
+		}
+	}
+	return writeJSON(w, jp)
+}
+
+func (jsonView) Diff(w io.Writer, d *Diff) error { return writeJSON(w, d) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

@@ -10,7 +10,12 @@ import (
 )
 
 // textView is for people: a block per build, then warnings and a summary line.
-type textView struct{ scrub Scrub }
+type textView struct {
+	scrub  Scrub
+	expect Expectations // what apply expects to find up to date (WithExpectations)
+}
+
+func (v textView) withExpectations(e Expectations) View { v.expect = e; return v }
 
 func (v textView) Plan(w io.Writer, p *Plan) error {
 	tw := &textWriter{w: w}
@@ -80,6 +85,9 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 		if len(b.SSH) > 0 {
 			tw.field("ssh", strings.Join(b.SSH, ", "))
 		}
+		if x, ok := v.expect[b.ID]; ok {
+			tw.field("apply", fmt.Sprintf("expected up to date (pushed %s on %s)", x.Digest, strings.Join(x.Hosts, ", ")))
+		}
 	}
 	if len(p.NotSelected) > 0 {
 		tw.printf("\nNot selected: %s\n", strings.Join(p.NotSelected, ", "))
@@ -90,8 +98,23 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 			tw.printf("  - %s\n", v.scrub.shown(x))
 		}
 	}
-	tw.printf("\n%s\n", summary(p))
+	sum := summary(p)
+	if n := v.expected(p); n > 0 {
+		sum = strings.TrimSuffix(sum, ".") + fmt.Sprintf("; %d expected up to date.", n)
+	}
+	tw.printf("\n%s\n", sum)
 	return tw.err
+}
+
+// expected counts the plan's builds apply expects to find up to date.
+func (v textView) expected(p *Plan) int {
+	n := 0
+	for _, b := range p.Builds {
+		if _, ok := v.expect[b.ID]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (textView) Diff(w io.Writer, d *Diff) error {

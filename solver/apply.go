@@ -31,9 +31,16 @@ type ApplyOptions struct {
 	// Fetcher downloads the bases into Cache (the run's registry.Resolver, which already
 	// knows which mirrors are down).
 	Fetcher BaseFetcher
+	// Force solves every build, also those found up to date (apply --force, --no-cache).
+	Force bool
+	// Records holds the push records ("": PushRecordsDir); ResolveTag checks a tag (nil:
+	// NewTagResolver). Tests set them.
+	Records    PushRecords
+	ResolveTag TagResolver
 }
 
-// Apply builds a plan: builders (Connect; those down are skipped with a warning unless
+// Apply builds a plan: the components found up to date are set aside first (fastPath:
+// nothing is sent to a builder for them), then builders (Connect; those down are skipped with a warning unless
 // required, see Availability), no build starts when a platform, or the build platform
 // its stages need, has no builder left, phase 1 downloads every distinct base into archc's content cache (the
 // builders read them from there, see Bases), phase 2 solves the component DAG. It returns
@@ -49,6 +56,15 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	secrets, err := NewJobSecrets(s, p, jobs, os.LookupEnv)
 	if err != nil {
 		return nil, err
+	}
+	auth, err := NewAuth(s, o.Out)
+	if err != nil {
+		return nil, err
+	}
+	all := jobs
+	done, jobs, record := o.fastPath(ctx, s, p, jobs, auth.HostCredentials)
+	if len(jobs) == 0 {
+		return mergeResults(all, done, nil), nil // nothing to send to any builder
 	}
 	builders, down, err := Connect(ctx, s, ConnectOptions{Out: o.Out})
 	if err != nil {
@@ -78,10 +94,6 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 		return nil, err
 	}
 	affinity := LoadAffinity(affPath, s)
-	auth, err := NewAuth(s, o.Out)
-	if err != nil {
-		return nil, err
-	}
 	attach := []session.Attachable{auth}
 	mask := secrets.Mask(s.Scrubber())
 	prog, err := NewProgress(ctx, o.ProgressOut, o.ProgressMode, WithMask(mask))
@@ -128,7 +140,8 @@ func Apply(ctx context.Context, s *spec.Spec, p *compiler.Plan, o ApplyOptions) 
 	if err := affinity.Save(); err != nil {
 		fmt.Fprintf(o.Out, "warning: %s\n", spec.SafeLine(err.Error()))
 	}
-	return results, maskError(runErr, mask)
+	record(results)
+	return mergeResults(all, done, results), maskError(runErr, mask)
 }
 
 // timing prints a phase's duration when ARCHC_TIMING is set (bench-apply sets it).

@@ -75,6 +75,9 @@ type Result struct {
 	// Err is the failure; Skipped means a dependency failed or the run was cancelled first.
 	Err     error
 	Skipped bool
+	// UpToDate means nothing was sent to a builder: the inputs are those of a push archc
+	// recorded and every tag still names it (Digest and Tags are the record's).
+	UpToDate bool
 	// Builds are the platform builds, in Platforms' order.
 	Builds []BuildResult
 }
@@ -86,6 +89,8 @@ const (
 	StatusFailed    = "failed"
 	StatusCancelled = "cancelled"
 	StatusSkipped   = "skipped"
+	// StatusUpToDate: not solved, the recorded push still stands (Result.UpToDate).
+	StatusUpToDate = "up to date"
 )
 
 // BuildResult is the outcome of one platform build of a component.
@@ -111,9 +116,11 @@ type BuildResult struct {
 }
 
 // State is "cached" when every step came from the cache (and there was one), else "built" (or "failed",
-// "skipped").
+// "skipped", "up to date").
 func (r *Result) State() string {
 	switch {
+	case r.UpToDate:
+		return StatusUpToDate
 	case r.Skipped:
 		return "skipped"
 	case r.Err != nil:

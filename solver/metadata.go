@@ -27,7 +27,8 @@ type Metadata struct {
 
 // MetadataComponent is one component's outcome.
 type MetadataComponent struct {
-	// Status is built, cached, failed or skipped.
+	// Status is built, cached, failed, skipped or "up to date" (not solved: the inputs
+	// are those of a push archc recorded, and every tag still names its digest).
 	Status string `json:"status"`
 	Output string `json:"output,omitempty"`
 	// Digest is the index (or, for one platform, the manifest) archc or BuildKit pushed.
@@ -43,7 +44,7 @@ type MetadataComponent struct {
 type MetadataPlatform struct {
 	// Builder ran the build (its last attempt).
 	Builder string `json:"builder,omitempty"`
-	// Status is built, cached, failed, cancelled or skipped.
+	// Status is built, cached, failed, cancelled, skipped or "up to date".
 	Status string `json:"status"`
 	// Digest is the platform's image manifest, when known.
 	Digest      string `json:"digest,omitempty"`

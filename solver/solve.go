@@ -106,8 +106,17 @@ type PlatformError struct {
 func (e *PlatformError) Error() string { return e.Platform + ": " + e.Err.Error() }
 func (e *PlatformError) Unwrap() error { return e.Err }
 
-// exports turns a job's output into exporter entries.
+// exports turns a job's output into exporter entries, with its epoch (withEpoch).
 func exports(job *Job) ([]client.ExportEntry, error) {
+	ex, err := outputExports(job)
+	if err != nil {
+		return nil, err
+	}
+	return withEpoch(job, ex)
+}
+
+// outputExports are the exporter entries of a job's output.
+func outputExports(job *Job) ([]client.ExportEntry, error) {
 	switch job.Output {
 	case spec.OutputRegistry:
 		if len(job.Tags) == 0 {

@@ -12,7 +12,7 @@ import (
 
 // WriteResults prints the final table: one row per component × platform with the builder
 // it ran on (and those that went away under it), its digest, its time, its status (built,
-// cached, failed, cancelled, skipped) and its steps cached/total. The digest is the
+// cached, failed, cancelled, skipped, up to date) and its steps cached/total. The digest is the
 // platform's manifest when known, else what a one-platform component exported; the
 // index of each multi-platform image follows the table.
 func WriteResults(w io.Writer, results []Result) error {
@@ -34,8 +34,12 @@ func WriteResults(w io.Writer, results []Result) error {
 			indexes = append(indexes, fmt.Sprintf("%s: %s", r.Component, r.Digest))
 		}
 	}
-	fmt.Fprintf(tw, "\n%d built, %d cached, %d failed, %d cancelled, %d skipped\n",
+	fmt.Fprintf(tw, "\n%d built, %d cached, %d failed, %d cancelled, %d skipped",
 		counts[StatusBuilt], counts[StatusCached], counts[StatusFailed], counts[StatusCancelled], counts[StatusSkipped])
+	if n := counts[StatusUpToDate]; n > 0 {
+		fmt.Fprintf(tw, ", %d up to date (nothing sent to a builder)", n)
+	}
+	fmt.Fprintln(tw)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -56,7 +60,7 @@ func builderCell(b BuildResult) string {
 }
 
 func stepsCell(b BuildResult) string {
-	if b.Status == StatusSkipped || (b.Steps == 0 && b.Status != StatusBuilt && b.Status != StatusCached) {
+	if b.Status == StatusSkipped || b.Status == StatusUpToDate || (b.Steps == 0 && b.Status != StatusBuilt && b.Status != StatusCached) {
 		return "-"
 	}
 	return fmt.Sprintf("%d/%d", b.CachedSteps, b.Steps)

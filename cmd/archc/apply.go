@@ -33,6 +33,7 @@ type applyCmd struct {
 	MirrorCheckTimeout time.Duration `name:"mirror-check-timeout" default:"3s" help:"Deadline of each mirror's health check."`
 	Locked             bool          `help:"Fail when a pin is missing from or stale in the lock, instead of resolving it."`
 	NoCache            bool          `name:"no-cache" help:"Run every build step again, without the builders' caches (this run only: the plan does not change)."`
+	Force              bool          `help:"Solve every build, also those up to date (inputs unchanged since archc pushed them, and every tag still names that push)."`
 	MetadataFile       string        `name:"metadata-file" type:"path" placeholder:"FILE" help:"Write the results as JSON to FILE (every tag pushed with its digest, each platform's builder, digest, status and time), also when the run fails."`
 	resolveFlags       `embed:""`
 }
@@ -48,6 +49,9 @@ func (c *applyCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	if !c.Force && !c.NoCache {
+		view = compiler.WithExpectations(view, solver.Expect(s, plan))
+	}
 	if err := view.Plan(g.Stdout, plan); err != nil {
 		return err
 	}
@@ -61,7 +65,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	results, err := solver.Apply(ctx, s, plan, solver.ApplyOptions{
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
-		Out: g.Stderr, Cache: res.Cache(), Fetcher: res,
+		Out: g.Stderr, Cache: res.Cache(), Fetcher: res, Force: c.Force || c.NoCache,
 	})
 	if c.MetadataFile != "" {
 		if werr := solver.WriteMetadataFile(c.MetadataFile, results, err, s.Scrubber()); werr != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
+	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -65,7 +66,7 @@ func (c *planCmd) Run(g *Globals) error {
 		}
 	}
 	if c.Compare == "" {
-		return view.Plan(g.Stdout, plan)
+		return compiler.WithExpectations(view, solver.Expect(s, plan)).Plan(g.Stdout, plan)
 	}
 	diff, err := compiler.CompareFile(c.Compare, plan, s.Scrubber())
 	if err != nil {

@@ -1,0 +1,229 @@
+package compiler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// compileCacheFormat names the entry format and the key's layout; bump it when either
+// changes meaning.
+const compileCacheFormat = "archc-compile-cache/1"
+
+// compileCache keeps compiled builds on disk, keyed by the digest of everything a compile
+// reads (compileInputs), so a plan of unchanged inputs only hashes contexts and reads
+// entries. What the compile asks of the base images is not in the key (which bases a
+// Dockerfile uses is known only by compiling it): each entry records every question and
+// the answer, and is used only when the Images of this run answer each one alike — the
+// compile is a function of its inputs and those answers, so it would produce the entry.
+// A nil *compileCache caches nothing.
+type compileCache struct {
+	dir string
+	// version identifies the compiler: archc's build (which fixes buildkit's frontend and
+	// LLB caps); "" disables the cache (a build that cannot say what it is).
+	version string
+	// maxBytes and maxAge bound the cache (prune).
+	maxBytes int64
+	maxAge   time.Duration
+	// wrote is set once an entry was written, so prune has work.
+	wrote bool
+}
+
+// Default bounds of the compile cache: an entry is a few KB (1000 components × 2
+// platforms is ~10 MB), so this keeps dozens of plans of a large spec.
+const (
+	compileCacheMaxBytes = 256 << 20
+	compileCacheMaxAge   = 30 * 24 * time.Hour
+)
+
+// newCompileCache is the compile cache under dir (archc's cache directory + "compile"),
+// nil when dir is "" or this binary cannot identify itself.
+func newCompileCache(dir string) *compileCache {
+	v := compilerVersion()
+	if dir == "" || v == "" {
+		return nil
+	}
+	return &compileCache{dir: dir, version: v, maxBytes: compileCacheMaxBytes, maxAge: compileCacheMaxAge}
+}
+
+// contextIndexDir is where context file indexes live; "" for none.
+func (cc *compileCache) contextIndexDir() string {
+	if cc == nil {
+		return ""
+	}
+	return filepath.Join(cc.dir, "contexts")
+}
+
+// cacheEntry is one compiled build.
+type cacheEntry struct {
+	// Build is the compiled build without its Definition.
+	Build Build `json:"build"`
+	// Definition is Build.Definition as deterministic protobuf.
+	Definition []byte `json:"definition"`
+	// Images are the questions the compile asked of Images, with the answers' digests.
+	Images []imageAnswer `json:"images"`
+	// Warnings are the plan warnings the compile gave.
+	Warnings []string `json:"warnings"`
+}
+
+// imageAnswer is one question the compile asked of Images and the digest of the answer.
+type imageAnswer struct {
+	Ref      string            `json:"ref"`
+	Platform ocispecs.Platform `json:"platform"`
+	Answer   digest.Digest     `json:"answer"`
+}
+
+// answerDigest identifies everything an Image answer gives the compile.
+func answerDigest(img Image) digest.Digest {
+	dt, _ := json.Marshal(struct {
+		Digest   digest.Digest
+		Config   digest.Digest
+		Host     string
+		Resolved bool
+	}{img.Digest, digest.FromBytes(img.Config), img.Host, img.Resolved})
+	return digest.FromBytes(dt)
+}
+
+func (cc *compileCache) path(key digest.Digest) string {
+	enc := key.Encoded()
+	return filepath.Join(cc.dir, "builds", enc[:2], enc)
+}
+
+// get returns the entry of key when there is one whose image answers images repeats.
+// Anything amiss (no entry, unreadable, corrupt, another answer) is a miss.
+func (cc *compileCache) get(ctx context.Context, key digest.Digest, images Images) (*cacheEntry, bool) {
+	if cc == nil {
+		return nil, false
+	}
+	p := cc.path(key)
+	raw, err := os.ReadFile(p)
+	if err != nil {
+		return nil, false
+	}
+	e, err := decodeEntry(raw)
+	if err != nil {
+		return nil, false
+	}
+	for _, q := range e.Images {
+		img, err := images.Image(ctx, q.Ref, q.Platform)
+		if err != nil || answerDigest(img) != q.Answer {
+			return nil, false
+		}
+	}
+	cc.touch(p)
+	return e, true
+}
+
+// put stores e under key; a cache that cannot be written only costs the next run a compile.
+func (cc *compileCache) put(key digest.Digest, e *cacheEntry) {
+	if cc == nil {
+		return
+	}
+	raw, err := encodeEntry(e)
+	if err != nil {
+		return
+	}
+	if writeFileAtomic(cc.path(key), raw) == nil {
+		cc.wrote = true
+	}
+}
+
+// touch marks an entry used (prune removes the least recently used), at most once a day.
+func (cc *compileCache) touch(p string) {
+	if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
+	}
+}
+
+// encodeEntry is the entry's JSON after the SHA-256 of that JSON and a newline: a flipped
+// bit or a torn file reads as a miss.
+func encodeEntry(e *cacheEntry) ([]byte, error) {
+	dt, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(dt)
+	out := make([]byte, 0, 65+len(dt))
+	out = append(out, hex.EncodeToString(sum[:])...)
+	out = append(out, '\n')
+	return append(out, dt...), nil
+}
+
+func decodeEntry(raw []byte) (*cacheEntry, error) {
+	sumHex, dt, ok := bytes.Cut(raw, []byte{'\n'})
+	if !ok {
+		return nil, errors.New("no checksum")
+	}
+	sum := sha256.Sum256(dt)
+	if hex.EncodeToString(sum[:]) != string(sumHex) {
+		return nil, errors.New("checksum mismatch")
+	}
+	var e cacheEntry
+	if err := json.Unmarshal(dt, &e); err != nil {
+		return nil, err
+	}
+	if len(e.Definition) == 0 {
+		return nil, errors.New("no definition")
+	}
+	var pdef pb.Definition
+	if err := proto.Unmarshal(e.Definition, &pdef); err != nil {
+		return nil, err
+	}
+	e.Build.Definition = &llb.Definition{}
+	e.Build.Definition.FromPB(&pdef)
+	return &e, nil
+}
+
+// newEntry is the cache entry of the compiled build b.
+func newEntry(b *Build, answers []imageAnswer, warnings []string) (*cacheEntry, error) {
+	dt, err := marshalDefinition(b.Definition)
+	if err != nil {
+		return nil, err
+	}
+	e := &cacheEntry{Build: *b, Definition: dt, Images: answers, Warnings: warnings}
+	e.Build.Definition = nil
+	return e, nil
+}
+
+// marshalDefinition is def as deterministic protobuf (the plan file's encoding).
+func marshalDefinition(def *llb.Definition) ([]byte, error) {
+	dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(def.ToPB())
+	if err != nil {
+		return nil, fmt.Errorf("encode definition: %w", err)
+	}
+	return dt, nil
+}
+
+// resultDigest identifies what a build gives the builds that use it as a named context:
+// its whole definition (ops, metadata, source maps) and its image config.
+func resultDigest(def []byte, configDigest digest.Digest) digest.Digest {
+	return digest.FromString(digest.FromBytes(def).String() + " " + configDigest.String())
+}
+
+// sameFields says whether every field that fresh sets is set alike in cached: the fields
+// a build gets before it is compiled are derived from inputs the key covers, so they
+// agree; checking costs little and turns a key that forgot an input into a miss.
+func sameFields(fresh, cached *Build) bool {
+	fv, cv := reflect.ValueOf(fresh).Elem(), reflect.ValueOf(cached).Elem()
+	for i := 0; i < fv.NumField(); i++ {
+		if f := fv.Field(i); !f.IsZero() && !reflect.DeepEqual(f.Interface(), cv.Field(i).Interface()) {
+			return false
+		}
+	}
+	return true
+}

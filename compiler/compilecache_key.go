@@ -1,0 +1,176 @@
+package compiler
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+
+	"github.com/archc-dev/archc/spec"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// compileInputs is everything a compiled build depends on but the base images (see
+// compileCache). The key is the digest of its JSON, so an input added here is in the key.
+// The spec and the component are taken whole rather than field by field: an attribute
+// added to the spec language reaches the key without anyone remembering to add it.
+type compileInputs struct {
+	Format string
+	// Compiler identifies archc's build, which fixes buildkit's Dockerfile frontend, the
+	// LLB caps and archc's own lowering.
+	Compiler string
+	// Spec is the spec without its components, variables (their values may be secrets; what
+	// they decide shows in the evaluated fields) and proxy (never part of a compile), and
+	// without source ranges.
+	Spec json.RawMessage
+	// Component is the build's component, without source ranges.
+	Component json.RawMessage
+	// Platform and BuildPlatform are the target platform and $BUILDPLATFORM, JSON of the
+	// platform structs (variant included).
+	Platform      json.RawMessage
+	BuildPlatform json.RawMessage
+	// Dockerfile is the digest of the Dockerfile's bytes.
+	Dockerfile digest.Digest
+	// Contexts are the local contexts sent (main and named): directory, ignore file,
+	// patterns and content digest.
+	Contexts []Context
+	// Inputs are the results (resultDigest) of the builds used as named contexts, by name.
+	Inputs map[string]digest.Digest
+}
+
+// key is the digest of in.
+func (in *compileInputs) key() (digest.Digest, error) {
+	dt, err := json.Marshal(in)
+	if err != nil {
+		return "", fmt.Errorf("compile cache key: %w", err)
+	}
+	return digest.FromBytes(dt), nil
+}
+
+// specKeyJSON is the spec as compileInputs.Spec holds it.
+func specKeyJSON(s *spec.Spec) (json.RawMessage, error) {
+	c := *s
+	c.Components = nil
+	c.Variables = nil
+	c.Proxy = nil
+	return keyJSON(c)
+}
+
+// keyJSON is v's JSON without source ranges (hcl.Range values, whatever the field's name):
+// where an attribute was written changes no compile, and keeping ranges would miss the
+// cache for every component below an edited line.
+func keyJSON(v any) (json.RawMessage, error) {
+	dt, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(dt))
+	d.UseNumber()
+	var tree any
+	if err := d.Decode(&tree); err != nil {
+		return nil, err
+	}
+	return json.Marshal(dropRanges(tree))
+}
+
+// dropRanges removes every object that is an hcl.Range (Filename, Start, End) from tree.
+func dropRanges(tree any) any {
+	switch t := tree.(type) {
+	case map[string]any:
+		for k, v := range t {
+			if isRange(v) {
+				delete(t, k)
+				continue
+			}
+			t[k] = dropRanges(v)
+		}
+	case []any:
+		for i, v := range t {
+			t[i] = dropRanges(v)
+		}
+	}
+	return tree
+}
+
+func isRange(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 3 {
+		return false
+	}
+	_, f := m["Filename"]
+	_, s := m["Start"]
+	_, e := m["End"]
+	return f && s && e
+}
+
+// compilerVersion identifies this binary: its Go build ID, which changes with any change
+// to archc, buildkit or the toolchain. Without one, a VCS revision of an unmodified tree;
+// else "" (no compile cache: a stale compiler must not serve its old output).
+var compilerVersion = sync.OnceValue(func() string {
+	if id := goBuildID(); id != "" {
+		return "buildid " + id
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	rev, modified := "", true
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" || modified {
+		return ""
+	}
+	return "vcs " + rev + " " + runtime.Version() + " buildkit " + buildkitVersion
+})
+
+// goBuildID reads the Go build ID of the running executable: the ELF note
+// .note.go.buildid, else the "\xff Go build ID: \"ID\"" string the linker writes near the
+// start of other executables (both as cmd/internal/buildid reads them).
+func goBuildID() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if ef, err := elf.Open(exe); err == nil {
+		defer ef.Close()
+		if sec := ef.Section(".note.go.buildid"); sec != nil {
+			// namesz, descsz, type, "Go\x00\x00", desc.
+			if note, err := sec.Data(); err == nil && len(note) > 16 && string(note[12:16]) == "Go\x00\x00" {
+				n := int(ef.ByteOrder.Uint32(note[4:8]))
+				if 16+n <= len(note) {
+					return string(note[16 : 16+n])
+				}
+			}
+		}
+		return ""
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 64*1024)
+	n, _ := f.ReadAt(buf, 0)
+	buf = buf[:n]
+	prefix := []byte("\xff Go build ID: \"")
+	i := bytes.Index(buf, prefix)
+	if i < 0 {
+		return ""
+	}
+	rest := buf[i+len(prefix):]
+	j := bytes.IndexByte(rest, '"')
+	if j <= 0 || j > 200 {
+		return ""
+	}
+	return string(rest[:j])
+}
