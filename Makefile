@@ -7,6 +7,9 @@ GO            ?= go
 BIN           := $(CURDIR)/bin
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUILDKIT_VER  := $(shell $(GO) list -m -f '{{.Version}}' github.com/moby/buildkit)
+# buildx for bench-bake: built from its own module graph (go install PKG@VERSION), so archc's
+# go.mod never sees it.
+BUILDX_VER    := v0.38.2
 LDFLAGS       := -X main.version=$(VERSION)
 BK_LDFLAGS    := -X github.com/moby/buildkit/version.Version=$(BUILDKIT_VER)
 TEST_TIMEOUT  ?= 30m
@@ -26,7 +29,7 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd buildctl setup test test-short lint bench bench-apply bench-flaky bench-farm fuzz demo demo-services \
+.PHONY: help build archc buildkitd buildctl buildx setup test test-short lint bench bench-apply bench-bake bench-flaky bench-farm fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets
@@ -43,6 +46,9 @@ buildkitd: ## bin/buildkitd from github.com/moby/buildkit@$(BUILDKIT_VER)
 # The e2e parity test compares archc's images with buildctl's (the daemon's own frontend).
 buildctl: ## bin/buildctl from github.com/moby/buildkit@$(BUILDKIT_VER)
 	$(GO) build -ldflags '$(BK_LDFLAGS)' -o $(BIN)/buildctl github.com/moby/buildkit/cmd/buildctl
+
+buildx: ## bin/buildx from github.com/docker/buildx@$(BUILDX_VER) (for bench-bake; module cache, no Docker engine needed)
+	GOBIN=$(BIN) $(GO) install -ldflags '-X github.com/docker/buildx/version.Version=$(BUILDX_VER)' github.com/docker/buildx/cmd/buildx@$(BUILDX_VER)
 
 setup: ## install and prepare the test/demo machine (idempotent; scripts/setup.sh)
 	bash scripts/setup.sh
@@ -66,6 +72,8 @@ bench: setup build ## benchmarks, each with its ratio against a baseline measure
 	$(GO) test -run '^$$' -bench Compile -benchmem ./compiler
 	@echo "== archc plan --format json, 200 components x 2 platforms, warm lock and cache (< 2 s, < 300 MB)"
 	$(GO) test -run '^$$' -bench PlanCLI -benchtime 3x ./e2e
+	@echo "== archc vs buildx bake: plan vs bake --print (200, 1000 x 2), cold apply 30 x 2, no-op apply 200 x 2"
+	$(MAKE) --no-print-directory bench-bake
 
 fuzz: ## each fuzz target for FUZZTIME (default 15s)
 	bash scripts/fuzz.sh
@@ -90,6 +98,14 @@ demo-run: ## archc apply the example spec (amd64+arm64), show the pushed index, 
 
 bench-apply: setup build ## archc apply vs buildctl build (same daemon), cold and warm: ratios
 	ARCHC_BENCH=1 $(GO) test ./e2e -run '^TestBenchApply$$' -v -count=1 -timeout $(TEST_TIMEOUT)
+
+# BAKE_ROUNDS alternating rounds per part (medians); the test binary runs directly so its
+# progress lines stream. The table (with issue 15's goals) is also in bin/bench-bake.txt.
+BAKE_ROUNDS   ?= 3
+bench-bake: setup build buildx ## archc vs buildx bake (remote driver, same buildkitd): plan, cold and no-op apply; ratios beside the goals
+	$(GO) test -c -o $(BIN)/e2e-bake.test ./e2e
+	cd e2e && ARCHC_BENCH=1 ARCHC_BENCH_ROUNDS=$(BAKE_ROUNDS) ARCHC_BENCH_OUT=$(BIN)/bench-bake.txt \
+	  $(BIN)/e2e-bake.test -test.run '^TestBenchBake$$' -test.count=1 -test.timeout $(TEST_TIMEOUT)
 
 bench-noop: setup build ## no-op apply of 200 x 2 after a real one (goal < 1 s): time, push-registry requests, ratio to apply --force
 	ARCHC_BENCH=1 ARCHC_BENCH_OUT=$(BIN)/bench-noop.txt $(GO) test ./e2e -run '^TestBenchNoop$$' -v -count=1 -timeout $(TEST_TIMEOUT)
