@@ -168,6 +168,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		Secrets:    secretSources(c.spec, comp),
 		SSH:        sortedIDs(comp.SSH),
 	}
+	b.SourceDateEpoch = c.sourceDateEpoch(comp, b.Args)
 	named, imageCtx, err := c.namedContexts(ctx, comp, p, b)
 	if err != nil {
 		return nil, none, err
@@ -220,6 +221,15 @@ func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispec
 	if b.Entitlements, err = checkEntitlements(comp, b.Dockerfile, def); err != nil {
 		return nil, none, err
 	}
+	if b.SourceDateEpoch != "" {
+		if b.Unreproducible, err = reproIssues(def); err != nil {
+			return nil, none, err
+		}
+		for _, issue := range b.Unreproducible {
+			c.warnf("%s: not reproducible: %s", comp.Name, issue)
+		}
+	}
+	stampCreated(res)
 	b.Definition = def
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
 	b.Ops = len(def.Def) - 1
@@ -249,7 +259,7 @@ func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocisp
 	caps := LLBCaps
 	res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, dockerfile2llb.ConvertOpt{
 		Config: dockerui.Config{
-			BuildArgs:      cloneMap(b.Args),
+			BuildArgs:      withEpoch(b.Args, b.SourceDateEpoch),
 			Labels:         cloneMap(comp.Labels),
 			Target:         comp.Target,
 			BuildPlatforms: []ocispecs.Platform{c.opt.buildPlatform},

@@ -141,6 +141,16 @@ type Build struct {
 	// SSH are the ssh ids the component provides to this build (ssh), sorted.
 	SSH []string
 
+	// SourceDateEpoch is the epoch of a reproducible build, in decimal seconds since 1970
+	// (source_date_epoch, or a numeric SOURCE_DATE_EPOCH arg): the SOURCE_DATE_EPOCH build
+	// arg, the image config's created time, and the time apply clamps layer files to. ""
+	// when the component sets none.
+	SourceDateEpoch string
+	// Unreproducible are the steps, found in the LLB, whose output can differ between two
+	// builds of this plan despite the epoch ("LOCATION: why", sorted): ADD of a URL without
+	// --checksum, RUN on the host's network. Set only with an epoch.
+	Unreproducible []string
+
 	// Definition is the marshalled LLB, without proxy settings.
 	Definition *llb.Definition
 	// ImageConfig is the result's image config JSON (the solver attaches it to the export,

@@ -60,6 +60,10 @@ type JSONBuild struct {
 	// value.
 	Secrets map[string]string `json:"secrets,omitempty"`
 	SSH     []string          `json:"ssh,omitempty"`
+	// SourceDateEpoch is Build.SourceDateEpoch (decimal seconds, as SOURCE_DATE_EPOCH);
+	// absent without one. Unreproducible is Build.Unreproducible; absent for none.
+	SourceDateEpoch string   `json:"source_date_epoch,omitempty"`
+	Unreproducible  []string `json:"unreproducible,omitempty"`
 	// ExpectedUpToDate is set when apply expects the build to be up to date, from this
 	// machine's records of what archc pushed (Expectation; local state, never in a plan
 	// file); absent otherwise.
@@ -142,6 +146,7 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 		jb.NoCache, jb.NoCacheFilter = b.NoCache, append([]string(nil), b.NoCacheFilter...)
 		jb.Entitlements = append([]string(nil), b.Entitlements...)
 		jb.Secrets, jb.SSH = cloneMap(b.Secrets), append([]string(nil), b.SSH...)
+		jb.SourceDateEpoch, jb.Unreproducible = b.SourceDateEpoch, scrub.shownList(b.Unreproducible)
 		out.Builds = append(out.Builds, jb)
 	}
 	return out

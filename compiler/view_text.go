@@ -35,6 +35,9 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 			tw.field("llb", fmt.Sprintf("%s (%d ops)", b.LLBDigest, b.Ops))
 		}
 		tw.field("config", b.ConfigDigest.String())
+		if b.SourceDateEpoch != "" {
+			tw.field("epoch", reproText(&b))
+		}
 		if b.Target != "" {
 			tw.field("target", v.scrub.shown(b.Target))
 		}
