@@ -233,6 +233,9 @@ func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispec
 	b.Definition = def
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
 	b.Ops = len(def.Def) - 1
+	if err := c.attest(ctx, comp, b, resolver); err != nil {
+		return nil, none, err
+	}
 	b.Bases = resolver.list()
 	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
 		return nil, none, fmt.Errorf("encode image config: %w", err)

@@ -140,6 +140,16 @@ type Build struct {
 	Secrets map[string]string
 	// SSH are the ssh ids the component provides to this build (ssh), sorted.
 	SSH []string
+	// Attest are the attestations apply asks BuildKit to attach (attest): SLSA provenance
+	// and an SBOM, pushed in the index as an attestation manifest per platform. The SBOM's
+	// scanner image (Attest.SBOMGenerator) is pinned like a base, at the plan's build
+	// platform, and listed in Bases. They change the pushed index, not what is built.
+	Attest Attest
+	// Annotations are the component's annotations that apply to this build (annotations),
+	// keyed "TYPE:KEY" (TYPE index, index-descriptor, manifest or manifest-descriptor; a
+	// manifest annotation for another platform left out, one for this platform unqualified);
+	// nil for none.
+	Annotations map[string]string
 
 	// SourceDateEpoch is the epoch of a reproducible build, in decimal seconds since 1970
 	// (source_date_epoch, or a numeric SOURCE_DATE_EPOCH arg): the SOURCE_DATE_EPOCH build

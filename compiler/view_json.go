@@ -60,6 +60,10 @@ type JSONBuild struct {
 	// value.
 	Secrets map[string]string `json:"secrets,omitempty"`
 	SSH     []string          `json:"ssh,omitempty"`
+	// Attest is Build.Attest; absent when no attestation is on.
+	Attest *JSONAttest `json:"attest,omitempty"`
+	// Annotations are Build.Annotations (sensitive values scrubbed); absent for none.
+	Annotations map[string]string `json:"annotations,omitempty"`
 	// SourceDateEpoch is Build.SourceDateEpoch (decimal seconds, as SOURCE_DATE_EPOCH);
 	// absent without one. Unreproducible is Build.Unreproducible; absent for none.
 	SourceDateEpoch string   `json:"source_date_epoch,omitempty"`
@@ -146,6 +150,7 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 		jb.NoCache, jb.NoCacheFilter = b.NoCache, append([]string(nil), b.NoCacheFilter...)
 		jb.Entitlements = append([]string(nil), b.Entitlements...)
 		jb.Secrets, jb.SSH = cloneMap(b.Secrets), append([]string(nil), b.SSH...)
+		jb.Attest, jb.Annotations = jsonAttest(b.Attest), scrub.shownMap(cloneMap(b.Annotations))
 		jb.SourceDateEpoch, jb.Unreproducible = b.SourceDateEpoch, scrub.shownList(b.Unreproducible)
 		out.Builds = append(out.Builds, jb)
 	}

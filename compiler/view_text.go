@@ -47,6 +47,12 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 		for _, kv := range sortedPairs(v.scrub.shownMap(b.Labels)) {
 			tw.field("label", kv)
 		}
+		if a := attestText(b.Attest); a != "" {
+			tw.field("attest", a)
+		}
+		for _, kv := range sortedPairs(v.scrub.shownMap(b.Annotations)) {
+			tw.field("annotation", kv)
+		}
 		for _, x := range b.Bases {
 			note := ""
 			if x.Resolved {

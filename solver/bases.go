@@ -29,6 +29,9 @@ type Bases struct {
 	store content.Store
 	// Content are the bases to download before the builds start.
 	Content []registry.BaseContent
+	// supply are the plan's attestations and annotations, and the pinned SBOM scanners
+	// (served from the store like the bases).
+	supply *supplyChain
 }
 
 // NewBases lists the plan's pinned bases and serves them from cache.
@@ -37,7 +40,7 @@ func NewBases(p *compiler.Plan, cache *registry.Cache) (*Bases, error) {
 	if err != nil {
 		return nil, fmt.Errorf("content cache as an OCI store: %w", err)
 	}
-	b := &Bases{store: store}
+	b := &Bases{store: store, supply: newSupplyChain(p)}
 	for _, build := range p.Builds {
 		for _, base := range build.Bases {
 			b.Content = append(b.Content, registry.BaseContent{Ref: base.Ref, Manifest: base.Digest})

@@ -27,10 +27,15 @@ import (
 // buildFunc is the gateway callback: one Solve per platform, refs keyed by platform, the
 // compiler's image config per platform and the refs.platforms metadata, as buildkit's
 // dockerui does, so the exporter writes one index whose manifests carry ENTRYPOINT, ENV...
-func buildFunc(builds []PlatformBuild) gateway.BuildFunc {
+func buildFunc(builds []PlatformBuild) gateway.BuildFunc { return buildFuncAs(builds, false) }
+
+// buildFuncAs is buildFunc; asIndex exports even one platform as an index (refs keyed by
+// platform), which attestations and index annotations need (BuildKit's processors then
+// also know the platform).
+func buildFuncAs(builds []PlatformBuild, asIndex bool) gateway.BuildFunc {
 	return func(ctx context.Context, c gateway.Client) (*gateway.Result, error) {
 		res := gateway.NewResult()
-		multi := len(builds) > 1
+		multi := len(builds) > 1 || asIndex
 		exp := exptypes.Platforms{Platforms: make([]exptypes.Platform, len(builds))}
 		var mu sync.Mutex
 		eg, ctx := errgroup.WithContext(ctx)
@@ -180,7 +185,10 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if opt.AllowedEntitlements, err = solveEntitlements(builds); err != nil {
 		return "", fmt.Errorf("component %s: %w", job.Component, err)
 	}
-	resp, err := b.Client.Build(ctx, opt, "archc", buildFunc(builds), t.follow(o.Progress))
+	if opt, err = o.Bases.withSupplyChain(job, builds, b, opt); err != nil {
+		return "", err
+	}
+	resp, err := b.Client.Build(ctx, opt, "archc", buildFuncAs(builds, o.Bases.asIndex(job.Component)), t.follow(o.Progress))
 	if err != nil {
 		return "", err
 	}

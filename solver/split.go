@@ -45,11 +45,14 @@ func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, op
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
+	opt, err := opts.Bases.withSupplyChain(j, []PlatformBuild{pb}, b, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports), AllowedEntitlements: ents}))
+	if err != nil {
+		return ocispecs.Descriptor{}, err
+	}
 	var resp *client.SolveResponse
 	err = retryPush(ctx, j, opts, func() error {
 		var err error
-		resp, err = b.Client.Build(ctx, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports), AllowedEntitlements: ents}),
-			"archc", buildFunc([]PlatformBuild{pb}), t.follow(opts.Progress))
+		resp, err = b.Client.Build(ctx, opt, "archc", buildFuncAs([]PlatformBuild{pb}, opts.Bases.asIndex(j.Component)), t.follow(opts.Progress))
 		return err
 	})
 	if err != nil {
