@@ -269,7 +269,10 @@ func (fb fileBuild) build() (Build, error) {
 		Definition: def, ImageConfig: fb.ImageConfig,
 		CacheFrom: fb.CacheFrom, CacheTo: fb.CacheTo, Builders: fb.Builders,
 		Secrets: fb.JSONBuild.Secrets, SSH: fb.JSONBuild.SSH, NoCache: fb.NoCache, NoCacheFilter: fb.NoCacheFilter,
-		Entitlements: fb.Entitlements,
+		Entitlements: fb.Entitlements, Annotations: fb.JSONBuild.Annotations,
+	}
+	if a := fb.JSONBuild.Attest; a != nil {
+		b.Attest = Attest{Provenance: a.Provenance, SBOM: a.SBOM, SBOMGenerator: a.SBOMGenerator}
 	}
 	for _, o := range fb.Outputs {
 		b.Outputs = append(b.Outputs, Output(o))
