@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client/llb"
@@ -41,6 +42,17 @@ type compileCache struct {
 	maxAge   time.Duration
 	// wrote is set once an entry was written, so prune has work.
 	wrote bool
+
+	mu sync.Mutex
+	// compiled are the IDs of the builds compiled (not read) through this cache, for tests.
+	compiled []string
+}
+
+// noteCompiled records that build id was compiled.
+func (cc *compileCache) noteCompiled(id string) {
+	cc.mu.Lock()
+	cc.compiled = append(cc.compiled, id)
+	cc.mu.Unlock()
 }
 
 // Default bounds of the compile cache: an entry is a few KB (1000 components × 2
@@ -138,7 +150,9 @@ func (cc *compileCache) put(key digest.Digest, e *cacheEntry) {
 		return
 	}
 	if writeFileAtomic(cc.path(key), raw) == nil {
+		cc.mu.Lock()
 		cc.wrote = true
+		cc.mu.Unlock()
 	}
 }
 

@@ -65,6 +65,9 @@ func (c *compilation) lowerCached(ctx context.Context, comp *spec.Component, p o
 			return &e.Build, llb.State{}, nil
 		}
 	}
+	if c.cache != nil {
+		c.cache.cc.noteCompiled(b.ID)
+	}
 	// The build's own warnings are collected apart, to be stored with it.
 	bc := *c
 	bc.warn = &warnings{}

@@ -15,7 +15,13 @@ const prunePeriod = time.Hour
 // entries (and context indexes) unused for maxAge go, then the least recently used until
 // the rest fits in maxBytes. Errors are ignored: pruning again later is as good.
 func (cc *compileCache) prune() {
-	if cc == nil || !cc.wrote {
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	wrote := cc.wrote
+	cc.mu.Unlock()
+	if !wrote {
 		return
 	}
 	stamp := filepath.Join(cc.dir, "pruned")
