@@ -131,6 +131,7 @@ func TestApply(t *testing.T) {
 	t.Run("selection", func(t *testing.T) { testSelection(t, e, reg) })
 	t.Run("per-platform args", func(t *testing.T) { testPlatformArgs(t, e, reg) })
 	t.Run("attestations, sbom and annotations", func(t *testing.T) { testAttestations(t, e, reg) })
+	t.Run("reproducible output", func(t *testing.T) { testReproducible(t, e, reg) })
 	t.Run("secrets and ssh", func(t *testing.T) { testSecretsAndSSH(t, e, reg) })
 	t.Run("run settings and entitlements", func(t *testing.T) { testRunSettings(t, e, reg) })
 }
