@@ -160,10 +160,11 @@ func recordedHosts(tags []string) []string {
 // registryOnly says whether a component's builds qualify for the up-to-date fast path:
 // every output is a registry push. A local directory, an OCI tarball or a Docker engine
 // can change under archc without a trace it can check cheaply, and a cache-only build has
-// nothing to check at all: those are always solved.
+// nothing to check at all: those are always solved. So is a component with no_cache or
+// no_cache_filter: it asks for its steps to run again on every apply.
 func registryOnly(builds []compiler.Build) bool {
 	for _, b := range builds {
-		if len(b.Outputs) == 0 {
+		if len(b.Outputs) == 0 || b.NoCache || len(b.NoCacheFilter) > 0 {
 			return false
 		}
 		for _, o := range b.Outputs {

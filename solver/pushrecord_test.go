@@ -173,4 +173,6 @@ func TestRegistryOnly(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, registryOnly([]compiler.Build{{Outputs: tc.outputs}}), tc.name)
 	}
+	assert.False(t, registryOnly([]compiler.Build{{Outputs: []compiler.Output{reg}, NoCache: true}}), "no_cache")
+	assert.False(t, registryOnly([]compiler.Build{{Outputs: []compiler.Output{reg}, NoCacheFilter: []string{"build"}}}), "no_cache_filter")
 }
