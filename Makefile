@@ -29,7 +29,7 @@ DEMO_MIRROR   := 127.0.0.1:5000
 DEMO_PUSH     := 127.0.0.1:5001
 DEMO_PROXY    := 127.0.0.1:8888
 
-.PHONY: help build archc buildkitd buildctl buildx setup test test-short lint bench bench-apply bench-bake bench-flaky bench-farm fuzz demo demo-services \
+.PHONY: help build archc buildkitd buildctl buildx setup test test-short lint bench bench-apply bench-bake bench-flaky bench-farm bench-noop fuzz demo demo-services \
         demo-seed demo-run services-stop services-status clean
 
 help: ## list targets

@@ -67,7 +67,8 @@ func TestApply(t *testing.T) {
 	})
 
 	t.Run("second apply is all cache", func(t *testing.T) {
-		r := e.run(t, dir, "apply", "--progress=rawjson")
+		// --force: without it the up-to-date fast path sends nothing to the daemon.
+		r := e.run(t, dir, "apply", "--progress=rawjson", "--force")
 		require.Equal(t, 0, r.code, r.stderr)
 		assertAllCached(t, r.stderr)
 		again := reg.image(t, "e2e/app", "v1")
@@ -132,6 +133,7 @@ func TestApply(t *testing.T) {
 	t.Run("per-platform args", func(t *testing.T) { testPlatformArgs(t, e, reg) })
 	t.Run("attestations, sbom and annotations", func(t *testing.T) { testAttestations(t, e, reg) })
 	t.Run("reproducible output", func(t *testing.T) { testReproducible(t, e, reg) })
+	t.Run("up to date: no changes, no solve", func(t *testing.T) { testUpToDate(t, e, reg) })
 	t.Run("secrets and ssh", func(t *testing.T) { testSecretsAndSSH(t, e, reg) })
 	t.Run("run settings and entitlements", func(t *testing.T) { testRunSettings(t, e, reg) })
 }
