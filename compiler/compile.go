@@ -311,11 +311,7 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 			if err != nil {
 				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
 			}
-			st, err := definitionState(r.build.Definition)
-			if err != nil {
-				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
-			}
-			named[nc.Name] = input{state: st, config: r.build.ImageConfig}
+			named[nc.Name] = input{def: r.build.Definition, config: r.build.ImageConfig}
 			deps[id] = struct{}{}
 		case nc.Path != "":
 			lc, err := c.locals.get(ctx, nc.Path, "")

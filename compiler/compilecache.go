@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -84,8 +85,8 @@ func (cc *compileCache) contextIndexDir() string {
 type cacheEntry struct {
 	// Build is the compiled build without its Definition.
 	Build Build `json:"build"`
-	// Definition is Build.Definition as deterministic protobuf.
-	Definition []byte `json:"definition"`
+	// Definition is Build.Definition as deterministic protobuf (after the JSON on disk).
+	Definition []byte `json:"-"`
 	// Images are the questions the compile asked of Images, with the answers' digests.
 	Images []imageAnswer `json:"images"`
 	// Warnings are the plan warnings the compile gave.
@@ -164,38 +165,53 @@ func (cc *compileCache) touch(p string) {
 	}
 }
 
-// encodeEntry is the entry's JSON after the SHA-256 of that JSON and a newline: a flipped
-// bit or a torn file reads as a miss.
+// An entry on disk is the hex SHA-256 of the rest and a newline (a flipped bit or a torn
+// file reads as a miss), the length of the JSON part in decimal and a newline, the JSON of
+// the entry, then the definition's protobuf as is (base64 in JSON would cost a decode).
 func encodeEntry(e *cacheEntry) ([]byte, error) {
 	dt, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(dt)
-	out := make([]byte, 0, 65+len(dt))
+	body := make([]byte, 0, 16+len(dt)+len(e.Definition))
+	body = strconv.AppendInt(body, int64(len(dt)), 10)
+	body = append(body, '\n')
+	body = append(body, dt...)
+	body = append(body, e.Definition...)
+	sum := sha256.Sum256(body)
+	out := make([]byte, 0, 65+len(body))
 	out = append(out, hex.EncodeToString(sum[:])...)
 	out = append(out, '\n')
-	return append(out, dt...), nil
+	return append(out, body...), nil
 }
 
 func decodeEntry(raw []byte) (*cacheEntry, error) {
-	sumHex, dt, ok := bytes.Cut(raw, []byte{'\n'})
+	sumHex, body, ok := bytes.Cut(raw, []byte{'\n'})
 	if !ok {
 		return nil, errors.New("no checksum")
 	}
-	sum := sha256.Sum256(dt)
+	sum := sha256.Sum256(body)
 	if hex.EncodeToString(sum[:]) != string(sumHex) {
 		return nil, errors.New("checksum mismatch")
 	}
+	n, rest, ok := bytes.Cut(body, []byte{'\n'})
+	if !ok {
+		return nil, errors.New("no length")
+	}
+	jsonLen, err := strconv.Atoi(string(n))
+	if err != nil || jsonLen < 0 || jsonLen > len(rest) {
+		return nil, errors.New("bad length")
+	}
 	var e cacheEntry
-	if err := json.Unmarshal(dt, &e); err != nil {
+	if err := json.Unmarshal(rest[:jsonLen], &e); err != nil {
 		return nil, err
 	}
+	e.Definition = rest[jsonLen:]
 	if len(e.Definition) == 0 {
 		return nil, errors.New("no definition")
 	}
 	var pdef pb.Definition
-	if err := proto.Unmarshal(e.Definition, &pdef); err != nil {
+	if err := pdef.UnmarshalVT(e.Definition); err != nil {
 		return nil, err
 	}
 	e.Build.Definition = &llb.Definition{}

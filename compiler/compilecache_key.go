@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/hashicorp/hcl/v2"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -64,47 +66,65 @@ func specKeyJSON(s *spec.Spec) (json.RawMessage, error) {
 // where an attribute was written changes no compile, and keeping ranges would miss the
 // cache for every component below an edited line.
 func keyJSON(v any) (json.RawMessage, error) {
-	dt, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	d := json.NewDecoder(bytes.NewReader(dt))
-	d.UseNumber()
-	var tree any
-	if err := d.Decode(&tree); err != nil {
-		return nil, err
-	}
-	return json.Marshal(dropRanges(tree))
+	return json.Marshal(withoutRanges(reflect.ValueOf(v)).Interface())
 }
 
-// dropRanges removes every object that is an hcl.Range (Filename, Start, End) from tree.
-func dropRanges(tree any) any {
-	switch t := tree.(type) {
-	case map[string]any:
-		for k, v := range t {
-			if isRange(v) {
-				delete(t, k)
-				continue
+var hclRangeType = reflect.TypeOf(hcl.Range{})
+
+// withoutRanges is a copy of v with every hcl.Range in it zeroed; parts that hold no
+// struct are shared, not copied.
+func withoutRanges(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(withoutRanges(v.Elem()))
+		return p
+	case reflect.Struct:
+		if v.Type() == hclRangeType {
+			return reflect.Zero(hclRangeType)
+		}
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				out.Field(i).Set(withoutRanges(v.Field(i)))
 			}
-			t[k] = dropRanges(v)
 		}
-	case []any:
-		for i, v := range t {
-			t[i] = dropRanges(v)
+		return out
+	case reflect.Slice:
+		if v.IsNil() || !holdsStruct(v.Type().Elem()) {
+			return v
 		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := 0; i < v.Len(); i++ {
+			out.Index(i).Set(withoutRanges(v.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() || !holdsStruct(v.Type().Elem()) {
+			return v
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(it.Key(), withoutRanges(it.Value()))
+		}
+		return out
 	}
-	return tree
+	return v
 }
 
-func isRange(v any) bool {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 3 {
-		return false
+// holdsStruct says whether values of t can contain a struct (hence a range).
+func holdsStruct(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return holdsStruct(t.Elem())
 	}
-	_, f := m["Filename"]
-	_, s := m["Start"]
-	_, e := m["End"]
-	return f && s && e
+	return false
 }
 
 // compilerVersion identifies this binary: its Go build ID, which changes with any change

@@ -29,8 +29,11 @@ var gatewayCaps = gwpb.Caps.CapSet(gwpb.Caps.All())
 var errOffline = errors.New("archc compiles offline: this Dockerfile feature needs a running builder (file a bug with the Dockerfile)")
 
 // input is one state served to dockerui as "input:NAME", with an optional image config.
+// def, when set, stands for the state (definitionState): another build's result, turned
+// into a state only when a compile needs it (not for a build read from the compile cache).
 type input struct {
 	state  llb.State
+	def    *llb.Definition
 	config []byte
 }
 
@@ -57,7 +60,14 @@ func newOfflineGateway(main llb.State, named map[string]input, images map[string
 	}
 	for name, in := range named {
 		key := "archc-" + name
-		g.inputs[key] = in.state
+		st := in.state
+		if in.def != nil {
+			var err error
+			if st, err = definitionState(in.def); err != nil {
+				return nil, fmt.Errorf("context %s: %w", name, err)
+			}
+		}
+		g.inputs[key] = st
 		g.opts["context:"+name] = "input:" + key
 		if in.config != nil {
 			md, err := json.Marshal(map[string][]byte{exptypes.ExporterImageConfigKey: in.config})
