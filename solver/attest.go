@@ -195,3 +195,12 @@ func (b *Bases) withSupplyChain(job *Job, builds []PlatformBuild, builder *Build
 func (b *Bases) asIndex(component string) bool {
 	return b != nil && b.supply.asIndex(component)
 }
+
+// indexAnnotations is supplyChain.indexAnnotations for the plan's components (nil without
+// a plan: tests).
+func (b *Bases) indexAnnotations(component string) map[string]string {
+	if b == nil {
+		return nil
+	}
+	return b.supply.indexAnnotations(component)
+}

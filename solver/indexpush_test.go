@@ -2,6 +2,7 @@ package solver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,7 +43,7 @@ func TestIndexPusherUsesTheSpecsProxy(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	dgst, err := push(ctx, []string{name + "/demo/app:v1"}, manifests)
+	dgst, err := push(ctx, []string{name + "/demo/app:v1"}, manifests, nil)
 	require.NoError(t, err)
 	assert.Positive(t, proxy.Forwarded(name), "the push went through the spec's proxy")
 
@@ -97,11 +98,14 @@ func TestIndexPusherPushesEveryTag(t *testing.T) {
 	push, err := NewIndexPusher(&spec.Spec{Registries: []spec.Registry{{Host: reg.Host, HTTP: true}}}, nil)
 	require.NoError(t, err)
 	tags := []string{reg.Host + "/team/app:v1", reg.Host + "/team/app:latest", reg.Host + "/mirror/app:v1"}
-	dgst, err := push(ctx, tags, manifests)
+	ann := map[string]string{"org.opencontainers.image.source": "https://git.example/app"}
+	dgst, err := push(ctx, tags, manifests, ann)
 	require.NoError(t, err)
 	for _, tag := range tags {
 		assert.Equal(t, dgst.String(), tagDigest(t, reg, tag), "%s points to the index", tag)
 	}
+	idx := readIndex(t, reg, tags[0])
+	assert.Equal(t, ann, idx.Annotations, "the component's index annotations are on the index archc pushes")
 
 	// Someone deletes latest; the rerun puts it back (and leaves the others as they are).
 	req, err := http.NewRequest(http.MethodDelete, fmt.Sprintf("%s/v2/team/app/manifests/%s", reg.URL, dgst), nil)
@@ -113,7 +117,7 @@ func TestIndexPusherPushesEveryTag(t *testing.T) {
 		t.Skipf("the test registry does not delete manifests (%d)", resp.StatusCode)
 	}
 	require.Empty(t, tagDigest(t, reg, tags[1]), "deleted")
-	again, err := push(ctx, tags, manifests)
+	again, err := push(ctx, tags, manifests, ann)
 	require.NoError(t, err)
 	assert.Equal(t, dgst, again)
 	for _, tag := range tags {
@@ -139,4 +143,20 @@ func tagDigest(t *testing.T, reg *testenv.Registry, ref string) string {
 	}
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	return digest.FromBytes(body).String()
+}
+
+// readIndex GETs the index a tag names.
+func readIndex(t *testing.T, reg *testenv.Registry, ref string) ocispecs.Index {
+	t.Helper()
+	repo, tag, ok := strings.Cut(strings.TrimPrefix(ref, reg.Host+"/"), ":")
+	require.True(t, ok, ref)
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/v2/%s/manifests/%s", reg.URL, repo, tag), nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", ocispecs.MediaTypeImageIndex)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var idx ocispecs.Index
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&idx))
+	return idx
 }

@@ -78,6 +78,8 @@ type Result struct {
 	// UpToDate means nothing was sent to a builder: the inputs are those of a push archc
 	// recorded and every tag still names it (Digest and Tags are the record's).
 	UpToDate bool
+	// SourceDateEpoch is the epoch the images were made reproducible with ("" for none).
+	SourceDateEpoch string
 	// Builds are the platform builds, in Platforms' order.
 	Builds []BuildResult
 }
@@ -108,6 +110,9 @@ type BuildResult struct {
 	// Digest is the platform's image manifest digest, when known (registry and oci
 	// outputs).
 	Digest string
+	// Attestation is the digest of the platform's attestation manifest (provenance, SBOM),
+	// when it has one and it is known.
+	Attestation string
 	// Lost names the builders that went away while they ran this build; it was re-run
 	// on the next one.
 	Lost []string

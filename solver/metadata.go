@@ -34,10 +34,12 @@ type MetadataComponent struct {
 	// Digest is the index (or, for one platform, the manifest) archc or BuildKit pushed.
 	Digest string `json:"digest,omitempty"`
 	// Tags maps every tag pushed to the digest it now names (registry output, on success).
-	Tags       map[string]string           `json:"tags,omitempty"`
-	DurationMS int64                       `json:"duration_ms"`
-	Error      string                      `json:"error,omitempty"`
-	Platforms  map[string]MetadataPlatform `json:"platforms"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// SourceDateEpoch is the epoch of a reproducible build (source_date_epoch).
+	SourceDateEpoch string                      `json:"source_date_epoch,omitempty"`
+	DurationMS      int64                       `json:"duration_ms"`
+	Error           string                      `json:"error,omitempty"`
+	Platforms       map[string]MetadataPlatform `json:"platforms"`
 }
 
 // MetadataPlatform is one platform build.
@@ -47,7 +49,10 @@ type MetadataPlatform struct {
 	// Status is built, cached, failed, cancelled, skipped or "up to date".
 	Status string `json:"status"`
 	// Digest is the platform's image manifest, when known.
-	Digest      string `json:"digest,omitempty"`
+	Digest string `json:"digest,omitempty"`
+	// Attestation is the platform's attestation manifest (provenance, SBOM), when there
+	// is one.
+	Attestation string `json:"attestation,omitempty"`
 	Steps       int    `json:"steps"`
 	CachedSteps int    `json:"cached_steps"`
 	DurationMS  int64  `json:"duration_ms"`
@@ -74,7 +79,7 @@ func NewMetadata(results []Result, runErr error, mask func(string) string) Metad
 		md.Status = "failed"
 	}
 	for _, r := range results {
-		c := MetadataComponent{Status: r.State(), Output: r.Output, Digest: r.Digest, DurationMS: ms(r.Duration),
+		c := MetadataComponent{Status: r.State(), Output: r.Output, Digest: r.Digest, DurationMS: ms(r.Duration), SourceDateEpoch: r.SourceDateEpoch,
 			Error: text(r.Err), Platforms: map[string]MetadataPlatform{}}
 		if r.Err == nil && r.Digest != "" && len(r.Tags) > 0 {
 			c.Tags = map[string]string{}
@@ -83,7 +88,7 @@ func NewMetadata(results []Result, runErr error, mask func(string) string) Metad
 			}
 		}
 		for _, b := range r.Builds {
-			c.Platforms[b.Platform] = MetadataPlatform{Builder: b.Builder, Status: b.Status, Digest: b.Digest,
+			c.Platforms[b.Platform] = MetadataPlatform{Builder: b.Builder, Status: b.Status, Digest: b.Digest, Attestation: b.Attestation,
 				Steps: b.Steps, CachedSteps: b.CachedSteps, DurationMS: ms(b.Duration), LostBuilders: b.Lost, Error: text(b.Err)}
 		}
 		md.Components[r.Component] = c

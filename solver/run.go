@@ -65,6 +65,7 @@ func Run(ctx context.Context, farm Farm, jobs []*Job, opts RunOptions) ([]Result
 			defer close(done[j.Component])
 			r := &results[i]
 			r.Component, r.Platforms, r.Output = j.Component, j.Platforms(), j.Output
+			r.SourceDateEpoch, _ = jobEpoch(j) // a disagreement fails the export itself
 			for _, dep := range j.DependsOn {
 				ch, ok := done[dep]
 				if !ok {

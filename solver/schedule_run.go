@@ -3,6 +3,7 @@ package solver
 import (
 	"context"
 	"fmt"
+	"github.com/containerd/containerd/v2/core/images"
 	"sync"
 	"time"
 
@@ -102,7 +103,7 @@ func (r *jobRun) grouped(ctx context.Context, a *assignment) []PlatformBuild {
 	}
 	r.res.Digest = dgst
 	r.succeeded(builds, b)
-	if len(builds) == 1 {
+	if len(builds) == 1 && !r.opts.Bases.asIndex(r.job.Component) {
 		r.res.Builds[0].Digest = dgst
 	} else if r.job.Output == spec.OutputRegistry && r.opts.ReadIndex != nil && dgst != "" {
 		r.platformDigests(ctx, dgst)
@@ -119,14 +120,7 @@ func (r *jobRun) platformDigests(ctx context.Context, dgst string) {
 		}
 		return
 	}
-	for _, m := range ms {
-		if m.Platform == nil {
-			continue
-		}
-		if i, ok := r.pos[spec.FormatPlatform(*m.Platform)]; ok {
-			r.res.Builds[i].Digest = m.Digest.String()
-		}
-	}
+	r.recordPlatformDigests(ms)
 }
 
 // split solves each platform on its own (registry outputs pushed by digest, see
@@ -268,11 +262,12 @@ func (r *jobRun) pushIndex(ctx context.Context) {
 		r.res.Err = fmt.Errorf("component %s: platforms span builders but no index pusher is configured", j.Component)
 		return
 	}
-	descs := make([]ocispecs.Descriptor, len(j.Builds))
-	for i, pb := range j.Builds {
-		descs[i] = r.descs[pb.Platform]
+	descs, err := r.indexManifests(ctx)
+	if err != nil {
+		r.res.Err = fmt.Errorf("component %s: push index: %w", j.Component, err)
+		return
 	}
-	d, err := r.opts.PushIndex(ctx, j.Tags, descs)
+	d, err := r.opts.PushIndex(ctx, j.Tags, descs, r.opts.Bases.indexAnnotations(j.Component))
 	if err != nil {
 		r.res.Err = fmt.Errorf("component %s: push index: %w", j.Component, err)
 		return
@@ -301,3 +296,58 @@ func (r *jobRun) finish() {
 		res.Tags = r.job.Tags
 	}
 }
+
+// indexManifests are the manifests of a split component's index, in the spec's platform
+// order. A platform pushed with attestations is an index of its own (its image manifest and
+// its attestation manifest): its manifests are listed, not the nested index, as BuildKit
+// lists them in an index it writes itself.
+func (r *jobRun) indexManifests(ctx context.Context) ([]ocispecs.Descriptor, error) {
+	var out []ocispecs.Descriptor
+	for _, pb := range r.job.Builds {
+		d := r.descs[pb.Platform]
+		if !images.IsIndexType(d.MediaType) {
+			out = append(out, d)
+			continue
+		}
+		if r.opts.ReadIndex == nil {
+			return nil, fmt.Errorf("%s was pushed as an index, and there is no index reader to list it", pb.Platform)
+		}
+		ms, err := r.opts.ReadIndex(ctx, r.job.Tags[0], d.Digest.String())
+		if err != nil {
+			return nil, fmt.Errorf("read back %s's index %s: %w", pb.Platform, d.Digest, err)
+		}
+		r.recordPlatformDigests(ms)
+		out = append(out, ms...)
+	}
+	return out, nil
+}
+
+// recordPlatformDigests fills each build's manifest digest, and the digest of its
+// attestation manifest, from the manifests an index lists.
+func (r *jobRun) recordPlatformDigests(ms []ocispecs.Descriptor) {
+	byManifest := map[string]int{}
+	for _, m := range ms {
+		if m.Platform == nil || m.Annotations[attestationRefType] != "" {
+			continue
+		}
+		if i, ok := r.pos[spec.FormatPlatform(*m.Platform)]; ok {
+			r.res.Builds[i].Digest = m.Digest.String()
+			byManifest[m.Digest.String()] = i
+		}
+	}
+	for _, m := range ms {
+		if m.Annotations[attestationRefType] != attestationManifest {
+			continue
+		}
+		if i, ok := byManifest[m.Annotations[attestationRefDigest]]; ok {
+			r.res.Builds[i].Attestation = m.Digest.String()
+		}
+	}
+}
+
+// The annotations BuildKit puts on an attestation manifest's descriptor in an index.
+const (
+	attestationRefType   = "vnd.docker.reference.type"
+	attestationRefDigest = "vnd.docker.reference.digest"
+	attestationManifest  = "attestation-manifest"
+)

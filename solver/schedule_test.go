@@ -67,7 +67,7 @@ func (r *farmRig) run(t *testing.T, ctx context.Context, a *Affinity, up ...stri
 	require.NoError(t, err)
 	results, runErr := Run(ctx, Farm{Spec: r.spec, Builders: builders, Affinity: a}, jobs, RunOptions{
 		Parallel: 16, Progress: prog,
-		PushIndex: func(_ context.Context, tags []string, ms []ocispecs.Descriptor) (digest.Digest, error) {
+		PushIndex: func(_ context.Context, tags []string, ms []ocispecs.Descriptor, _ map[string]string) (digest.Digest, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			r.pushed = append(r.pushed, tags)

@@ -25,7 +25,8 @@ import (
 )
 
 // IndexPusher pushes an index of manifests already pushed by digest under every tag.
-type IndexPusher func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error)
+// annotations go on the index (a component's index: annotations); nil for none.
+type IndexPusher func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor, annotations map[string]string) (digest.Digest, error)
 
 // solvePlatform solves one platform of a component whose platforms live on different
 // builders. BuildKit cannot write one index across daemons, so each platform is solved on
@@ -130,8 +131,8 @@ func NewIndexPusher(s *spec.Spec, creds func(host string) (string, string, error
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor) (digest.Digest, error) {
-		idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: manifests}
+	return func(ctx context.Context, tags []string, manifests []ocispecs.Descriptor, annotations map[string]string) (digest.Digest, error) {
+		idx := ocispecs.Index{MediaType: ocispecs.MediaTypeImageIndex, Manifests: manifests, Annotations: annotations}
 		idx.SchemaVersion = 2
 		dt, err := json.MarshalIndent(idx, "", "  ")
 		if err != nil {
