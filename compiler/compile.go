@@ -42,7 +42,7 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 		spec:    s,
 		images:  images,
 		opt:     o,
-		locals:  newLocalContexts(s.Dir, cc.contextIndexDir()),
+		locals:  newLocalContexts(s.Dir, cc.contextIndex(s)),
 		cache:   newCacheRun(cc, s),
 		results: map[string]*result{},
 		warn:    &warnings{},
@@ -86,7 +86,7 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	cc.prune()
+	cc.finish()
 	plan := &Plan{
 		BuildPlatform: platforms.Format(o.buildPlatform),
 		SpecDigest:    sd,

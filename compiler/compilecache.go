@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/archc-dev/archc/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -32,7 +32,11 @@ const compileCacheFormat = "archc-compile-cache/1"
 // Dockerfile uses is known only by compiling it): each entry records every question and
 // the answer, and is used only when the Images of this run answer each one alike — the
 // compile is a function of its inputs and those answers, so it would produce the entry.
-// A nil *compileCache caches nothing.
+//
+// Entries live in one snapshot per spec (its directory and files): the entries of its
+// last plan, read in one go and rewritten in one go when a build was compiled — thousands
+// of small files cost more to create than compiling. The context file indexes (ctxStore)
+// sit beside it. A nil *compileCache caches nothing.
 type compileCache struct {
 	dir string
 	// version identifies the compiler: archc's build (which fixes buildkit's frontend and
@@ -41,10 +45,16 @@ type compileCache struct {
 	// maxBytes and maxAge bound the cache (prune).
 	maxBytes int64
 	maxAge   time.Duration
-	// wrote is set once an entry was written, so prune has work.
-	wrote bool
 
-	mu sync.Mutex
+	// name is the spec's snapshot path without extension (bind).
+	name     string
+	ctxs     *ctxStore
+	loadOnce sync.Once
+	snap     map[digest.Digest][]byte // the snapshot read, by key
+
+	mu      sync.Mutex
+	used    map[digest.Digest][]byte // entries of this plan, by key
+	changed bool                     // an entry was compiled
 	// compiled are the IDs of the builds compiled (not read) through this cache, for tests.
 	compiled []string
 }
@@ -56,8 +66,7 @@ func (cc *compileCache) noteCompiled(id string) {
 	cc.mu.Unlock()
 }
 
-// Default bounds of the compile cache: an entry is a few KB (1000 components × 2
-// platforms is ~10 MB), so this keeps dozens of plans of a large spec.
+// Default bounds of the compile cache: a 1000 components × 2 platforms snapshot is ~10 MB.
 const (
 	compileCacheMaxBytes = 256 << 20
 	compileCacheMaxAge   = 30 * 24 * time.Hour
@@ -73,12 +82,20 @@ func newCompileCache(dir string) *compileCache {
 	return &compileCache{dir: dir, version: v, maxBytes: compileCacheMaxBytes, maxAge: compileCacheMaxAge}
 }
 
-// contextIndexDir is where context file indexes live; "" for none.
-func (cc *compileCache) contextIndexDir() string {
+// contextIndex starts a compile of the spec s through cc (its snapshot) and returns the
+// context indexes; nil (every file read) for a nil cache.
+func (cc *compileCache) contextIndex(s *spec.Spec) *ctxStore {
 	if cc == nil {
-		return ""
+		return nil
 	}
-	return filepath.Join(cc.dir, "contexts")
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	// Each compile starts from what the last one saved (finish).
+	cc.name = filepath.Join(cc.dir, "plans", indexName(s.Dir, s.Files))
+	cc.ctxs = loadCtxStore(cc.name + ".contexts")
+	cc.loadOnce = sync.Once{}
+	cc.snap, cc.used, cc.changed = nil, map[digest.Digest][]byte{}, false
+	return cc.ctxs
 }
 
 // cacheEntry is one compiled build.
@@ -111,20 +128,15 @@ func answerDigest(img Image) digest.Digest {
 	return digest.FromBytes(dt)
 }
 
-func (cc *compileCache) path(key digest.Digest) string {
-	enc := key.Encoded()
-	return filepath.Join(cc.dir, "builds", enc[:2], enc)
-}
-
 // get returns the entry of key when there is one whose image answers images repeats.
-// Anything amiss (no entry, unreadable, corrupt, another answer) is a miss.
+// Anything amiss (no entry, corrupt, another answer) is a miss.
 func (cc *compileCache) get(ctx context.Context, key digest.Digest, images Images) (*cacheEntry, bool) {
 	if cc == nil {
 		return nil, false
 	}
-	p := cc.path(key)
-	raw, err := os.ReadFile(p)
-	if err != nil {
+	cc.loadOnce.Do(func() { cc.snap = readSnapshot(cc.name + ".builds") })
+	raw, ok := cc.snap[key]
+	if !ok {
 		return nil, false
 	}
 	e, err := decodeEntry(raw)
@@ -137,11 +149,13 @@ func (cc *compileCache) get(ctx context.Context, key digest.Digest, images Image
 			return nil, false
 		}
 	}
-	cc.touch(p)
+	cc.mu.Lock()
+	cc.used[key] = raw
+	cc.mu.Unlock()
 	return e, true
 }
 
-// put stores e under key; a cache that cannot be written only costs the next run a compile.
+// put records e under key for the snapshot finish writes.
 func (cc *compileCache) put(key digest.Digest, e *cacheEntry) {
 	if cc == nil {
 		return
@@ -150,19 +164,10 @@ func (cc *compileCache) put(key digest.Digest, e *cacheEntry) {
 	if err != nil {
 		return
 	}
-	if writeFileAtomic(cc.path(key), raw) == nil {
-		cc.mu.Lock()
-		cc.wrote = true
-		cc.mu.Unlock()
-	}
-}
-
-// touch marks an entry used (prune removes the least recently used), at most once a day.
-func (cc *compileCache) touch(p string) {
-	if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
-		now := time.Now()
-		_ = os.Chtimes(p, now, now)
-	}
+	cc.mu.Lock()
+	cc.used[key] = raw
+	cc.changed = true
+	cc.mu.Unlock()
 }
 
 // An entry on disk is the hex SHA-256 of the rest and a newline (a flipped bit or a torn

@@ -1,37 +1,103 @@
 package compiler
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
-// prunePeriod is how often a compile that wrote to the cache looks for entries to remove.
-const prunePeriod = time.Hour
+// snapshotMagic starts a snapshot file.
+const snapshotMagic = "archc-compile-snapshot/1\n"
 
-// prune bounds the cache after a compile that wrote to it, at most once per prunePeriod:
-// entries (and context indexes) unused for maxAge go, then the least recently used until
-// the rest fits in maxBytes. Errors are ignored: pruning again later is as good.
-func (cc *compileCache) prune() {
-	if cc == nil {
+// finish ends a compile through cc: it rewrites the spec's snapshot when a build was
+// compiled or one was left out (the plan changed), saves the context indexes, and bounds
+// the cache. Errors are ignored: a cache that cannot be written costs the next run a compile.
+func (cc *compileCache) finish() {
+	if cc == nil || cc.name == "" {
 		return
 	}
 	cc.mu.Lock()
-	wrote := cc.wrote
+	write := cc.changed || len(cc.used) != len(cc.snap)
+	used := cc.used
 	cc.mu.Unlock()
-	if !wrote {
-		return
+	if write {
+		_ = writeAtomic(cc.name+".builds", func(w io.Writer) error { return writeSnapshot(w, used) })
+	} else {
+		cc.touch(cc.name + ".builds")
 	}
-	stamp := filepath.Join(cc.dir, "pruned")
-	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < prunePeriod {
-		return
+	if cc.ctxs != nil {
+		_ = cc.ctxs.save(cc.name + ".contexts")
 	}
-	if writeFileAtomic(stamp, nil) != nil {
-		return
+	cc.prune(time.Now())
+}
+
+// writeSnapshot writes the snapshot of entries to w: the magic line, then per entry
+// (sorted by key) the key's 32 bytes, the entry's length as a uvarint and the entry (which
+// carries its own checksum). Streamed: a large plan's snapshot is not held twice.
+func writeSnapshot(w io.Writer, entries map[digest.Digest][]byte) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	bw.WriteString(snapshotMagic)
+	for _, k := range slices.Sorted(maps.Keys(entries)) {
+		raw := entries[k]
+		sum, err := hexDecode32(k.Encoded())
+		if err != nil {
+			continue
+		}
+		bw.Write(sum[:])
+		bw.Write(binary.AppendUvarint(nil, uint64(len(raw))))
+		bw.Write(raw)
 	}
-	cc.pruneNow(time.Now())
+	return bw.Flush()
+}
+
+// readSnapshot returns the entries of the snapshot at path by key: those before the first
+// malformed record of a torn file; none for a missing or foreign one.
+func readSnapshot(path string) map[digest.Digest][]byte {
+	out := map[digest.Digest][]byte{}
+	dt, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(dt, []byte(snapshotMagic)) {
+		return out
+	}
+	dt = dt[len(snapshotMagic):]
+	for len(dt) > 32 {
+		key := digest.NewDigestFromBytes(digest.SHA256, dt[:32])
+		n, w := binary.Uvarint(dt[32:])
+		if w <= 0 || n > uint64(len(dt)-32-w) {
+			break
+		}
+		start := 32 + w
+		out[key] = dt[start : start+int(n)]
+		dt = dt[start+int(n):]
+	}
+	return out
+}
+
+func hexDecode32(s string) ([32]byte, error) {
+	var out [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return out, fs.ErrInvalid
+	}
+	copy(out[:], b)
+	return out, nil
+}
+
+// touch marks a snapshot used (prune removes the least recently used), at most once a day.
+func (cc *compileCache) touch(p string) {
+	if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > 24*time.Hour {
+		now := time.Now()
+		_ = os.Chtimes(p, now, now)
+	}
 }
 
 type cacheFile struct {
@@ -40,28 +106,27 @@ type cacheFile struct {
 	used time.Time
 }
 
-// pruneNow removes what prune would, as of now.
-func (cc *compileCache) pruneNow(now time.Time) {
+// prune removes the snapshots and context indexes unused for maxAge, then the least
+// recently used until the rest fits in maxBytes.
+func (cc *compileCache) prune(now time.Time) {
 	var files []cacheFile
 	var total int64
-	for _, sub := range []string{"builds", "contexts"} {
-		_ = filepath.WalkDir(filepath.Join(cc.dir, sub), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return nil
-			}
-			fi, err := d.Info()
-			if err != nil {
-				return nil
-			}
-			if now.Sub(fi.ModTime()) > cc.maxAge {
-				os.Remove(p)
-				return nil
-			}
-			files = append(files, cacheFile{p, fi.Size(), fi.ModTime()})
-			total += fi.Size()
+	_ = filepath.WalkDir(filepath.Join(cc.dir, "plans"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
 			return nil
-		})
-	}
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		if now.Sub(fi.ModTime()) > cc.maxAge {
+			os.Remove(p)
+			return nil
+		}
+		files = append(files, cacheFile{p, fi.Size(), fi.ModTime()})
+		total += fi.Size()
+		return nil
+	})
 	if total <= cc.maxBytes {
 		return
 	}

@@ -175,40 +175,49 @@ func TestCompileCacheWarmIsCold(t *testing.T) {
 	}
 }
 
-// TestCompileCacheIgnoresBadEntries: a corrupt, truncated or unreadable entry is a miss,
-// and the compile writes a good one.
+// TestCompileCacheIgnoresBadEntries: a corrupt, torn or unreadable snapshot costs compiles
+// (of the entries it spoils), never a wrong plan.
 func TestCompileCacheIgnoresBadEntries(t *testing.T) {
 	t.Parallel()
-	for name, spoil := range map[string]func(string) error{
-		"flipped byte": func(p string) error {
+	for _, tc := range []struct {
+		name     string
+		spoil    func(string) error
+		compiled func(n int) bool
+	}{
+		{"flipped byte", func(p string) error {
 			dt, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
 			dt[len(dt)-10] ^= 1
 			return os.WriteFile(p, dt, 0o600)
-		},
-		"truncated":  func(p string) error { return os.Truncate(p, 70) },
-		"empty":      func(p string) error { return os.WriteFile(p, nil, 0o600) },
-		"unreadable": func(p string) error { os.Remove(p); return os.Mkdir(p, 0o700) },
+		}, func(n int) bool { return n == 1 }},
+		{"torn", func(p string) error {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			return os.Truncate(p, fi.Size()/2)
+		}, func(n int) bool { return n >= 1 }},
+		{"empty", func(p string) error { return os.WriteFile(p, nil, 0o600) }, func(n int) bool { return n == 5 }},
+		{"unreadable", func(p string) error { os.Remove(p); return os.Mkdir(p, 0o700) }, func(n int) bool { return n == 5 }},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := copyProject(t)
 			cc := testCache(t, "v1")
 			ctx := context.Background()
 			cold, err := compileWith(ctx, projectSpec(t, dir), newFakeImages(), cc, WithBuildPlatform("linux/amd64"))
 			require.NoError(t, err)
-			entries, err := filepath.Glob(filepath.Join(cc.dir, "builds", "*", "*"))
+			require.Len(t, cold.Builds, 5)
+			snaps, err := filepath.Glob(filepath.Join(cc.dir, "plans", "*.builds"))
 			require.NoError(t, err)
-			require.Len(t, entries, len(cold.Builds))
-			for _, p := range entries {
-				require.NoError(t, spoil(p))
-			}
+			require.Len(t, snaps, 1)
+			require.NoError(t, tc.spoil(snaps[0]))
 			cc.compiled = nil
 			got, err := compileWith(ctx, projectSpec(t, dir), newFakeImages(), cc, WithBuildPlatform("linux/amd64"))
 			require.NoError(t, err)
-			assert.Len(t, cc.compiled, len(cold.Builds))
+			assert.True(t, tc.compiled(len(cc.compiled)), "compiled %v", cc.compiled)
 			requireSamePlan(t, cold, got)
 		})
 	}

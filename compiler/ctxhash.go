@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -53,11 +54,66 @@ type fileStat struct {
 	Mode  uint32 `json:"mode"`
 }
 
-// ctxHasher computes context digests, reusing file digests from the indexes in dir ("":
+// ctxHasher computes context digests, reusing file digests from the indexes in store (nil:
 // none, every file is read).
 type ctxHasher struct {
-	dir string
-	now func() time.Time
+	store *ctxStore
+	now   func() time.Time
+}
+
+// ctxStore holds the context indexes of one spec, read from and saved to one file.
+type ctxStore struct {
+	mu      sync.Mutex
+	m       map[string]*ctxIndex // by indexName
+	used    map[string]bool
+	changed bool
+}
+
+// loadCtxStore reads the indexes at path; a missing or corrupt file gives none.
+func loadCtxStore(path string) *ctxStore {
+	st := &ctxStore{m: map[string]*ctxIndex{}, used: map[string]bool{}}
+	if dt, err := os.ReadFile(path); err == nil {
+		if json.Unmarshal(dt, &st.m) != nil || st.m == nil {
+			st.m = map[string]*ctxIndex{}
+		}
+	}
+	return st
+}
+
+func (st *ctxStore) get(name string) *ctxIndex {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.used[name] = true
+	if idx := st.m[name]; idx != nil && idx.Files != nil {
+		return idx
+	}
+	return nil
+}
+
+func (st *ctxStore) set(name string, idx *ctxIndex) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.m[name], st.used[name], st.changed = idx, true, true
+}
+
+// save writes the indexes this run used to path, when one changed or some went unused.
+func (st *ctxStore) save(path string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.changed && len(st.used) == len(st.m) {
+		return nil
+	}
+	keep := make(map[string]*ctxIndex, len(st.used))
+	for name := range st.used {
+		if idx := st.m[name]; idx != nil {
+			keep[name] = idx
+		}
+	}
+	dt, err := json.Marshal(keep)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, dt)
 }
 
 // contextDigest hashes what fsutil would send from dir with excludes applied: for each
@@ -77,10 +133,10 @@ func (hr ctxHasher) digest(ctx context.Context, dir string, excludes []string) (
 	}
 	started := now().UnixNano()
 	var old *ctxIndex
-	idxPath := ""
-	if hr.dir != "" {
-		idxPath = filepath.Join(hr.dir, indexName(dir, excludes))
-		old = readCtxIndex(idxPath)
+	name := ""
+	if hr.store != nil {
+		name = indexName(dir, excludes)
+		old = hr.store.get(name)
 	}
 	next := &ctxIndex{Started: started, Files: map[string]ctxIndexEntry{}}
 	changed := old == nil
@@ -106,7 +162,7 @@ func (hr ctxHasher) digest(ctx context.Context, dir string, excludes []string) (
 		fmt.Fprintf(h, "%s\x00%o\x00", p, info.Mode()&(fs.ModeType|fs.ModePerm))
 		switch {
 		case info.Mode().IsRegular():
-			sum, reused, err := fileSum(filtered, filepath.Join(dir, p), p, old, next, fh, buf, hr.dir != "")
+			sum, reused, err := fileSum(filtered, filepath.Join(dir, p), p, old, next, fh, buf, hr.store != nil)
 			if err != nil {
 				return err
 			}
@@ -123,9 +179,8 @@ func (hr ctxHasher) digest(ctx context.Context, dir string, excludes []string) (
 	if err != nil {
 		return "", err
 	}
-	if idxPath != "" && (changed || len(next.Files) != len(old.Files)) {
-		// Best effort: a cache that cannot be written only costs the next run reads.
-		_ = writeCtxIndex(idxPath, next)
+	if hr.store != nil && (changed || len(next.Files) != len(old.Files)) {
+		hr.store.set(name, next)
 	}
 	return digest.NewDigest(digest.SHA256, h), nil
 }
@@ -169,35 +224,24 @@ func trusted(st fileStat, started int64) bool {
 	return st.Mtime < limit && st.Ctime < limit
 }
 
-// indexName is the index file of a context: one per directory and exclude patterns.
-func indexName(dir string, excludes []string) string {
-	sum := sha256.Sum256([]byte(dir + "\x00" + strings.Join(excludes, "\x00")))
+// indexName names the index of a context (a directory and its exclude patterns), and the
+// snapshot of a spec (its directory and files).
+func indexName(dir string, more []string) string {
+	sum := sha256.Sum256([]byte(dir + "\x00" + strings.Join(more, "\x00")))
 	return hex.EncodeToString(sum[:])
-}
-
-func readCtxIndex(path string) *ctxIndex {
-	dt, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var idx ctxIndex
-	if err := json.Unmarshal(dt, &idx); err != nil || idx.Files == nil {
-		return nil
-	}
-	return &idx
-}
-
-func writeCtxIndex(path string, idx *ctxIndex) error {
-	dt, err := json.Marshal(idx)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, dt)
 }
 
 // writeFileAtomic writes data to path through a temporary file renamed into place, so a
 // reader sees the old content or the new, never a part.
 func writeFileAtomic(path string, data []byte) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is writeFileAtomic with the content written by write.
+func writeAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -206,7 +250,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	err = write(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

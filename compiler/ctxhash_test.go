@@ -30,8 +30,16 @@ func ctxTree(t *testing.T) string {
 // later is a clock far enough ahead that files written now are not racy.
 func later() time.Time { return time.Now().Add(time.Minute) }
 
-func indexOf(t *testing.T, idxDir, dir string, excludes []string) *ctxIndex {
-	idx := readCtxIndex(filepath.Join(idxDir, indexName(dir, excludes)))
+// reloaded is store saved and read back, as the next run sees it.
+func reloaded(t *testing.T, store *ctxStore) *ctxStore {
+	p := filepath.Join(t.TempDir(), "contexts")
+	store.changed = true // a fresh file: written even when nothing changed
+	require.NoError(t, store.save(p))
+	return loadCtxStore(p)
+}
+
+func indexOf(t *testing.T, store *ctxStore, dir string, excludes []string) *ctxIndex {
+	idx := store.get(indexName(dir, excludes))
 	require.NotNil(t, idx)
 	return idx
 }
@@ -44,17 +52,18 @@ func TestContextIndexKeepsDigests(t *testing.T) {
 		t.Skip("the index is used on linux")
 	}
 	ctx := context.Background()
-	dir, idxDir := ctxTree(t), t.TempDir()
+	dir, store := ctxTree(t), loadCtxStore("")
 	ex := []string{"*.tmp"}
 	full, err := contextDigest(ctx, dir, ex)
 	require.NoError(t, err)
-	hr := ctxHasher{dir: idxDir, now: later}
+	hr := ctxHasher{store: store, now: later}
 	for i := 0; i < 2; i++ {
 		got, err := hr.digest(ctx, dir, ex)
 		require.NoError(t, err)
 		assert.Equal(t, full, got, "run %d", i)
+		hr.store = reloaded(t, hr.store)
 	}
-	assert.Len(t, indexOf(t, idxDir, dir, ex).Files, 3, "regular files sent, the ignored one not")
+	assert.Len(t, indexOf(t, hr.store, dir, ex).Files, 3, "regular files sent, the ignored one not")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "sub", "b.txt"), []byte("BETA\n"), 0o644))
 	changed, err := contextDigest(ctx, dir, ex)
@@ -91,18 +100,18 @@ func TestContextIndexSkipsReads(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir, idxDir := ctxTree(t), t.TempDir()
+			dir := ctxTree(t)
 			full, err := contextDigest(ctx, dir, nil)
 			require.NoError(t, err)
-			hr := ctxHasher{dir: idxDir, now: later}
+			hr := ctxHasher{store: loadCtxStore(""), now: later}
 			_, err = hr.digest(ctx, dir, nil)
 			require.NoError(t, err)
-			idx := indexOf(t, idxDir, dir, nil)
+			idx := indexOf(t, hr.store, dir, nil)
 			e := idx.Files["a.txt"]
 			e.Sum = planted
 			tc.spoil(idx, &e)
 			idx.Files["a.txt"] = e
-			require.NoError(t, writeCtxIndex(filepath.Join(idxDir, indexName(dir, nil)), idx))
+			hr.store = reloaded(t, hr.store)
 
 			got, err := hr.digest(ctx, dir, nil)
 			require.NoError(t, err)
@@ -121,13 +130,14 @@ func TestContextIndexSkipsReads(t *testing.T) {
 func TestContextIndexSameSecondRewrite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir, idxDir := ctxTree(t), t.TempDir()
+	dir := ctxTree(t)
 	p := filepath.Join(dir, "a.txt")
 	fi, err := os.Stat(p)
 	require.NoError(t, err)
-	hr := ctxHasher{dir: idxDir} // the real clock: the files are as new as the hashing
+	hr := ctxHasher{store: loadCtxStore("")} // the real clock: the files are as new as the hashing
 	_, err = hr.digest(ctx, dir, nil)
 	require.NoError(t, err)
+	hr.store = reloaded(t, hr.store)
 	require.NoError(t, os.WriteFile(p, []byte("ALPHA\n"), 0o644))
 	require.NoError(t, os.Chtimes(p, fi.ModTime(), fi.ModTime()))
 	want, err := contextDigest(ctx, dir, nil)
@@ -141,11 +151,12 @@ func TestContextIndexSameSecondRewrite(t *testing.T) {
 func TestContextIndexCorrupt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir, idxDir := ctxTree(t), t.TempDir()
+	dir := ctxTree(t)
 	full, err := contextDigest(ctx, dir, nil)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(idxDir, indexName(dir, nil)), []byte("{not json"), 0o600))
-	got, err := ctxHasher{dir: idxDir}.digest(ctx, dir, nil)
+	p := filepath.Join(t.TempDir(), "contexts")
+	require.NoError(t, os.WriteFile(p, []byte("{not json"), 0o600))
+	got, err := ctxHasher{store: loadCtxStore(p)}.digest(ctx, dir, nil)
 	require.NoError(t, err)
 	assert.Equal(t, full, got)
 }

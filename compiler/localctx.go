@@ -56,9 +56,9 @@ type localEntry struct {
 	err  error
 }
 
-// newLocalContexts hashes contexts with the file indexes in indexDir ("" for none).
-func newLocalContexts(specDir, indexDir string) *localContexts {
-	return &localContexts{specDir: specDir, hasher: ctxHasher{dir: indexDir}, m: map[string]*localEntry{}}
+// newLocalContexts hashes contexts with the file indexes in store (nil for none).
+func newLocalContexts(specDir string, store *ctxStore) *localContexts {
+	return &localContexts{specDir: specDir, hasher: ctxHasher{store: store}, m: map[string]*localEntry{}}
 }
 
 // get returns the local context for the absolute directory dir with the absolute ignore
