@@ -3,6 +3,7 @@ package compiler_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -33,22 +34,32 @@ func BenchmarkCompile(b *testing.B) {
 
 // BenchmarkPrepare is what `archc plan` does after loading the spec, from a warm lock and
 // cache: read the lock, compile once (which also discovers the bases), check the pins. It
-// makes no request.
+// makes no request. warm: the compile cache holds every build (a plan of unchanged
+// inputs: contexts hashed, entries read); cold: it is emptied before each plan.
 //
 //	go test ./compiler -run '^$' -bench Prepare -benchmem
 func BenchmarkPrepare(b *testing.B) {
-	perBuild(b, func(b *testing.B, s *spec.Spec, _ *registry.Lock, cache *registry.Cache) func() int {
-		res, err := registry.NewResolver(s, cache)
-		require.NoError(b, err)
-		b.Cleanup(func() { require.Zero(b, res.Requests()) })
-		opts := compiler.PrepareOptions{Resolver: res, Compile: []compiler.Option{compiler.WithBuildPlatform("linux/amd64")}}
-		return func() int {
-			plan, changes, err := compiler.Prepare(context.Background(), s, opts)
-			require.NoError(b, err)
-			require.Empty(b, changes)
-			return len(plan.Builds)
-		}
-	})
+	for _, warm := range []bool{true, false} {
+		b.Run(map[bool]string{true: "warm", false: "cold"}[warm], func(b *testing.B) {
+			perBuild(b, func(b *testing.B, s *spec.Spec, _ *registry.Lock, cache *registry.Cache) func() int {
+				res, err := registry.NewResolver(s, cache)
+				require.NoError(b, err)
+				b.Cleanup(func() { require.Zero(b, res.Requests()) })
+				opts := compiler.PrepareOptions{Resolver: res, Compile: []compiler.Option{compiler.WithBuildPlatform("linux/amd64")}}
+				return func() int {
+					if !warm {
+						b.StopTimer()
+						require.NoError(b, os.RemoveAll(filepath.Join(cache.Dir(), "compile")))
+						b.StartTimer()
+					}
+					plan, changes, err := compiler.Prepare(context.Background(), s, opts)
+					require.NoError(b, err)
+					require.Empty(b, changes)
+					return len(plan.Builds)
+				}
+			})
+		})
+	}
 }
 
 // perBuild runs the step setup returns over generated specs of 20 and 200 components × 2
