@@ -112,8 +112,9 @@ func timed(t *testing.T, cmd *exec.Cmd, out io.Writer) measured {
 // proxy, and no default provenance attestation (archc's specs here ask for none, so both
 // tools push the same images).
 type bakeTool struct {
-	bin string
-	env []string
+	bin  string
+	env  []string
+	addr string // the daemon of the builder bake uses, once useBuilder made it
 }
 
 func newBakeTool(t *testing.T, binDir string) *bakeTool {
@@ -151,6 +152,7 @@ func (b *bakeTool) useBuilder(t *testing.T, addr string) {
 	b.run(t, "", "create", "--name", bakeBuilder, "--driver", "remote", addr)
 	b.env = append(b.env, "BUILDX_BUILDER="+bakeBuilder)
 	b.run(t, "", "inspect", "--bootstrap")
+	b.addr = addr
 }
 
 // benchPlanVsPrint times archc plan, cold and warm, against bake --print on a generated
@@ -294,15 +296,14 @@ func benchNoopApply(t *testing.T, e *env, bx *bakeTool, n, rounds int) bakeRow {
 // socket; it returns the daemon's address.
 func bakeDaemon(t *testing.T, e *env, bx *bakeTool) string {
 	t.Helper()
-	addr := "unix://" + filepath.Join(e.state, "archc", "builders", "local", "buildkitd.sock")
-	if strings.Contains(strings.Join(bx.env, "\n"), "BUILDX_BUILDER=") {
-		return addr
+	if bx.addr != "" {
+		return bx.addr
 	}
 	dir := applyBakeProject(t, e, 1, "bench/up")
 	r := e.run(t, dir, "builder", "up")
 	require.Equal(t, 0, r.code, r.stderr)
-	bx.useBuilder(t, addr)
-	return addr
+	bx.useBuilder(t, "unix://"+filepath.Join(e.state, "archc", "builders", "local", "buildkitd.sock"))
+	return bx.addr
 }
 
 // archcApply runs archc apply in dir, quietly, and fails the test if it fails.
@@ -428,7 +429,7 @@ func wallRSS(ms []measured) string {
 // bakeReport is the table make bench-bake prints.
 func bakeReport(rows []bakeRow, rounds int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "bench-bake: archc vs buildx bake (bin/buildx, remote driver on archc's local buildkitd); medians of %d alternating rounds; peak RSS\n", rounds)
+	fmt.Fprintf(&b, "bench-bake: archc vs buildx bake (bin/buildx, remote driver on archc's local buildkitd); up to %d alternating rounds: median wall, peak RSS (each run's wall)\n", rounds)
 	w := []int{len("work"), len("archc"), len("bake"), len("archc/bake"), len("goal")}
 	for _, r := range rows {
 		for i, c := range []string{r.work, r.archc, r.bake, r.ratio, r.goal} {
