@@ -164,6 +164,9 @@ func checkHostname(name string) error {
 
 // checkMirror validates a mirror URL and returns it without a trailing slash.
 func checkMirror(s string) (string, error) {
+	if !strings.Contains(s, "://") {
+		return "", errNoMirrorScheme(s)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "", errNotURL // url.Parse's error quotes the input, credentials included
@@ -184,6 +187,17 @@ func checkMirror(s string) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// errNoMirrorScheme explains a mirror written as buildkitd.toml and daemon.json write it,
+// "host:port" (which url.Parse rejects as "not a URL"): archc needs the scheme, since it
+// decides TLS. The value is repeated as an example only when it cannot hold credentials.
+func errNoMirrorScheme(s string) error {
+	if s == "" || strings.ContainsAny(s, "@%#? ") {
+		return fmt.Errorf("no scheme: add http:// (plain HTTP) or https:// in front of the host")
+	}
+	s = strings.TrimRight(s, "/")
+	return fmt.Errorf("no scheme: add http:// or https:// in front, %q for plain HTTP or %q for TLS", "http://"+s, "https://"+s)
 }
 
 // checkProxyURL validates a proxy URL (credentials allowed; views redact them).
