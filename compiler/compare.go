@@ -9,24 +9,29 @@ import (
 // Diff is what changed between two plans, by build ID. A build is changed when what it
 // builds (llb_digest, config_digest, bases, contexts, dependencies) or where the result
 // goes (outputs) differs; proxy settings, the host that served a pin, whether a pin was
-// resolved by that run, and warnings never count.
+// resolved by that run, and warnings never count. A build whose only change is where its
+// result goes (tags, outputs) is a re-tag, not a rebuild: apply solves it from the cache.
 type Diff struct {
-	Added     []string `json:"added"`
-	Removed   []string `json:"removed"`
-	Changed   []string `json:"changed"`
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	// Changed are the builds to rebuild: what they build differs.
+	Changed []string `json:"changed"`
+	// Retagged are the builds that build the same thing (llb and config digests, bases,
+	// contexts, dependencies) and only send it elsewhere (outputs: tags, paths).
+	Retagged  []string `json:"retagged"`
 	Unchanged []string `json:"unchanged"`
-	// Reasons lists, per changed build, which fields differ.
+	// Reasons lists, per changed or re-tagged build, which fields differ.
 	Reasons map[string][]string `json:"reasons,omitempty"`
 }
 
-// Empty reports whether nothing was added, removed or changed.
+// Empty reports whether nothing was added, removed, changed or re-tagged.
 func (d *Diff) Empty() bool {
-	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0
+	return len(d.Added) == 0 && len(d.Removed) == 0 && len(d.Changed) == 0 && len(d.Retagged) == 0
 }
 
 // Compare returns the changes from old to new.
 func Compare(old, new *JSONPlan) *Diff {
-	d := &Diff{Added: []string{}, Removed: []string{}, Changed: []string{}, Unchanged: []string{}}
+	d := &Diff{Added: []string{}, Removed: []string{}, Changed: []string{}, Retagged: []string{}, Unchanged: []string{}}
 	olds := map[string]JSONBuild{}
 	for _, b := range old.Builds {
 		olds[b.ID] = b
@@ -40,7 +45,11 @@ func Compare(old, new *JSONPlan) *Diff {
 			continue
 		}
 		if reasons := buildChanges(ob, nb); len(reasons) > 0 {
-			d.Changed = append(d.Changed, nb.ID)
+			if retag(reasons) {
+				d.Retagged = append(d.Retagged, nb.ID)
+			} else {
+				d.Changed = append(d.Changed, nb.ID)
+			}
 			if d.Reasons == nil {
 				d.Reasons = map[string][]string{}
 			}
@@ -54,7 +63,7 @@ func Compare(old, new *JSONPlan) *Diff {
 			d.Removed = append(d.Removed, id)
 		}
 	}
-	for _, l := range [][]string{d.Added, d.Removed, d.Changed, d.Unchanged} {
+	for _, l := range [][]string{d.Added, d.Removed, d.Changed, d.Retagged, d.Unchanged} {
 		sort.Strings(l)
 	}
 	return d
@@ -84,6 +93,12 @@ func buildChanges(a, b JSONBuild) []string {
 		out = append(out, "outputs")
 	}
 	return out
+}
+
+// retag reports whether reasons (buildChanges) leave what is built as it was: only the
+// outputs moved, so apply exports the same result under new names without a rebuild.
+func retag(reasons []string) bool {
+	return len(reasons) == 1 && reasons[0] == "outputs"
 }
 
 // pinnedBases is what identifies the bases: ref, digest and platform. Which host served a

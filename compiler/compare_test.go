@@ -35,31 +35,37 @@ func TestCompare(t *testing.T) {
 		name    string
 		edit    func(t *testing.T, dir string, s *spec.Spec)
 		changed []string
+		// retagged are the builds whose only change is their outputs.
+		retagged []string
 	}{
-		{"nothing", func(*testing.T, string, *spec.Spec) {}, nil},
+		{"nothing", func(*testing.T, string, *spec.Spec) {}, nil, nil},
 		{"proxy changed", func(_ *testing.T, _ string, s *spec.Spec) {
 			s.Proxy = &spec.Proxy{HTTPProxy: "http://bob:other@10.0.0.1:3128", NoProxy: []string{".internal"}}
-		}, nil},
-		{"proxy removed", func(_ *testing.T, _ string, s *spec.Spec) { s.Proxy = nil }, nil},
+		}, nil, nil},
+		{"proxy removed", func(_ *testing.T, _ string, s *spec.Spec) { s.Proxy = nil }, nil, nil},
 		{"ignored file edited", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "base", "notes.bak"), "changed")
 			write(t, filepath.Join(dir, "base", "secret", "new"), "also ignored")
-		}, nil},
+		}, nil, nil},
 		{"sent file edited", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "base", "hello.go"), "package main\n\nfunc main() {}\n")
-		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}},
+		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}, nil},
 		{"Dockerfile.dockerignore replaces .dockerignore", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "base", "Dockerfile.dockerignore"), "*.bak\nsecret/\nhello.go\n")
-		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}},
+		}, []string{"app/linux/amd64", "app/linux/arm64", "base/linux/amd64", "base/linux/arm64"}, nil},
 		{"named local context edited", func(t *testing.T, dir string, _ *spec.Spec) {
 			write(t, filepath.Join(dir, "assets", "index.html"), "<h1>new</h1>")
-		}, []string{"app/linux/amd64", "app/linux/arm64"}},
+		}, []string{"app/linux/amd64", "app/linux/arm64"}, nil},
 		{"file mode changed", func(t *testing.T, dir string, _ *spec.Spec) {
 			require.NoError(t, os.Chmod(filepath.Join(dir, "static", "site", "index.txt"), 0o600))
-		}, []string{"static/linux/amd64"}},
-		{"tag added", func(_ *testing.T, _ string, s *spec.Spec) {
+		}, []string{"static/linux/amd64"}, nil},
+		{"tag added is a re-tag", func(_ *testing.T, _ string, s *spec.Spec) {
 			s.Components[2].Tags = append(s.Components[2].Tags, "registry.invalid/app:v2")
-		}, []string{"app/linux/amd64", "app/linux/arm64"}},
+		}, nil, []string{"app/linux/amd64", "app/linux/arm64"}},
+		{"tag added and a sent file edited is a rebuild", func(t *testing.T, dir string, s *spec.Spec) {
+			s.Components[2].Tags = append(s.Components[2].Tags, "registry.invalid/app:v2")
+			write(t, filepath.Join(dir, "assets", "index.html"), "<h1>new</h1>")
+		}, []string{"app/linux/amd64", "app/linux/arm64"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -72,15 +78,39 @@ func TestCompare(t *testing.T) {
 			d := Compare(old.JSON(nil), plan.JSON(nil))
 			assert.Empty(t, d.Added)
 			assert.Empty(t, d.Removed)
-			if tc.changed == nil {
+			if tc.changed == nil && tc.retagged == nil {
 				assert.True(t, d.Empty(), "%+v", d)
 				assert.Len(t, d.Unchanged, 5)
-			} else {
-				assert.Equal(t, tc.changed, d.Changed)
-				assert.Len(t, d.Unchanged, 5-len(tc.changed))
+				return
+			}
+			assert.False(t, d.Empty())
+			assert.Equal(t, tc.changed, nilIfEmpty(d.Changed))
+			assert.Equal(t, tc.retagged, nilIfEmpty(d.Retagged))
+			assert.Len(t, d.Unchanged, 5-len(tc.changed)-len(tc.retagged))
+			for _, id := range tc.retagged {
+				assert.Equal(t, []string{"outputs"}, d.Reasons[id])
 			}
 		})
 	}
+}
+
+func nilIfEmpty(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// TestDiffTextRetag: the text form counts a re-tag apart from the rebuilds.
+func TestDiffTextRetag(t *testing.T) {
+	t.Parallel()
+	d := &Diff{Changed: []string{"api/linux/amd64"}, Retagged: []string{"web/linux/amd64"},
+		Reasons: map[string][]string{"api/linux/amd64": {"llb_digest"}, "web/linux/amd64": {"outputs"}}}
+	var sb strings.Builder
+	require.NoError(t, textView{}.Diff(&sb, d))
+	assert.Contains(t, sb.String(), "  ~ api/linux/amd64 (llb_digest)\n")
+	assert.Contains(t, sb.String(), "  > web/linux/amd64 (re-tag: same build, outputs changed)\n")
+	assert.Contains(t, sb.String(), "1 to rebuild, 1 to re-tag, 0 unchanged.")
 }
 
 func TestCompareAddedRemoved(t *testing.T) {

@@ -141,7 +141,10 @@ func (textView) Diff(w io.Writer, d *Diff) error {
 	for _, id := range d.Changed {
 		tw.printf("  ~ %s (%s)\n", id, strings.Join(d.Reasons[id], ", "))
 	}
-	tw.printf("Compare: %d to add, %d to remove, %d to rebuild, %d unchanged.\n", len(d.Added), len(d.Removed), len(d.Changed), len(d.Unchanged))
+	for _, id := range d.Retagged {
+		tw.printf("  > %s (re-tag: same build, %s changed)\n", id, strings.Join(d.Reasons[id], ", "))
+	}
+	tw.printf("Compare: %d to add, %d to remove, %d to rebuild, %d to re-tag, %d unchanged.\n", len(d.Added), len(d.Removed), len(d.Changed), len(d.Retagged), len(d.Unchanged))
 	return tw.err
 }
 
