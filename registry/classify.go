@@ -200,7 +200,7 @@ func classifyNet(err error) outcome {
 		}
 	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr):
 		o.class, o.msg = ClassTLS, "TLS certificate not trusted"
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), IsPlainHTTP(err):
 		o.class, o.msg = ClassTLS, "TLS handshake with a plain-HTTP server"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		o.msg, o.refused = "connection refused", true

@@ -260,15 +260,16 @@ func (r *Resolver) fail(ref string, results []*HostError) error {
 func hintFor(ref string, results []*HostError) string {
 	classes := map[Class]bool{}
 	mirrors := false
-	tokenServer, tlsMirror := "", ""
+	tokenServer := ""
+	var tlsHost *HostError
 	for _, h := range results {
 		classes[h.Class] = true
 		mirrors = mirrors || h.Mirror
 		if h.TokenServer != "" && h.Class != ClassAuth {
 			tokenServer = h.TokenServer
 		}
-		if mu, err := ParseMirror(h.Host); h.Class == ClassTLS && h.Mirror && err == nil && tlsMirror == "" {
-			tlsMirror = mu.Host
+		if h.Class == ClassTLS && (tlsHost == nil || h.Mirror && !tlsHost.Mirror) {
+			tlsHost = h
 		}
 	}
 	domain := ref
@@ -280,11 +281,12 @@ func hintFor(ref string, results []*HostError) string {
 		return fmt.Sprintf("log in to the registry (docker login %s) or check that the repository exists and you may pull it", domain)
 	case tokenServer != "":
 		return fmt.Sprintf("the registry hands out pull tokens from %s, which must be reachable too: check the spec's proxy block and that no_proxy does not cover it", tokenServer)
-	case tlsMirror != "":
-		// A mirror's TLS settings come from its own block, never from domain's.
-		return fmt.Sprintf("set ca = \"...\" (or insecure = true) in a registry %q block of the spec: a mirror does not inherit registry %q's settings", tlsMirror, domain)
-	case classes[ClassTLS]:
-		return fmt.Sprintf("set ca = \"...\" (or insecure/http = true) in registry %q of the spec", domain)
+	case tlsHost != nil:
+		mirrorURL := ""
+		if tlsHost.Mirror {
+			mirrorURL = tlsHost.Host
+		}
+		return TLSFix(domain, mirrorURL, IsPlainHTTP(tlsHost.Err))
 	case classes[ClassNotFound] && len(classes) == 1:
 		return "check the image name and tag; if the tag was removed, update the pin of " + ref + " in the lock"
 	case !mirrors:

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/archc-dev/archc/internal/testenv"
@@ -47,9 +48,39 @@ func TestTLSMirrorSettings(t *testing.T) {
 			assert.Equal(t, ClassTLS, re.Class())
 			assert.Equal(t, 1, re.Hosts[0].Attempts, "a TLS failure is not retried")
 			assert.Contains(t, err.Error(), "mirror "+front.URL+": TLS certificate not trusted")
-			assert.Contains(t, errAndHint(err), `hint: set ca = "..." (or insecure = true) in a registry "`+mirrorHost+`" block`)
+			assert.Contains(t, errAndHint(err), `hint: give the spec the CA that signed it: ca = "certs/ca.pem" (or insecure = true to skip verification) in a registry "`+mirrorHost+`" block: a mirror does not inherit registry "docker.io"'s settings`)
 			require.Len(t, notes, 1)
 			assert.Equal(t, `registry "docker.io" sets insecure = true, which its mirror `+front.URL+` does not inherit: if the mirror needs it, add registry "`+mirrorHost+`" { insecure = true }`, notes[0])
 		})
 	}
+}
+
+// TestPlainHTTPMirrorWrittenAsHTTPS: an https:// URL on a plain-HTTP mirror gets the fix
+// doctor gives (registry.TLSFix, one rule): write it as http://, not "set ca".
+func TestPlainHTTPMirrorWrittenAsHTTPS(t *testing.T) {
+	t.Parallel()
+	sd := seedRegistry(t)
+	asTLS := "https://" + sd.reg.Host
+	_, err := newTestResolver(t, mirrorSpec(true, asTLS)).Resolve(context.Background(), "busybox:1.36", both)
+	var re *ResolveError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, ClassTLS, re.Class())
+	assert.Contains(t, err.Error(), "mirror "+asTLS+": TLS handshake with a plain-HTTP server")
+	want := TLSFix("docker.io", asTLS, true)
+	assert.Equal(t, want, re.Hint())
+	assert.Contains(t, want, "the server speaks plain HTTP: write it as http://"+sd.reg.Host+` in registry "docker.io" { mirrors }`)
+	assert.NotContains(t, re.Hint(), "ca =")
+}
+
+func TestIsPlainHTTP(t *testing.T) {
+	t.Parallel()
+	for msg, want := range map[string]bool{
+		`Get "https://127.0.0.1:5000/v2/": http: server gave HTTP response to HTTPS client`: true,
+		"tls: first record does not look like a TLS handshake":                              true,
+		"x509: certificate signed by unknown authority":                                     false,
+	} {
+		assert.Equal(t, want, IsPlainHTTP(errors.New(msg)), msg)
+		assert.Equal(t, ClassTLS, Classify(errors.New(msg)), msg)
+	}
+	assert.False(t, IsPlainHTTP(nil))
 }
