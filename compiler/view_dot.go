@@ -48,7 +48,7 @@ func (dotView) Plan(w io.Writer, p *Plan) error {
 	sort.Strings(names)
 	for _, n := range names {
 		x := bases[n]
-		label := fmt.Sprintf("%s\n%s\n%s", x.Ref, x.Platform, short(x.Digest.String()))
+		label := fmt.Sprintf("%s\n%s\nmanifest %s", x.Ref, x.Platform, short(x.Digest.String()))
 		tw.printf("  %s [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label=%s];\n", strconv.Quote(n), strconv.Quote(label))
 	}
 	for _, b := range p.Builds {
@@ -67,7 +67,10 @@ func (dotView) Diff(io.Writer, *Diff) error {
 	return fmt.Errorf("--compare has text and json forms, not dot")
 }
 
-func baseNode(b Base) string { return "base:" + b.Ref + "@" + b.Digest.String() }
+// baseNode is a base's node ID: its reference and the platform's manifest digest apart,
+// since a reference pinned by digest already holds an '@' (REF@INDEX@MANIFEST reads like a
+// reference and is none).
+func baseNode(b Base) string { return "base:" + b.Ref + " manifest " + b.Digest.String() }
 
 // short is a digest cut for labels: algorithm and 12 hex digits.
 func short(d string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/moby/buildkit/frontend/dockerui"
 )
 
 // textView is for people: a block per build, then warnings and a summary line.
@@ -26,6 +27,7 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 	if p.Proxy != nil {
 		tw.printf("Proxy: %s (given to RUN steps at solve time; not part of any build's identity)\n", proxySummary(p.Proxy))
 	}
+	allResolved := v.resolvedNote(tw, p)
 	for _, b := range p.Builds {
 		tw.printf("\n%s\n", b.ID)
 		tw.field("dockerfile", b.Dockerfile)
@@ -55,13 +57,13 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 		}
 		for _, x := range b.Bases {
 			note := ""
-			if x.Resolved {
-				note = " (resolved now: not in the lock)"
+			if x.Resolved && !allResolved {
+				note = " (resolved now)"
 			}
-			tw.field("base", fmt.Sprintf("%s@%s %s via %s%s", x.Ref, x.Digest, x.Platform, x.Host, note))
+			tw.field("base", baseText(x)+note)
 		}
 		for _, x := range b.Contexts {
-			tw.field("context", fmt.Sprintf("%s=%s %s", x.Name, x.Path, x.Digest))
+			tw.field("context", contextText(x))
 		}
 		for _, id := range b.DependsOn {
 			tw.field("depends on", id)
@@ -148,22 +150,77 @@ func (textView) Diff(w io.Writer, d *Diff) error {
 	return tw.err
 }
 
-// summary is the plan's last line: counts a reviewer can check at a glance.
-func summary(p *Plan) string {
-	comps, plats, bases, resolved := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+// resolvedNote says once, in the header, that pins were resolved by this run rather than
+// read from the lock, and reports whether every pin was (then no base line repeats it).
+func (textView) resolvedNote(tw *textWriter, p *Plan) bool {
+	c := countBases(p)
+	switch {
+	case c.resolved == 0:
+		return false
+	case c.resolved == c.pins:
+		tw.printf("Bases: none was in the lock; all %d pins were resolved now.\n", c.pins)
+		return true
+	}
+	tw.printf("Bases: %d of %d pins were resolved now, not read from the lock (marked \"resolved now\").\n", c.resolved, c.pins)
+	return false
+}
+
+// baseCounts counts a plan's bases the way the lock does (images: one entry per
+// reference) and the way builds use them (pins: image × platform).
+type baseCounts struct{ images, pins, resolved int }
+
+func countBases(p *Plan) baseCounts {
+	images, pins, resolved := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, b := range p.Builds {
-		comps[b.Component], plats[b.Platform] = true, true
 		for _, x := range b.Bases {
-			k := x.Ref + "@" + x.Digest.String()
-			bases[k] = true
+			k := x.Ref + " " + x.Digest.String()
+			images[x.Ref], pins[k] = true, true
 			if x.Resolved {
 				resolved[k] = true
 			}
 		}
 	}
-	s := fmt.Sprintf("Plan: %d builds (%d components, %d platforms), %d pinned base images", len(p.Builds), len(comps), len(plats), len(bases))
-	if len(resolved) > 0 {
-		s += fmt.Sprintf(", %d resolved now and not in the lock", len(resolved))
+	return baseCounts{images: len(images), pins: len(pins), resolved: len(resolved)}
+}
+
+// baseText is a base as a valid reference and where it came from. A reference pinned by
+// tag gains the platform's manifest digest (REF:TAG@MANIFEST, which a registry resolves);
+// one already pinned by digest (usually an index) keeps it, and the platform's manifest is
+// named apart: REF@INDEX@MANIFEST is no reference at all.
+func baseText(x Base) string {
+	if strings.Contains(x.Ref, "@") {
+		return fmt.Sprintf("%s %s manifest %s via %s", x.Ref, x.Platform, x.Digest, x.Host)
+	}
+	return fmt.Sprintf("%s@%s %s via %s", x.Ref, x.Digest, x.Platform, x.Host)
+}
+
+// contextText is a local context: the main one by its path alone, a named one as NAME=PATH.
+func contextText(x Context) string {
+	if x.Name == dockerui.DefaultLocalNameContext {
+		return fmt.Sprintf("%s %s", x.Path, x.Digest)
+	}
+	return fmt.Sprintf("%s=%s %s", x.Name, x.Path, x.Digest)
+}
+
+// summary is the plan's last line: counts a reviewer can check at a glance. Base images
+// are counted as the lock counts them (one per reference); when builds use them on more
+// than one platform, the pins (image × platform) follow.
+func summary(p *Plan) string {
+	comps, plats := map[string]bool{}, map[string]bool{}
+	for _, b := range p.Builds {
+		comps[b.Component], plats[b.Platform] = true, true
+	}
+	c := countBases(p)
+	s := fmt.Sprintf("Plan: %d builds (%d components, %d platforms), %d pinned base images", len(p.Builds), len(comps), len(plats), c.images)
+	var detail []string
+	if c.pins != c.images {
+		detail = append(detail, fmt.Sprintf("%d pins: one per image and platform", c.pins))
+	}
+	if c.resolved > 0 {
+		detail = append(detail, fmt.Sprintf("%d resolved now and not in the lock", c.resolved))
+	}
+	if len(detail) > 0 {
+		s += " (" + strings.Join(detail, "; ") + ")"
 	}
 	if len(p.NotSelected) > 0 {
 		s += fmt.Sprintf("; %d builds not selected", len(p.NotSelected))
