@@ -24,6 +24,7 @@ type cli struct {
 	Globals
 
 	Version  versionCmd  `cmd:"" help:"Print archc's version and the BuildKit version it was built against."`
+	Init     initCmd     `cmd:"" help:"Write a first archbuild.hcl from Docker's settings and the Dockerfiles (or docker-bake.hcl) found."`
 	Validate validateCmd `cmd:"" help:"Check a spec and print it normalized."`
 	Lock     lockCmd     `cmd:"" help:"Resolve base images and write archbuild.lock.hcl."`
 	Plan     planCmd     `cmd:"" help:"Compile the spec and show exactly what would be built."`
