@@ -1,7 +1,13 @@
 package compiler
 
 import (
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/archc-dev/archc/spec"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 )
@@ -245,4 +251,67 @@ func (p *Plan) Build(id string) *Build {
 		}
 	}
 	return nil
+}
+
+// SyntaxRule is the name under which `# check=skip=` silences archc's warning about a
+// `# syntax=` line (SyntaxWarning): BuildKit's own way to skip lint rules, so one directive
+// covers BuildKit's checks and archc's, and the Dockerfile still builds with docker build.
+const SyntaxRule = "ArchcSyntaxIgnored"
+
+// SyntaxWarning is the plan warning for a Dockerfile (dt, at dockerfile) that asks for a
+// frontend with `# syntax=`, or "" when it asks for none or silences the warning as it
+// would a BuildKit check: `# check=skip=ArchcSyntaxIgnored` (or skip=all), or the same in
+// the BUILDKIT_DOCKERFILE_CHECK build arg, which BuildKit reads before the directive.
+func SyntaxWarning(dockerfile string, dt []byte, args map[string]string) string {
+	name, _, _, ok := parser.DetectSyntax(dt)
+	if !ok {
+		return ""
+	}
+	check, ok := args["BUILDKIT_DOCKERFILE_CHECK"]
+	if !ok {
+		check, _, _, _ = parser.ParseDirective("check", dt)
+	}
+	// An unreadable check option fails the compile (dockerfile2llb parses it too); the
+	// warning stays.
+	if cfg, err := linter.ParseLintOptions(check); err == nil && (cfg.SkipAll || slices.Contains(cfg.SkipRules, SyntaxRule)) {
+		return ""
+	}
+	return fmt.Sprintf("%s asks for frontend %s with `# syntax=`; archc compiles with the Dockerfile frontend built into buildkit %s (silence: # check=skip=%s)",
+		dockerfile, name, buildkitVersion, SyntaxRule)
+}
+
+// MergeWarnings merges warnings that differ only by their component ("COMPONENT: text",
+// sorted): components sharing a Dockerfile get its `# syntax=` and lint findings once,
+// as "a, b: text". The result is sorted by text after the component list, so it stays
+// deterministic.
+func MergeWarnings(ws []string) []string {
+	if len(ws) < 2 {
+		return ws
+	}
+	byText := map[string][]string{}
+	var texts []string
+	for _, w := range ws {
+		comp, text, ok := strings.Cut(w, ": ")
+		if !ok || strings.ContainsAny(comp, " ,") {
+			comp, text = "", w // no component prefix (or already merged)
+		}
+		if _, seen := byText[text]; !seen {
+			texts = append(texts, text)
+		}
+		if !slices.Contains(byText[text], comp) {
+			byText[text] = append(byText[text], comp)
+		}
+	}
+	out := make([]string, 0, len(texts))
+	for _, text := range texts {
+		comps := byText[text]
+		slices.Sort(comps)
+		if len(comps) == 1 && comps[0] == "" {
+			out = append(out, text)
+			continue
+		}
+		out = append(out, strings.Join(slices.DeleteFunc(comps, func(c string) bool { return c == "" }), ", ")+": "+text)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -118,7 +118,7 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 		px := *p.Proxy
 		out.Proxy = &px
 	}
-	for _, w := range p.Warnings {
+	for _, w := range MergeWarnings(p.Warnings) {
 		out.Warnings = append(out.Warnings, scrub.shown(w))
 	}
 	if !p.Selection.All() {

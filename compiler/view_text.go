@@ -105,7 +105,7 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 	}
 	if len(p.Warnings) > 0 {
 		tw.printf("\nWarnings:\n")
-		for _, x := range p.Warnings {
+		for _, x := range MergeWarnings(p.Warnings) {
 			tw.printf("  - %s\n", v.scrub.shown(x))
 		}
 	}
