@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 )
 
