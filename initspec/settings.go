@@ -120,14 +120,22 @@ func envProxy(environ []string) proxySettings {
 		All: get("ALL_PROXY"), NoProxy: get("NO_PROXY")}
 }
 
-// EnvProxySet says whether environ sets HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (any case),
-// and returns the one a proxy block would most likely declare, credentials redacted.
-func EnvProxySet(environ []string) (string, bool) {
-	p := envProxy(environ)
-	for _, u := range []string{p.HTTPS, p.HTTP, p.All} {
-		if u != "" {
-			return redact(u), true
+// EnvProxy finds a proxy in environ (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, upper or lower
+// case) and returns the variable's name as set and the proxy block attribute that would
+// declare it, its URL's credentials redacted; ok is false when none is set.
+func EnvProxy(environ []string) (name, attr string, ok bool) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, found := strings.Cut(kv, "="); found && v != "" {
+			env[k] = v
 		}
 	}
-	return "", false
+	for _, n := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"} {
+		for _, k := range []string{n, strings.ToLower(n)} {
+			if v := env[k]; v != "" {
+				return k, fmt.Sprintf("%s = %q", strings.ToLower(n), redact(withScheme(v))), true
+			}
+		}
+	}
+	return "", "", false
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/archc-dev/archc/initspec"
 	"github.com/archc-dev/archc/spec"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -56,7 +57,23 @@ func (a *specArgs) load(g *Globals) (*spec.Spec, error) {
 	if err := reportDiags(g, diags); err != nil {
 		return nil, err
 	}
+	noteEnvProxy(g, s)
 	return s, nil
+}
+
+// noteEnvProxy says, once per command, that the environment's proxy is not used when the
+// spec declares none: archc reaches registries as the spec says, so a proxy exported in the
+// shell or CI would otherwise be ignored in silence.
+func noteEnvProxy(g *Globals, s *spec.Spec) {
+	if s == nil || s.Proxy != nil {
+		return
+	}
+	name, attr, ok := initspec.EnvProxy(os.Environ())
+	if !ok {
+		return
+	}
+	fmt.Fprintf(g.Stderr, "archc: note: %s is set in the environment but not used: archc and its builds use the spec's proxy block, and it has none. "+
+		"Declare it with proxy { %s } (credentials through a sensitive variable), or run archc init --dry-run to generate it.\n", name, attr)
 }
 
 // reportDiags prints diags (warnings too) to g.Stderr and returns an already-reported exit
