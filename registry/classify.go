@@ -29,6 +29,7 @@ type statusError struct {
 	status     string
 	retryAfter time.Duration
 	host       string // the request's host: a registry, or the token server it sent us to
+	proxy      string // the proxy that wrote the answer itself, when one did (proxyAnswered)
 }
 
 func (e *statusError) Error() string { return "HTTP " + e.status }
@@ -36,8 +37,9 @@ func (e *statusError) Error() string { return "HTTP " + e.status }
 // transportError hides a network error from containerd's own retry logic (it retries
 // timeouts and EOF immediately, without backoff); classify looks inside.
 type transportError struct {
-	err  error
-	host string // the request's host, as for statusError
+	err   error
+	host  string // the request's host, as for statusError
+	proxy string // the configured proxy the request went through, or ""
 }
 
 func (e *transportError) Error() string { return e.err.Error() }
@@ -68,12 +70,13 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	t.count.Add(1)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		return nil, &transportError{err: err, host: req.URL.Host}
+		return nil, &transportError{err: err, host: req.URL.Host, proxy: proxyFor(t.next, req)}
 	}
 	if c := resp.StatusCode; statusClass(c) == ClassTransient {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), host: req.URL.Host}
+		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), host: req.URL.Host,
+			proxy: proxyAnswered(resp.Header, body, proxyFor(t.next, req))}
 	}
 	return resp, nil
 }
@@ -105,6 +108,8 @@ type outcome struct {
 	refused bool
 	// attempts is how many requests retryTransport sent before giving up (at least 1).
 	attempts int
+	// proxy is the proxy that answered in the host's place, when one did.
+	proxy string
 }
 
 // classify decides what a failed attempt means. attemptCtx is the attempt's context,
@@ -124,6 +129,10 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 		if se.retryAfter > 0 {
 			o.msg += fmt.Sprintf(" (retry after %s)", se.retryAfter)
 		}
+		if se.proxy != "" {
+			o.proxy = se.proxy
+			o.msg += " from the proxy " + se.proxy + ", not from " + se.host
+		}
 	case attemptCtx.Err() != nil:
 		o.class, o.msg = ClassTimeout, fmt.Sprintf("timed out after %s", attemptTimeout)
 	case errors.As(err, &te):
@@ -131,6 +140,12 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 		o.err = err
 		if o.class == ClassTimeout && attemptTimeout > 0 {
 			o.msg = strings.Replace(o.msg, "timed out", fmt.Sprintf("timed out after %s", attemptTimeout), 1)
+		}
+		if o.class == ClassUnknown && te.proxy != "" && isConnectRefusal(te.err) {
+			// net/http turns a CONNECT the proxy refused into an untyped error holding only
+			// the status text ("Unable to connect"): the proxy answered, not the host.
+			o.proxy = te.proxy
+			o.msg = fmt.Sprintf("the proxy %s answered %q instead of connecting to %s", te.proxy, o.msg, te.host)
 		}
 	case errors.As(err, &ue):
 		o.status = ue.StatusCode

@@ -56,6 +56,9 @@ type HostError struct {
 	// TokenServer is the host of the registry's token realm when the failure was fetching
 	// a token from it (the classic "failed to fetch oauth token"), else "".
 	TokenServer string
+	// Proxy is the proxy that answered in the host's place ("http://127.0.0.1:8888
+	// (tinyproxy/1.11.1)"): it could not reach the host. "" when the host answered.
+	Proxy string
 
 	msg string
 }

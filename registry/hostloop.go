@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/distribution/reference"
@@ -66,7 +67,10 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 				return nil
 			}
 			he.Attempts += o.attempts
-			he.Class, he.Status, he.RetryAfter, he.msg, he.TokenServer = o.class, o.status, o.retryAfter, o.msg, o.tokenServer
+			he.Class, he.Status, he.RetryAfter, he.msg, he.TokenServer, he.Proxy = o.class, o.status, o.retryAfter, o.msg, o.tokenServer, o.proxy
+			if he.Mirror && o.class == ClassNotFound && o.status == http.StatusNotFound {
+				he.msg = "does not have " + repoTag(ref) + " (" + o.msg + ")"
+			}
 			he.Err = redactedError{o.err}
 			r.opts.logf("%s: %s", ref, he.Error())
 			switch {
@@ -80,7 +84,7 @@ func (r *Resolver) onHosts(ctx context.Context, ref string, timeout time.Duratio
 			if o.class == ClassCanceled {
 				if prev != nil && ctx.Err() != nil && parent.Err() == nil {
 					// The overall deadline ran out mid-attempt: the previous cause says more.
-					he.Class, he.Status, he.RetryAfter, he.msg, he.Err = prev.Class, prev.Status, prev.RetryAfter, prev.msg, prev.Err
+					he.Class, he.Status, he.RetryAfter, he.msg, he.Err, he.Proxy = prev.Class, prev.Status, prev.RetryAfter, prev.msg, prev.Err, prev.Proxy
 				}
 				return r.fail(ref, results)
 			}

@@ -257,45 +257,6 @@ func (r *Resolver) fail(ref string, results []*HostError) error {
 	return e
 }
 
-func hintFor(ref string, results []*HostError) string {
-	classes := map[Class]bool{}
-	mirrors := false
-	tokenServer := ""
-	var tlsHost *HostError
-	for _, h := range results {
-		classes[h.Class] = true
-		mirrors = mirrors || h.Mirror
-		if h.TokenServer != "" && h.Class != ClassAuth {
-			tokenServer = h.TokenServer
-		}
-		if h.Class == ClassTLS && (tlsHost == nil || h.Mirror && !tlsHost.Mirror) {
-			tlsHost = h
-		}
-	}
-	domain := ref
-	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
-		domain = reference.Domain(n)
-	}
-	switch {
-	case classes[ClassAuth]:
-		return fmt.Sprintf("log in to the registry (docker login %s) or check that the repository exists and you may pull it", domain)
-	case tokenServer != "":
-		return fmt.Sprintf("the registry hands out pull tokens from %s, which must be reachable too: check the spec's proxy block and that no_proxy does not cover it", tokenServer)
-	case tlsHost != nil:
-		mirrorURL := ""
-		if tlsHost.Mirror {
-			mirrorURL = tlsHost.Host
-		}
-		return TLSFix(domain, mirrorURL, IsPlainHTTP(tlsHost.Err))
-	case classes[ClassNotFound] && len(classes) == 1:
-		return "check the image name and tag; if the tag was removed, update the pin of " + ref + " in the lock"
-	case !mirrors:
-		return fmt.Sprintf("configure a mirror: registry %q { mirrors = [\"https://...\"] } in the spec, or check the proxy block", domain)
-	default:
-		return "check that the mirrors are up (archc doctor) and that the proxy block and no_proxy are right"
-	}
-}
-
 // UpstreamHost is the host that serves registry domain (docker.io's is registry-1.docker.io).
 func UpstreamHost(domain string) string {
 	if domain == "docker.io" {
