@@ -81,7 +81,7 @@ func (e *env) mirrorDown(m mirrorOf, target string, err error) Finding {
 		f.Fix = "restart or repair the mirror service, " + remove + "; `archc apply` skips it for the run (builders never use it: they read bases from archc)"
 	case registry.ClassTLS:
 		f.Cause = netCause(he.Err, context.Background())
-		f.Fix = tlsFix(m.Host, f.Cause)
+		f.Fix = registry.TLSFix(m.Registry.Host, m.URL, registry.IsPlainHTTP(he.Err) || strings.Contains(f.Cause, "plain HTTP"))
 	case registry.ClassDNS:
 		f.Cause = fmt.Sprintf("%s does not resolve (%s)", hostname(m.Host), e.o.Resolver.Name)
 		f.Fix = "fix the mirror's name in the spec, add it to DNS or /etc/hosts, " + remove

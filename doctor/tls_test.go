@@ -27,7 +27,7 @@ func TestMirrorTLS(t *testing.T) {
 		fix     string
 	}{
 		{name: "untrusted certificate", mirror: front.URL, verdict: Fail,
-			cause: "TLS: the certificate is signed by", fix: `ca = "certs/ca.pem" in registry "` + host + `"`},
+			cause: "TLS: the certificate is signed by", fix: `ca = "certs/ca.pem" (or insecure = true to skip verification) in a registry "` + host + `" block`},
 		{name: "mirror's own ca", mirror: front.URL, extra: fmt.Sprintf("registry %q {\n  ca = %q\n}\n", host, ca),
 			verdict: OK, checked: "TLS, certificate verified"},
 		{name: "mirror's own insecure", mirror: front.URL, extra: fmt.Sprintf("registry %q {\n  insecure = true\n}\n", host),
