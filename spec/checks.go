@@ -261,10 +261,16 @@ func checkTag(s string) error {
 
 // checkExists reports a path that is missing or of the wrong kind.
 func checkExists(path string, wantDir bool, rng hcl.Range, what string) *hcl.Diagnostic {
+	return checkExistsRel(path, wantDir, rng, what, "Relative paths resolve against the spec file's directory.")
+}
+
+// checkExistsRel is checkExists for a path resolved by its own rule, which a missing path's
+// error states (the dockerfile resolves against the component's context, not the spec).
+func checkExistsRel(path string, wantDir bool, rng hcl.Range, what, rule string) *hcl.Diagnostic {
 	fi, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return errorAt(rng, what+" not found", "%s: %v. Relative paths resolve against the spec file's directory.", what, unwrapPathErr(err))
+		return errorAt(rng, what+" not found", "%s: %v. %s", what, unwrapPathErr(err), rule)
 	case wantDir && !fi.IsDir():
 		return errorAt(rng, what+" is not a directory", "%s is a file; it must be a directory.", path)
 	case !wantDir && fi.IsDir():
@@ -278,4 +284,44 @@ func unwrapPathErr(err error) error {
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
+}
+
+// bakeBlocks are the top-level blocks of a docker-bake.hcl, each with where its content
+// goes in a spec: someone coming from bake writes them first.
+var bakeBlocks = map[string]string{
+	"target":   `A bake target is a component here: write component "NAME" { context = "...", dockerfile = "...", tags = [...] } (archc init --from-bake converts a docker-bake.hcl).`,
+	"group":    "archc has no groups: every component of the spec is built, and `archc plan COMPONENT...` selects some (with what they depend on). Keep the group as a comment.",
+	"function": "archc has no user functions: use locals, or HCL's standard functions.",
+}
+
+// bakeHints rewrites the "Unsupported block type" errors about bake's blocks in body
+// (from decoding it against rootSchema) into what to write instead.
+func bakeHints(body *hclsyntax.Body, diags hcl.Diagnostics) {
+	for _, blk := range body.Blocks {
+		hint, ok := bakeBlocks[blk.Type]
+		if !ok {
+			continue
+		}
+		for _, d := range diags {
+			if d.Summary == "Unsupported block type" && d.Subject != nil && *d.Subject == blk.TypeRange {
+				d.Detail = fmt.Sprintf("Blocks of type %q are docker buildx bake's, not archc's. %s", blk.Type, hint)
+			}
+		}
+	}
+}
+
+// outputHint adds the valid output values to a type error about output: bake's
+// output = ["type=registry"] is a list of CSV strings, archc's a single word.
+func outputHint(b *mergedBlock, diags hcl.Diagnostics) {
+	a := attr(b, "output")
+	if a == nil {
+		return
+	}
+	for _, d := range diags {
+		// gohcl's type errors point at the expression's start, in its range as Context.
+		at := func(r *hcl.Range) bool { return r != nil && *r == a.Expr.Range() }
+		if d.Severity == hcl.DiagError && (at(d.Subject) || at(d.Context)) {
+			d.Detail = strings.TrimSuffix(d.Detail, ".") + `. output is one word: "registry", "oci", "local", "docker" or "cache-only" (bake's output = ["type=registry"] is output = "registry" here; the destination of oci and local goes in output_path).`
+		}
+	}
 }

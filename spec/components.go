@@ -55,6 +55,7 @@ type componentBody struct {
 func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Component, hcl.Diagnostics) {
 	var raw componentBody
 	diags := e.decode(b, &raw, "contexts", "depends_on")
+	outputHint(b, diags)
 	c := Component{
 		Name:   b.Name(),
 		Target: raw.Target,
@@ -193,12 +194,25 @@ func (e *evaluator) componentPaths(b *mergedBlock, raw componentBody, c *Compone
 		}
 		dfRange = a.Expr.Range()
 	}
-	if ctxDiag == nil || attr(b, "dockerfile") != nil {
-		if d := checkExists(c.Dockerfile, false, dfRange, "Dockerfile"); d != nil {
+	// With no context there is no Dockerfile to look for: a second error would be derived
+	// from the first and could be listed before it (dockerfile written above context).
+	if ctxDiag == nil || filepath.IsAbs(raw.Dockerfile) {
+		if d := checkExistsRel(c.Dockerfile, false, dfRange, "Dockerfile", dockerfileRule(raw)); d != nil {
 			diags = append(diags, d)
 		}
 	}
 	return diags
+}
+
+// dockerfileRule is how the component's Dockerfile path was made, for its not-found error.
+func dockerfileRule(raw componentBody) string {
+	switch {
+	case raw.Dockerfile == "":
+		return fmt.Sprintf("Without a dockerfile attribute, the Dockerfile is the one at the root of the context (%q); set dockerfile to use another.", raw.Context)
+	case filepath.IsAbs(raw.Dockerfile):
+		return "The dockerfile attribute is an absolute path."
+	}
+	return fmt.Sprintf("The dockerfile attribute is relative to the component's context (%q), like docker build -f; the context is relative to the spec file's directory.", raw.Context)
 }
 
 // componentOutput fills the output default and checks output/output_path/tags agree.
@@ -236,8 +250,12 @@ func (e *evaluator) componentOutput(b *mergedBlock, raw componentBody, c *Compon
 		}
 	case OutputCacheOnly:
 	default:
-		diags = append(diags, errorAt(outRange, "Invalid output",
-			"component %q: output %q is not one of registry, oci, local, docker, cache-only.", c.Name, c.Output))
+		detail := fmt.Sprintf("component %q: output %q is not one of registry, oci, local, docker, cache-only.", c.Name, c.Output)
+		if t, ok := strings.CutPrefix(c.Output, "type="); ok {
+			t, _, _ = strings.Cut(t, ",")
+			detail += fmt.Sprintf(" bake's CSV form is not used here: write output = %q (and output_path for a destination).", t)
+		}
+		diags = append(diags, errorAt(outRange, "Invalid output", "%s", detail))
 	}
 	if raw.OutputPath != "" {
 		a := attr(b, "output_path")

@@ -99,6 +99,7 @@ func mergeBodies(bodies []*hclsyntax.Body) (*document, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	for _, body := range bodies {
 		content, cdiags := body.Content(rootSchema)
+		bakeHints(body, cdiags)
 		diags = append(diags, cdiags...)
 		for name, dst := range map[string]**hcl.Attribute{"platforms": &doc.Platforms, "build_platforms": &doc.BuildPlatforms, "cache_from": &doc.CacheFrom, "cache_to": &doc.CacheTo, attrSourceDateEpoch: &doc.SourceDateEpoch, "sbom_generator": &doc.SBOMGenerator} {
 			if a, ok := content.Attributes[name]; ok {
