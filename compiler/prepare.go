@@ -37,8 +37,8 @@ type PrepareOptions struct {
 // the pins the spec uses against content (registry's VerifyLock: a contradiction is an
 // error and nothing is written); when the lock lacks pins or the cache configs, it pins
 // them without moving any (registry's lock policy), writes the lock and compiles again.
-// The changes are what it wrote to the lock; they come back with a compile error too, the
-// lock being written by then.
+// The changes are what it wrote to the lock, which it writes only once the plan succeeded:
+// a plan that fails (compile, selection) leaves the lock as it was, and returns no changes.
 func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []registry.LockChange, error) {
 	if o.Resolver == nil {
 		return nil, nil, errors.New("prepare: no resolver")
@@ -64,14 +64,26 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 	if err != nil {
 		return nil, nil, explainBuildPlatform(err, s, plan, lock)
 	}
+	if first.missed {
+		if plan, err = recompile(ctx, s, next, changes, cache, cc, o.Compile); err != nil {
+			return nil, nil, err
+		}
+	}
+	// The lock is written only for a plan that succeeded: a failed plan leaves it as it was.
+	if err := plan.Select(s, o.Selection); err != nil {
+		return nil, nil, err
+	}
 	if len(changes) > 0 {
 		if err := registry.WriteLock(lockPath, next); err != nil {
 			return nil, nil, err
 		}
 	}
-	if !first.missed {
-		return selected(plan, changes, s, o.Selection)
-	}
+	return plan, changes, nil
+}
+
+// recompile compiles s again against the new pins (the first compile used stand-ins for
+// the missing ones), marking the pins changes added as resolved now.
+func recompile(ctx context.Context, s *spec.Spec, next *registry.Lock, changes []registry.LockChange, cache *registry.Cache, cc *compileCache, copts []Option) (*Plan, error) {
 	images := NewLockImages(next, cache)
 	for _, ch := range changes {
 		switch ch.Kind {
@@ -87,18 +99,7 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 			}
 		}
 	}
-	if plan, err = compileWith(ctx, s, images, cc, o.Compile...); err != nil {
-		return nil, changes, err
-	}
-	return selected(plan, changes, s, o.Selection)
-}
-
-// selected is Prepare's result: plan narrowed to sel.
-func selected(plan *Plan, changes []registry.LockChange, s *spec.Spec, sel Selection) (*Plan, []registry.LockChange, error) {
-	if err := plan.Select(s, sel); err != nil {
-		return nil, changes, err
-	}
-	return plan, changes, nil
+	return compileWith(ctx, s, images, cc, copts...)
 }
 
 // Lock is `archc lock`'s workflow: it discovers the bases (DiscoverBases) for every build
