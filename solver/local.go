@@ -37,6 +37,10 @@ type LocalOptions struct {
 	Out io.Writer
 	// StartTimeout bounds the wait for a fresh daemon to answer; 30s when zero.
 	StartTimeout time.Duration
+	// Spec is the spec file of this run (its first file, absolute), recorded in the state
+	// directory when the daemon starts: a later run of another spec that must restart the
+	// shared builder can then say whose settings it replaces. "" records nothing.
+	Spec string
 }
 
 func (o *LocalOptions) defaults() {
@@ -166,7 +170,8 @@ func restartLocal(ctx context.Context, opts LocalOptions, dir StateDir, want str
 			}
 			fmt.Fprintf(opts.Out, "builder %s: running daemon (pid %d) does not answer (%v); restarting it\n", opts.Name, pid, err)
 		} else {
-			fmt.Fprintf(opts.Out, "builder %s: registry/proxy settings changed since it started; restarting buildkitd with the new config\n", opts.Name)
+			startedBy, _ := os.ReadFile(startedByFile(dir))
+			fmt.Fprintln(opts.Out, restartReason(opts.Name, strings.TrimSpace(string(startedBy)), opts.Spec))
 		}
 		if err := stopPID(pid, 15*time.Second); err != nil {
 			return fmt.Errorf("builder %s: stop old daemon: %w", opts.Name, err)
@@ -214,6 +219,12 @@ func startLocal(ctx context.Context, opts LocalOptions, dir StateDir, digest str
 	if err := os.WriteFile(dir.Digest(), []byte(digest+"\n"), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		return nil, fmt.Errorf("builder %s: write config digest: %w", opts.Name, err)
+	}
+	// Only a message reads it: a failed write costs a vaguer restart line, not the run.
+	if opts.Spec != "" {
+		_ = os.WriteFile(startedByFile(dir), []byte(opts.Spec+"\n"), 0o600)
+	} else {
+		_ = os.Remove(startedByFile(dir))
 	}
 	fmt.Fprintf(opts.Out, "builder %s: started buildkitd (pid %d, log %s)\n", opts.Name, cmd.Process.Pid, dir.Log())
 
@@ -338,4 +349,35 @@ func tailFile(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return "  " + strings.Join(lines, "\n  ")
+}
+
+// startedByFile holds the spec file whose settings the running daemon was started with.
+func startedByFile(dir StateDir) string { return filepath.Join(string(dir), "started-by") }
+
+// restartReason is the line said when the builder's daemon runs with other settings than
+// this run's: when another spec started it, the projects share the builder by name and
+// will keep restarting each other until each has its own.
+func restartReason(name, startedBy, spec string) string {
+	if startedBy == "" || spec == "" || startedBy == spec {
+		return fmt.Sprintf("builder %s: registry/proxy settings changed since it started; restarting buildkitd with the new config", name)
+	}
+	return fmt.Sprintf("builder %s: it was started for another spec (%s) whose registry/proxy settings differ from this spec's (%s); restarting buildkitd with this spec's config. "+
+		"Builders are shared by name across projects: give each project its own, e.g. builder %q {} in its spec, so they stop restarting each other",
+		name, startedBy, spec, projectBuilderName(spec))
+}
+
+// projectBuilderName suggests a builder name for the project of spec: its directory's name,
+// lowercased, or "myproj".
+func projectBuilderName(spec string) string {
+	n := strings.ToLower(filepath.Base(filepath.Dir(spec)))
+	n = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '-'
+	}, n)
+	if strings.Trim(n, "-_") == "" {
+		return "myproj"
+	}
+	return n
 }
