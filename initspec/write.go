@@ -23,7 +23,7 @@ func newGenerator() *generator {
 		regs: hclwrite.NewEmptyFile(), comps: hclwrite.NewEmptyFile(), placeholders: map[string]string{}}
 }
 
-const header = `# archbuild.hcl, written by "archc init" from the Docker settings and the Dockerfiles it found.
+const header = `# archbuild.hcl, written by "archc init" from the Docker settings and the project it found.
 # Review it, then run "archc lock" (pins the base images) and "archc plan" (shows the builds).
 `
 
@@ -38,7 +38,8 @@ func (g *generator) bytes() []byte {
 			b.WriteString("\n")
 		}
 	}
-	return hclwrite.Format(b.Bytes())
+	out := bytes.TrimRight(hclwrite.Format(b.Bytes()), "\n")
+	return append(out, '\n')
 }
 
 func (g *generator) note(subject, source, format string) {

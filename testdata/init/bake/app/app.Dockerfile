@@ -1,0 +1,3 @@
+FROM base
+ARG VERSION
+RUN echo $VERSION
