@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/archc-dev/archc/initspec"
@@ -33,6 +34,20 @@ func (a *specArgs) files() []string {
 	return out
 }
 
+// defaultSkipped is a note when -f is given without SPEC while ./archbuild.hcl exists: -f
+// merges files onto SPEC, and without one the default is not read (bake users expect
+// -f to add to it); "" otherwise.
+func (a *specArgs) defaultSkipped() string {
+	if a.Spec != "" || len(a.Files) == 0 || slices.Contains(a.Files, defaultSpec) {
+		return ""
+	}
+	if _, err := os.Stat(defaultSpec); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("archc: note: %s was not read: -f merges files onto SPEC, and no SPEC was given. To merge onto it, name it first: archc COMMAND %s -f %s",
+		defaultSpec, defaultSpec, strings.Join(a.Files, " -f "))
+}
+
 // vars parses the --var flags; a malformed one is a usage error.
 func (a *specArgs) vars() (map[string]string, error) {
 	out := map[string]string{}
@@ -52,6 +67,9 @@ func (a *specArgs) load(g *Globals) (*spec.Spec, error) {
 	vars, err := a.vars()
 	if err != nil {
 		return nil, err
+	}
+	if note := a.defaultSkipped(); note != "" {
+		fmt.Fprintln(g.Stderr, note)
 	}
 	s, diags := spec.Load(spec.LoadOptions{Files: a.files(), Vars: vars, Environ: os.Environ()})
 	if err := reportDiags(g, diags); err != nil {
