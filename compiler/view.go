@@ -12,11 +12,11 @@ type View interface {
 }
 
 // Formats are the names NewView accepts.
-var Formats = []string{"text", "json", "dot"}
+var Formats = []string{"text", "json", "dot", "markdown"}
 
-// NewView returns the view for format: "text" (for people and PR comments), "json" (for
-// machines; see JSONPlan) or "dot" (Graphviz). scrub hides the spec's sensitive values in
-// what it prints (nil: nothing to hide).
+// NewView returns the view for format: "text" (for people), "json" (for machines; see
+// JSONPlan), "dot" (Graphviz) or "markdown" (pull-request comments). scrub hides the
+// spec's sensitive values in what it prints (nil: nothing to hide).
 func NewView(format string, scrub Scrub) (View, error) {
 	switch format {
 	case "text", "":
@@ -25,7 +25,9 @@ func NewView(format string, scrub Scrub) (View, error) {
 		return jsonView{scrub: scrub}, nil
 	case "dot":
 		return dotView{}, nil
+	case "markdown":
+		return markdownView{scrub: scrub}, nil
 	default:
-		return nil, fmt.Errorf("unknown format %q (want one of text, json, dot)", format)
+		return nil, fmt.Errorf("unknown format %q (want one of text, json, dot, markdown)", format)
 	}
 }
