@@ -85,7 +85,10 @@ func nameComponents(fs []found, rootName string) {
 		if f.Context != "." {
 			dir = filepath.Base(f.Context)
 		}
-		return identifier(dir + variant(f.Dockerfile))
+		if v := variant(f.Dockerfile); v != "-"+dir { // worker/worker.Dockerfile is "worker"
+			dir += v
+		}
+		return identifier(dir)
 	}
 	long := func(f found) string {
 		dir := rootName
