@@ -20,7 +20,7 @@ type planCmd struct {
 	specArgs   `embed:""`
 	selectArgs `embed:""`
 
-	Format           string `enum:"text,json,dot" default:"text" help:"Output format: text, json or dot."`
+	Format           string `enum:"text,json,dot,markdown" default:"text" help:"Output format: text, json, dot or markdown (for a pull-request comment)."`
 	Out              string `name:"out" short:"o" type:"path" placeholder:"FILE" help:"Save the plan (definitions, context digests, pins) for archc apply FILE."`
 	Compare          string `name:"compare" type:"existingfile" placeholder:"OLD.json" help:"Show what changed against a plan saved with --format json."`
 	DetailedExitcode bool   `name:"detailed-exitcode" help:"With --compare: exit 2 when something changed, 0 when nothing did."`
@@ -33,7 +33,7 @@ func (c *planCmd) Run(g *Globals) error {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--detailed-exitcode needs --compare OLD.json")}
 	}
 	if c.Compare != "" && c.Format == "dot" {
-		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text or json, not dot")}
+		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text, json or markdown, not dot")}
 	}
 	if err := c.splitSpecArg(&c.specArgs); err != nil {
 		return err
@@ -70,6 +70,10 @@ func (c *planCmd) Run(g *Globals) error {
 	}
 	diff, err := compiler.CompareFile(c.Compare, plan, s.Scrubber())
 	if err != nil {
+		return err
+	}
+	// markdown shows the lock changes, graph and details of the two plans, not the diff alone.
+	if view, err = compiler.WithComparison(view, c.Compare, plan); err != nil {
 		return err
 	}
 	if err := view.Diff(g.Stdout, diff); err != nil {
