@@ -62,7 +62,7 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 	}
 	next, changes, err := o.Resolver.Pin(ctx, lock, reqs, registry.LockOptions{Locked: o.Locked})
 	if err != nil {
-		return nil, nil, explainBuildPlatform(err, s, plan, lock)
+		return nil, nil, locateBaseErrors(explainBuildPlatform(err, s, plan, lock), plan, lock)
 	}
 	if first.missed {
 		if plan, err = recompile(ctx, s, next, changes, cache, cc, o.Compile); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +53,32 @@ func TestPrepareWritesLockOnlyOnSuccess(t *testing.T) {
 	lock, err := registry.ReadLock(lockPath)
 	require.NoError(t, err)
 	assert.NotNil(t, lock.Find(changes[0].Ref))
+}
+
+// TestPrepareLocatesBaseErrors: bases no host serves are named with the component and the
+// Dockerfile line that use them, all at once, each ref once; a ref not in the lock gets no
+// advice about moving its pin.
+func TestPrepareLocatesBaseErrors(t *testing.T) {
+	t.Parallel()
+	base := loopbackBase(t)
+	host, _, _ := strings.Cut(base, "/")
+	s := oneComponent(t, "# comment\nFROM "+host+"/library/busybox:9.99\nRUN true\n", spec.Component{})
+	other := s.Components[0]
+	other.Name = "web"
+	other.Dockerfile = filepath.Join(s.Dir, "web.Dockerfile")
+	require.NoError(t, os.WriteFile(other.Dockerfile, []byte("ARG V=1\nFROM "+host+"/library/nosuch:${V}\n"), 0o644))
+	s.Components = append(s.Components, other)
+	res := resolverFor(t, s, t.TempDir())
+	_, _, err := Prepare(context.Background(), s, PrepareOptions{Resolver: res, Compile: []Option{WithBuildPlatform("linux/amd64")}})
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, `component "app": Dockerfile:2: `+host+`/library/busybox:9.99: `)
+	assert.Contains(t, msg, `component "web": web.Dockerfile:2: `+host+`/library/nosuch:1: `)
+	assert.Equal(t, 1, strings.Count(msg, "busybox:9.99: "), "each ref once, though two platforms use it")
+	var be *BaseError
+	require.ErrorAs(t, err, &be)
+	assert.NotContains(t, be.Hint(), "lock")
+	assert.Contains(t, be.Hint(), "check the image name and tag")
+	_, statErr := os.Stat(filepath.Join(s.Dir, registry.LockFileName))
+	assert.True(t, os.IsNotExist(statErr))
 }
