@@ -118,7 +118,7 @@ func testSecretsAndSSH(t *testing.T, e *env, reg registryClient) {
 
 	t.Run("apply serves them", func(t *testing.T) {
 		for _, mode := range []string{"plain", "rawjson"} {
-			r := runWithEnv(t, e, dir, env, "apply", "--progress="+mode)
+			r := runWithEnv(t, e, dir, env, "apply", "--force", "--progress="+mode)
 			require.Equal(t, 0, r.code, r.stderr)
 			require.Contains(t, r.stdout+r.stderr, "timing: phase 1", "ARCHC_TIMING shows the phases")
 			outputs = append(outputs, r.stdout, progressText(t, r.stderr))
@@ -178,7 +178,7 @@ func testSecretsAndSSH(t *testing.T, e *env, reg registryClient) {
 			assert.NotContains(t, r.stdout+r.stderr, "timing: phase 1", "%s: apply went on", tc.name)
 		}
 		require.NoError(t, os.Rename(secretFile, secretFile+".gone"))
-		r := runWithEnv(t, e, dir, env, "apply", "--progress=plain")
+		r := runWithEnv(t, e, dir, env, "apply", "--force", "--progress=plain")
 		require.NoError(t, os.Rename(secretFile+".gone", secretFile))
 		assert.NotEqual(t, 0, r.code)
 		assert.Contains(t, r.stderr, `secret "filetok": read file `+secretFile)
@@ -207,7 +207,7 @@ component "printer" {
   args    = { NONCE = "` + randomHex(t) + `" }
 }
 `)
-			r := runWithEnv(t, e, dir, env, "apply", "--progress="+mode)
+			r := runWithEnv(t, e, dir, env, "apply", "--force", "--progress="+mode)
 			require.Equal(t, 0, r.code, r.stderr)
 			text := progressText(t, r.stderr)
 			assert.NotContains(t, text+r.stdout, tok, mode)
