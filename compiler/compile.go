@@ -69,21 +69,26 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 			jobs = append(jobs, job{comp: comp, platform: p, id: id})
 		}
 	}
-	eg, ctx := errgroup.WithContext(ctx)
+	// Every build is compiled even when one fails, so that all components' problems are
+	// reported at once (compileErrors).
+	var eg errgroup.Group
 	sem := make(chan struct{}, o.parallel)
-	for _, j := range jobs {
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
 		eg.Go(func() error {
 			r := c.results[j.id]
 			defer close(r.done)
 			b, st, err := c.compileBuild(ctx, j.comp, j.platform, sem)
 			if err != nil {
-				return fmt.Errorf("compile %s: %w", j.id, err)
+				errs[i] = fmt.Errorf("compile %s: %w", j.id, err)
+				return nil
 			}
 			r.build, r.state = b, st
 			return nil
 		})
 	}
-	if err := eg.Wait(); err != nil {
+	_ = eg.Wait()
+	if err := compileErrors(errs); err != nil {
 		return nil, err
 	}
 	cc.finish()
@@ -144,7 +149,7 @@ func (c *compilation) await(ctx context.Context, id string) (*result, error) {
 		return nil, ctx.Err()
 	}
 	if r.build == nil {
-		return nil, fmt.Errorf("%s failed to compile", id)
+		return nil, fmt.Errorf("%s: %w", id, errDependencyFailed)
 	}
 	return r, nil
 }

@@ -147,3 +147,33 @@ func sourceLine(def *llb.Definition, ref string, dgst digest.Digest) int {
 	}
 	return 0
 }
+
+// errDependencyFailed is a build that waited for another build that failed: that one's
+// error says why, so this one is not reported.
+var errDependencyFailed = errors.New("failed to compile")
+
+// compileErrors joins the builds' errors (in build order), leaving out the builds that
+// only failed because a dependency did, and, when a build's error repeats another's for
+// another platform of the same component, the repeat. nil when every build compiled.
+func compileErrors(errs []error) error {
+	own := slices.ContainsFunc(errs, func(err error) bool { return err != nil && !errors.Is(err, errDependencyFailed) })
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err == nil || own && errors.Is(err, errDependencyFailed) {
+			continue
+		}
+		// "compile app/linux/amd64: Dockerfile:2: …": the same text for app/linux/arm64 is a repeat.
+		key := err.Error()
+		if head, rest, ok := strings.Cut(key, ": "); ok {
+			comp, _, _ := strings.Cut(head, "/")
+			key = comp + ": " + rest
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, err)
+	}
+	return errors.Join(out...)
+}
