@@ -162,6 +162,9 @@ func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) 
 	if err == nil {
 		err = reportDiags(g, diags)
 	}
+	if err == nil {
+		noteEnvProxy(g, s)
+	}
 	if errors.Is(err, compiler.ErrStale) {
 		return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("refusing to apply %s: %w", c.Spec, err)}
 	}

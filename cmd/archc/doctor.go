@@ -32,6 +32,7 @@ func (c *doctorCmd) Run(g *Globals) error {
 	s, diags := spec.Load(spec.LoadOptions{Files: c.files(), Vars: vars, Environ: os.Environ()})
 	checks := []doctor.Check{doctor.SpecCheck(s, diags)}
 	if !diags.HasErrors() && s != nil {
+		noteEnvProxy(g, s)
 		cache, err := registry.OpenCache(c.CacheDir)
 		if err != nil {
 			return err
