@@ -37,3 +37,26 @@ func TestCompileReportsEveryComponent(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(msg, "runtme"), msg)
 	assert.NotContains(t, msg, "ok/")
 }
+
+// TestContextKeyTypo: a contexts key that matches no FROM or --from, next to a bare name
+// the Dockerfile asks for, is named with the likely intended key before anything is pulled.
+func TestContextKeyTypo(t *testing.T) {
+	t.Parallel()
+	s := oneComponent(t, "FROM alpine\nRUN true\n", spec.Component{})
+	web := s.Components[0]
+	web.Name = "web"
+	web.Dockerfile = filepath.Join(s.Dir, "web.Dockerfile")
+	require.NoError(t, os.WriteFile(web.Dockerfile, []byte("FROM alpine\nCOPY --from=app / /\n"), 0o644))
+	web.Contexts = []spec.NamedContext{{Name: "appp", Component: "app"}}
+	s.Components = append(s.Components, web)
+	_, plan, err := DiscoverBases(context.Background(), s, WithBuildPlatform("linux/amd64"))
+	require.NoError(t, err)
+	err = checkContextKeys(s, plan)
+	require.Error(t, err)
+	assert.Equal(t, `component "web": contexts key "appp" (component.app) matches no FROM or --from of web.Dockerfile, which asks for "app": did you mean contexts = { app = ... }? (otherwise "app" is pulled as the image docker.io/library/app:latest)`, err.Error())
+
+	s.Components[1].Contexts[0].Name = "app"
+	_, plan, err = DiscoverBases(context.Background(), s, WithBuildPlatform("linux/amd64"))
+	require.NoError(t, err)
+	assert.NoError(t, checkContextKeys(s, plan))
+}

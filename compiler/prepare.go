@@ -55,6 +55,9 @@ func Prepare(ctx context.Context, s *spec.Spec, o PrepareOptions) (*Plan, []regi
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkContextKeys(s, plan); err != nil {
+		return nil, nil, err
+	}
 	reqs := baseRequests(plan)
 	// Before any pin is used or written: the lock may have been edited to build something else.
 	if err := o.Resolver.VerifyLock(ctx, lock, reqs); err != nil {
