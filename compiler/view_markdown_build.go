@@ -49,12 +49,10 @@ func (v markdownView) buildRows(x *Build) [][2]string {
 	for _, kv := range sortedPairs(v.scrub.shownMap(x.Annotations)) {
 		add("annotation", mdCode(kv))
 	}
+	// The ref and the manifest digest apart: a digest-pinned ref joined with its manifest
+	// digest by "@" would be no valid reference. Pins resolved now are in "Lock changes".
 	for _, y := range x.Bases {
-		s := fmt.Sprintf("%s %s %s via %s", mdCode(y.Ref), mdText(y.Platform), mdCode(y.Digest.String()), mdText(y.Host))
-		if y.Resolved {
-			s += " (resolved now: not in the lock)"
-		}
-		add("base", s)
+		add("base", fmt.Sprintf("%s %s manifest %s via %s", mdCode(y.Ref), mdText(y.Platform), mdCode(y.Digest.String()), mdText(y.Host)))
 	}
 	for _, y := range x.Contexts {
 		add("context", fmt.Sprintf("%s %s %s", mdText(y.Name), mdCode(y.Path), mdCode(y.Digest.String())))
