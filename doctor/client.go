@@ -82,11 +82,3 @@ func netCause(err error, ctx context.Context) string {
 	}
 	return registry.Redact(err.Error())
 }
-
-// tlsFix is the fix for a certificate problem with host, written for the spec.
-func tlsFix(regHost, cause string) string {
-	if strings.Contains(cause, "plain HTTP") {
-		return fmt.Sprintf("the server speaks plain HTTP: write it as http://%s in the spec (a mirror URL), or set http = true in registry %q", regHost, regHost)
-	}
-	return fmt.Sprintf("give the spec the CA that signed it: ca = \"certs/ca.pem\" in registry %q (or insecure = true to skip verification; for a mirror, in a registry block named after the mirror's host)", regHost)
-}

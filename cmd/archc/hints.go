@@ -89,7 +89,7 @@ func cliHint(h hinter) string {
 		return fix + ", or run archc lock --update to resolve every pin again"
 	case *registry.ResolveError:
 		if e.TagMissing() {
-			return "check the image name and tag; run `archc lock --update --image " + e.Ref + "` if the tag was removed"
+			return "check the image name and tag; if the lock pins it and the tag was removed, run `archc lock --update --image " + e.Ref + "`"
 		}
 	case error:
 		if errors.Is(e, registry.ErrNoCacheDir) {

@@ -41,7 +41,7 @@ func TestReportErrorHints(t *testing.T) {
 		{name: "no hint", err: errors.New("plain"), code: exitFailure, want: "archc: plain\n"},
 		{name: "the CLI adds the flag", err: fmt.Errorf("plan: %w", &registry.ResolveError{Ref: "docker.io/library/a:1",
 			Hosts: []*registry.HostError{{Host: "registry-1.docker.io", Class: registry.ClassNotFound, Err: errors.New("not found")}}}),
-			code: exitFailure, want: "hint: check the image name and tag; run `archc lock --update --image docker.io/library/a:1` if the tag was removed\n"},
+			code: exitFailure, want: "hint: check the image name and tag; if the lock pins it and the tag was removed, run `archc lock --update --image docker.io/library/a:1`\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
