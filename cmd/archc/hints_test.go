@@ -76,7 +76,7 @@ func TestWriteErrorEscapes(t *testing.T) {
 	assert.Contains(t, got, `reg.test/app:\x1b]0;owned\x07`)
 	assert.Contains(t, got, `denied: \x1b[2J\x1b[31mfake prompt\u202e`)
 	assert.Contains(t, got, "\nlast log lines:\n  \\x1b[1mline\n", "the message keeps its lines")
-	assert.Contains(t, got, "hint: check the image name and tag; run `archc lock --update --image reg.test/app:\\x1b]0;owned\\x07`")
+	assert.Contains(t, got, "hint: check the image name and tag; if the lock pins it and the tag was removed, run `archc lock --update --image reg.test/app:\\x1b]0;owned\\x07`")
 }
 
 func TestWriteErrorBounded(t *testing.T) {
