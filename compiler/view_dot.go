@@ -64,7 +64,7 @@ func (dotView) Plan(w io.Writer, p *Plan) error {
 }
 
 func (dotView) Diff(io.Writer, *Diff) error {
-	return fmt.Errorf("--compare has text and json forms, not dot")
+	return fmt.Errorf("--compare has text, json and markdown forms, not dot")
 }
 
 // baseNode is a base's node ID: its reference and the platform's manifest digest apart,

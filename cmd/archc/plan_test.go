@@ -41,7 +41,7 @@ func planArgs(specPath, cacheDir string, more ...string) []string {
 func TestPlanGolden(t *testing.T) {
 	t.Parallel()
 	specPath, cacheDir := planProject(t, true)
-	for _, format := range []string{"text", "json", "dot"} {
+	for _, format := range []string{"text", "json", "dot", "markdown"} {
 		t.Run(format, func(t *testing.T) {
 			code, out, errs := runArchc(planArgs(specPath, cacheDir, "--format", format)...)
 			require.Equal(t, 0, code, errs)
