@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # setup.sh prepares a Debian machine for archc's tests and demo:
-#   - Debian packages: docker-registry, tinyproxy, qemu-user-static, runc, busybox-static, graphviz, curl, openssh-client
+#   - Debian packages: docker-registry, tinyproxy, qemu-user-static, runc, busybox-static, graphviz, curl, openssh-client, time (the benchmarks' peak memory)
 #   - busybox-static binaries for amd64 and arm64 in the test cache (seed images are built from them)
 #   - binfmt_misc mounted and qemu-aarch64 registered with the F flag (works inside runc containers)
 # Idempotent: a second run only checks and exits in about a second.
@@ -8,7 +8,7 @@
 set -euo pipefail
 
 CACHE_DIR="${ARCHC_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/archc-test}"
-PACKAGES=(docker-registry tinyproxy qemu-user-static runc busybox-static graphviz curl openssh-client)
+PACKAGES=(docker-registry tinyproxy qemu-user-static runc busybox-static graphviz curl openssh-client time)
 BINFMT_DIR=/proc/sys/fs/binfmt_misc
 CI="${CI:-false}"
 
