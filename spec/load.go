@@ -74,9 +74,9 @@ func load(srcs []source, opts LoadOptions) (*Spec, hcl.Diagnostics) {
 			diags = append(diags, d...)
 			continue
 		}
-		f, d := hclsyntax.ParseConfig(src.Bytes, src.Name, hcl.InitialPos)
+		body, d := parseSource(src)
 		diags = append(diags, d...)
-		if body, ok := f.Body.(*hclsyntax.Body); ok && !d.HasErrors() {
+		if body != nil && !d.HasErrors() {
 			bodies = append(bodies, body)
 		}
 		dirs[src.Name] = src.AbsDir
@@ -88,6 +88,8 @@ func load(srcs []source, opts LoadOptions) (*Spec, hcl.Diagnostics) {
 	doc, d := mergeBodies(bodies)
 	diags = append(diags, d...)
 	e := newEvaluator(doc, dirs, s.Dir)
+	e.funcs[fileFuncName] = newFileReader(s.Dir).function() // the context shares this map
+	diags = append(diags, envWithoutPrefix(doc.Blocks(blockVariable), opts)...)
 	diags = append(diags, e.evalVariables(doc.Blocks(blockVariable), opts)...)
 	diags = append(diags, e.evalLocals(doc.Blocks(blockLocals))...)
 	s.Variables = e.variables
@@ -97,6 +99,20 @@ func load(srcs []source, opts LoadOptions) (*Spec, hcl.Diagnostics) {
 		return nil, sortDiagnostics(diags, srcs)
 	}
 	return s, sortDiagnostics(diags, srcs)
+}
+
+// parseSource parses one spec file, in native syntax or (*.json) HCL's JSON syntax, and
+// binds its file() calls to its directory.
+func parseSource(src source) (*hclsyntax.Body, hcl.Diagnostics) {
+	if isJSONSpec(src.Name) {
+		return parseJSONSpec(src.Bytes, src.Name)
+	}
+	f, diags := hclsyntax.ParseConfig(src.Bytes, src.Name, hcl.InitialPos)
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok || diags.HasErrors() {
+		return nil, diags
+	}
+	return body, append(diags, bindFileCalls(body, src.AbsDir)...)
 }
 
 // fill evaluates everything but variables and locals into s.

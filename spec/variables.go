@@ -312,3 +312,39 @@ func isNullExpr(expr hcl.Expression) bool {
 	v, diags := expr.Value(nil)
 	return !diags.HasErrors() && v.IsNull()
 }
+
+// SummaryEnvWithoutPrefix is the summary of the warning for TAG=1.0 set in the environment
+// for a declared variable "TAG" that nothing else sets.
+const SummaryEnvWithoutPrefix = "Environment variable without the ARCHC_VAR_ prefix"
+
+// envWithoutPrefix warns about bake's habit: `TAG=1.0 archc plan` sets nothing, since
+// archc reads only ARCHC_VAR_TAG (an unprefixed name would let any variable of the
+// user's shell, HOME or PATH, change a build unnoticed). The warning is given only when
+// the variable is not set otherwise, and never shows the value (it may be a secret).
+func envWithoutPrefix(blocks []*mergedBlock, opts LoadOptions) hcl.Diagnostics {
+	prefixed := envVars(opts.Environ)
+	plain := map[string]bool{}
+	for _, kv := range opts.Environ {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			plain[k] = true
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, b := range blocks {
+		name := b.Name()
+		_, flag := opts.Vars[name]
+		_, env := prefixed[name]
+		if !plain[name] || flag || env {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  SummaryEnvWithoutPrefix,
+			Detail: fmt.Sprintf("%s is set in the environment, but archc reads variable %q only from %s%s "+
+				"(or --var %s=VALUE), so var.%s is not set by it. Export %s%s instead.",
+				name, name, EnvPrefix, name, name, name, EnvPrefix, name),
+			Subject: b.DefRange.Ptr(),
+		})
+	}
+	return diags
+}
