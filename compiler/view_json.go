@@ -25,6 +25,36 @@ type JSONPlan struct {
 	Selection *Selection `json:"selection,omitempty"`
 	// NotSelected are the builds the selection leaves out (Plan.NotSelected); absent for none.
 	NotSelected []string `json:"not_selected,omitempty"`
+	// Variables are the spec's variables as the plan was made with them (WithVariables),
+	// sensitive ones masked; absent for none, and in plan files.
+	Variables []PlanVariable `json:"variables,omitempty"`
+}
+
+// PlanVariable is a spec variable as a plan shows it: never a sensitive value.
+type PlanVariable struct {
+	Name string `json:"name"`
+	// Value is spec.Variable.Value: "(sensitive)" for a sensitive variable, URL
+	// credentials masked otherwise.
+	Value string `json:"value"`
+	// Source is "default", "env" (ARCHC_VAR_NAME) or "flag" (--var).
+	Source    string `json:"source"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+// WithVariables returns v showing the spec's variables in the plan's header (text and
+// JSON; other views ignore them). They are not part of the Plan value: whatever a variable
+// decides already shows in the builds, and a plan file must not carry values that may be
+// secrets (the plan file keeps what it needs in PlanFile.Vars, unprinted).
+func WithVariables(v View, vars []spec.Variable) View {
+	x, ok := v.(interface{ withVariables([]PlanVariable) View })
+	if !ok || len(vars) == 0 {
+		return v
+	}
+	out := make([]PlanVariable, 0, len(vars))
+	for _, sv := range vars {
+		out = append(out, PlanVariable{Name: sv.Name, Value: sv.Value, Source: sv.Source, Sensitive: sv.Sensitive})
+	}
+	return x.withVariables(out)
 }
 
 // JSONBuild is one component × platform.
@@ -171,13 +201,20 @@ func ReadJSON(r io.Reader, name string) (*JSONPlan, error) {
 
 type jsonView struct {
 	scrub  Scrub
-	expect Expectations // WithExpectations
+	expect Expectations   // WithExpectations
+	vars   []PlanVariable // WithVariables
 }
+
+func (v jsonView) withVariables(vars []PlanVariable) View { v.vars = vars; return v }
 
 func (v jsonView) withExpectations(e Expectations) View { v.expect = e; return v }
 
 func (v jsonView) Plan(w io.Writer, p *Plan) error {
 	jp := p.JSON(v.scrub)
+	for _, x := range v.vars {
+		x.Value = v.scrub.shown(x.Value)
+		jp.Variables = append(jp.Variables, x)
+	}
 	for i := range jp.Builds {
 		if x, ok := v.expect[jp.Builds[i].ID]; ok {
 			jp.Builds[i].ExpectedUpToDate = &JSONExpectation{Digest: x.Digest, Hosts: slices.Clone(x.Hosts)}

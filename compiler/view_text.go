@@ -13,8 +13,11 @@ import (
 // textView is for people: a block per build, then warnings and a summary line.
 type textView struct {
 	scrub  Scrub
-	expect Expectations // what apply expects to find up to date (WithExpectations)
+	expect Expectations   // what apply expects to find up to date (WithExpectations)
+	vars   []PlanVariable // shown in the header (WithVariables)
 }
+
+func (v textView) withVariables(vars []PlanVariable) View { v.vars = vars; return v }
 
 func (v textView) withExpectations(e Expectations) View { v.expect = e; return v }
 
@@ -26,6 +29,9 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 	}
 	if p.Proxy != nil {
 		tw.printf("Proxy: %s (given to RUN steps at solve time; not part of any build's identity)\n", proxySummary(p.Proxy))
+	}
+	for _, x := range v.vars {
+		tw.printf("Variable: %s = %s (%s)\n", x.Name, spec.SafeLine(v.scrub.shown(x.Value)), x.Source)
 	}
 	allResolved := v.resolvedNote(tw, p)
 	for _, b := range p.Builds {
