@@ -38,6 +38,13 @@ type applyCmd struct {
 	resolveFlags       `embed:""`
 }
 
+// Help is the longer text of `archc apply --help`.
+func (c *applyCmd) Help() string {
+	return "SPEC may instead be a PLANFILE saved with `archc plan -out PLANFILE`: apply then builds " +
+		"exactly that plan, after checking that the spec, the lock and the contexts still produce " +
+		"it (it refuses, naming what changed, when they do not). Without SPEC it reads ./archbuild.hcl."
+}
+
 func (c *applyCmd) Run(g *Globals) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -10,6 +10,8 @@ type builderCmd struct {
 	Up     builderUpCmd     `cmd:"" help:"Start (or reuse) the local builder with the spec's config."`
 	Down   builderDownCmd   `cmd:"" help:"Stop the local builder; its cache is kept."`
 	Status builderStatusCmd `cmd:"" help:"Show each builder's address, version, platforms and config drift."`
+	Du     builderDuCmd     `cmd:"" help:"Show each builder's cache size (running local builders and remote ones)."`
+	Prune  builderPruneCmd  `cmd:"" help:"Free each builder's unused cache (running local builders and remote ones)."`
 }
 
 // builderConfigCmd is `archc builder config [SPEC]`.

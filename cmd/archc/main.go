@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // Exit codes shared by every command.
@@ -31,12 +33,16 @@ type cli struct {
 	Apply    applyCmd    `cmd:"" help:"Build the spec (or a saved plan) on its builders."`
 	Builder  builderCmd  `cmd:"" help:"Manage the BuildKit daemon archc builds on."`
 	Doctor   doctorCmd   `cmd:"" help:"Check what would break a build: spec, lock, DNS, mirrors, proxy, builders, clock."`
+	Fmt      fmtCmd      `cmd:"" help:"Rewrite spec files in HCL's canonical layout (--check: exit 3 when one is not)."`
+	Show     showCmd     `cmd:"" help:"Print a plan file saved with plan -out, without the spec or a builder."`
 }
 
 // Globals are the flags every command accepts.
 type Globals struct {
 	Chdir   string `name:"chdir" short:"C" placeholder:"DIR" help:"Change to DIR before doing anything."`
 	NoColor bool   `name:"no-color" help:"Disable colored output (also when NO_COLOR is set to anything)."`
+	// VersionFlag is --version, the spelling users try first; it prints what `archc version` does.
+	VersionFlag versionFlag `name:"version" help:"Print archc's version and exit."`
 
 	Stdout io.Writer `kong:"-"`
 	Stderr io.Writer `kong:"-"`
@@ -75,8 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if err != nil { // kong.ParseError and friends: the command line is wrong
-		fmt.Fprintf(stderr, "archc: %v\n", err)
-		return exitUsage
+		return usageError(parser, stdout, stderr, args, err)
 	}
 	if c.Chdir != chdirArg(args) { // "-vC DIR": kong saw -C where the pre-scan could not
 		fmt.Fprintf(stderr, "archc: write -C DIR (or --chdir DIR) as its own argument, before the others\n")
@@ -176,4 +181,72 @@ func chdirArg(args []string) string {
 		}
 	}
 	return dir
+}
+
+// versionFlag is --version: it prints the version line and stops, as --help does.
+type versionFlag bool
+
+// BeforeReset runs as soon as kong sees the flag, before any argument is checked.
+func (versionFlag) BeforeReset(app *kong.Kong) error {
+	if err := (versionCmd{}).Run(&Globals{Stdout: app.Stdout}); err != nil {
+		return err
+	}
+	app.Exit(exitOK)
+	return nil
+}
+
+// verbAliases are the verbs users of other tools type first, with the archc verb that does
+// the job.
+var verbAliases = map[string]string{
+	"build": "apply", "bake": "apply", "up": "apply", "run": "apply",
+	"print": "plan", "show-plan": "show", "check": "doctor", "lint": "validate",
+	"format": "fmt", "init-lock": "lock", "pin": "lock",
+}
+
+// usageError reports a wrong command line (exit 2). With no command at all it prints the
+// usage (on stdout, as --help, after the error on stderr); an unknown verb gets the archc
+// verb that does its job, or the closest verb's name.
+func usageError(parser *kong.Kong, stdout, stderr io.Writer, args []string, err error) int {
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && strings.HasPrefix(err.Error(), "expected one of") && pe.Context != nil && pe.Context.Command() == "" {
+		fmt.Fprintf(stderr, "archc: %v\n", err)
+		_ = pe.Context.PrintUsage(false)
+		return exitUsage
+	}
+	// kong's own "did you mean" knows spelling, not meaning (build → "builder"): the verb
+	// gets archc's suggestion instead, when the verb is the first argument.
+	if rest, ok := strings.CutPrefix(err.Error(), "unexpected argument "); ok {
+		verb, _, _ := strings.Cut(rest, ",")
+		if s := suggestVerb(parser, verb); s != "" && firstArg(args) == verb {
+			err = withHint(fmt.Errorf("unknown command %s", verb), fmt.Sprintf("did you mean `archc %s`? (archc --help lists the commands)", s))
+		}
+	}
+	writeError(stderr, err)
+	return exitUsage
+}
+
+// suggestVerb is the archc verb for an unknown one: from verbAliases, or the closest name.
+func suggestVerb(parser *kong.Kong, verb string) string {
+	if a, ok := verbAliases[strings.ToLower(verb)]; ok {
+		return a
+	}
+	known := map[string]bool{}
+	for _, n := range parser.Model.Children {
+		known[n.Name] = true
+	}
+	return spec.Suggest(verb, known)
+}
+
+// firstArg is the first argument that is not a global flag (or its value).
+func firstArg(args []string) string {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "--chdir":
+			i++
+		case strings.HasPrefix(a, "-"):
+		default:
+			return a
+		}
+	}
+	return ""
 }

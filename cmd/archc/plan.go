@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -35,6 +37,11 @@ func (c *planCmd) Run(g *Globals) error {
 	if c.Compare != "" && c.Format == "dot" {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--compare prints text, json or markdown, not dot")}
 	}
+	if c.Compare != "" {
+		if err := compareInput(c.Compare); err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+	}
 	if err := c.splitSpecArg(&c.specArgs); err != nil {
 		return err
 	}
@@ -50,6 +57,7 @@ func (c *planCmd) Run(g *Globals) error {
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
+	view = compiler.WithVariables(view, s.Variables)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	cache, res, err := c.resolver(s)
@@ -151,4 +159,24 @@ func buildPlatformHint(ood *registry.OutOfDateError) string {
 	}
 	return fmt.Sprintf("set build_platforms = [%s] in the spec, run archc lock (it pins every build platform listed) and commit %s; or pass %s",
 		strings.Join(quoted, ", "), registry.LockFileName, alt)
+}
+
+// compareInput checks that --compare names what it reads, a JSON plan (plan --format
+// json), before any work: a plan file (plan -out) or a text plan is the usual mistake.
+func compareInput(path string) error {
+	need := "--compare needs a JSON plan: save one with `archc plan --format json > OLD.json` (on the base branch, in CI)"
+	if compiler.IsPlanFile(path) {
+		return fmt.Errorf("%s is a plan file (plan -out), for apply; %s, or print this one's with `archc show %s --format json`", path, need, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := f.Read(head)
+	if t := bytes.TrimSpace(head[:n]); len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("%s is not JSON (a text plan?); %s", path, need)
+	}
+	return nil
 }

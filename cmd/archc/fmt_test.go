@@ -1,0 +1,61 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const unformatted = "component \"app\" {\ncontext = \".\"\n  dockerfile=\"Dockerfile\"\n}\n"
+const formatted = "component \"app\" {\n  context    = \".\"\n  dockerfile = \"Dockerfile\"\n}\n"
+
+// TestFmt follows terraform fmt: list and rewrite changed files; --check writes nothing and
+// exits 3; --diff shows the change; an invalid file is left alone (exit 1); the lock is
+// not touched.
+func TestFmt(t *testing.T) {
+	t.Parallel()
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		for name, content := range map[string]string{"archbuild.hcl": unformatted, "ok.hcl": formatted,
+			"archbuild.lock.hcl": "x  =  1\n", "notes.txt": "a  =  1\n"} {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+		}
+		return dir
+	}
+	read := func(t *testing.T, p string) string {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		return string(b)
+	}
+
+	dir := setup(t)
+	code, out, errs := runArchc("fmt", "--check", "--diff", dir)
+	assert.Equal(t, exitUnformatted, code, errs)
+	spec := filepath.Join(dir, "archbuild.hcl")
+	assert.Equal(t, spec+"\n--- "+spec+"\n+++ "+spec+" (formatted)\n"+
+		"-context = \".\"\n-  dockerfile=\"Dockerfile\"\n+  context    = \".\"\n+  dockerfile = \"Dockerfile\"\n", out)
+	assert.Equal(t, unformatted, read(t, spec), "--check writes nothing")
+
+	code, out, errs = runArchc("-C", dir, "fmt")
+	assert.Equal(t, exitOK, code, errs)
+	assert.Equal(t, "archbuild.hcl\n", out)
+	assert.Equal(t, formatted, read(t, spec))
+	assert.Equal(t, "x  =  1\n", read(t, filepath.Join(dir, "archbuild.lock.hcl")), "the lock is archc's")
+	code, out, _ = runArchc("fmt", "--check", spec)
+	assert.Equal(t, exitOK, code)
+	assert.Empty(t, out)
+
+	bad := filepath.Join(dir, "bad.hcl")
+	require.NoError(t, os.WriteFile(bad, []byte("component \"x\" {\n  context = \n"), 0o644))
+	code, _, errs = runArchc("fmt", bad)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errs, "bad.hcl")
+	assert.Equal(t, "component \"x\" {\n  context = \n", read(t, bad), "an invalid file is left alone")
+
+	code, _, errs = runArchc("fmt", filepath.Join(dir, "nope.hcl"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "nope.hcl")
+}
