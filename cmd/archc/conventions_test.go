@@ -27,7 +27,7 @@ func TestConventions(t *testing.T) {
 		{name: "bake", args: []string{"bake", "x.hcl"}, code: exitUsage, stderr: []string{"did you mean `archc apply`?"}},
 		{name: "print", args: []string{"print"}, code: exitUsage, stderr: []string{"did you mean `archc plan`?"}},
 		{name: "check", args: []string{"check"}, code: exitUsage, stderr: []string{"did you mean `archc doctor`?"}},
-		{name: "typo", args: []string{"-C", ".", "plna"}, code: exitUsage, stderr: []string{"did you mean `archc plan`?"}},
+		{name: "typo", args: []string{"--no-color", "plna"}, code: exitUsage, stderr: []string{"did you mean `archc plan`?"}},
 		{name: "apply --help", args: []string{"apply", "--help"}, code: exitOK, stdout: []string{"PLANFILE", "archc plan -out PLANFILE"}},
 		{name: "show --help", args: []string{"show", "--help"}, code: exitOK, stdout: []string{"PLANFILE", "not that the plan is still current"}},
 		{name: "builder help", args: []string{"builder", "--help"}, code: exitOK, stdout: []string{"prune", "du"}},

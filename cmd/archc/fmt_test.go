@@ -39,9 +39,9 @@ func TestFmt(t *testing.T) {
 		"-context = \".\"\n-  dockerfile=\"Dockerfile\"\n+  context    = \".\"\n+  dockerfile = \"Dockerfile\"\n", out)
 	assert.Equal(t, unformatted, read(t, spec), "--check writes nothing")
 
-	code, out, errs = runArchc("-C", dir, "fmt")
+	code, out, errs = runArchc("fmt", dir)
 	assert.Equal(t, exitOK, code, errs)
-	assert.Equal(t, "archbuild.hcl\n", out)
+	assert.Equal(t, spec+"\n", out)
 	assert.Equal(t, formatted, read(t, spec))
 	assert.Equal(t, "x  =  1\n", read(t, filepath.Join(dir, "archbuild.lock.hcl")), "the lock is archc's")
 	code, out, _ = runArchc("fmt", "--check", spec)
@@ -58,4 +58,18 @@ func TestFmt(t *testing.T) {
 	code, _, errs = runArchc("fmt", filepath.Join(dir, "nope.hcl"))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errs, "nope.hcl")
+}
+
+// TestFmtDefaultsToTheWorkingDirectory: bare `archc fmt` formats ./*.hcl and lists them
+// relative. Not parallel: it changes the working directory (t.Chdir restores it).
+func TestFmtDefaultsToTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "archbuild.hcl"), []byte(unformatted), 0o644))
+	t.Chdir(dir)
+	code, out, errs := runArchc("fmt")
+	assert.Equal(t, exitOK, code, errs)
+	assert.Equal(t, "archbuild.hcl\n", out)
+	b, err := os.ReadFile("archbuild.hcl")
+	require.NoError(t, err)
+	assert.Equal(t, formatted, string(b))
 }
