@@ -101,7 +101,7 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 		plan.Builds = append(plan.Builds, *c.results[j.id].build)
 	}
 	sort.Slice(plan.Builds, func(i, k int) bool { return plan.Builds[i].ID < plan.Builds[k].ID })
-	plan.Warnings = c.warn.sorted()
+	plan.Warnings = MergeWarnings(c.warn.sorted())
 	return plan, nil
 }
 
@@ -189,8 +189,8 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	if err != nil {
 		return nil, none, fmt.Errorf("read Dockerfile: %w (check the component's dockerfile attribute)", err)
 	}
-	if name, _, _, ok := parser.DetectSyntax(dt); ok {
-		c.warnf("%s: %s asks for frontend %s with `# syntax=`; archc compiles with the Dockerfile frontend built into buildkit %s", comp.Name, b.Dockerfile, name, buildkitVersion)
+	if w := SyntaxWarning(b.Dockerfile, dt, b.Args); w != "" {
+		c.warnf("%s: %s", comp.Name, w)
 	}
 	main, err := c.locals.get(ctx, comp.Context, mainIgnoreFile(comp.Dockerfile))
 	if err != nil {

@@ -78,7 +78,11 @@ func Connect(ctx context.Context, s *spec.Spec, o ConnectOptions) (up []*Builder
 		return nil, nil, err
 	}
 	locals, err := ensureLocals(LocalBuilders(s), func(lb spec.Builder) (*Builder, error) {
-		b, err := EnsureLocal(ctx, LocalOptions{Name: lb.Name, Config: config, Env: env, Out: o.Out})
+		lo := LocalOptions{Name: lb.Name, Config: config, Env: env, Out: o.Out}
+		if len(s.Files) > 0 {
+			lo.Spec = s.Files[0] // named in the message when another spec restarts it
+		}
+		b, err := EnsureLocal(ctx, lo)
 		if err != nil {
 			return nil, err
 		}

@@ -56,6 +56,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
+	view = compiler.WithVariables(view, s.Variables)
 	if !c.Force && !c.NoCache {
 		view = compiler.WithExpectations(view, solver.Expect(s, plan))
 	}

@@ -165,7 +165,7 @@ func TestPlanResolvesMissingPins(t *testing.T) {
 	code, out, errs := runArchc(planArgs(specPath, cacheDir)...)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, errs, "Resolved pins missing from archbuild.lock.hcl")
-	assert.Contains(t, out, "(resolved now: not in the lock)")
+	assert.Contains(t, out, "Bases: none was in the lock; all")
 	lock, err := registry.ReadLock(filepath.Join(filepath.Dir(specPath), registry.LockFileName))
 	require.NoError(t, err)
 	for ref, img := range want {

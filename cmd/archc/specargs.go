@@ -16,7 +16,7 @@ const defaultSpec = "archbuild.hcl"
 
 // specArgs are the arguments of every command that reads a spec. Embed it with `embed:""`.
 type specArgs struct {
-	Spec  string   `arg:"" optional:"" name:"spec" placeholder:"SPEC" help:"Spec file (default ./archbuild.hcl when no -f is given)."`
+	Spec  string   `arg:"" optional:"" name:"spec" placeholder:"SPEC" help:"Spec file (default ./archbuild.hcl, or ./archbuild.hcl.json when only that exists, when no -f is given)."`
 	Files []string `name:"file" short:"f" sep:"none" placeholder:"FILE" help:"Another spec file to merge; later files win per attribute (repeatable)."`
 	Vars  []string `name:"var" sep:"none" placeholder:"NAME=VALUE" help:"Set a variable; beats ARCHC_VAR_NAME and the default (repeatable)."`
 }
@@ -29,7 +29,7 @@ func (a *specArgs) files() []string {
 	}
 	out = append(out, a.Files...)
 	if len(out) == 0 {
-		out = []string{defaultSpec}
+		out = []string{spec.FindDefault("")}
 	}
 	return out
 }
