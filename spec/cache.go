@@ -178,14 +178,22 @@ func (e *evaluator) topCache(a *hcl.Attribute, export bool) ([]string, hcl.Diagn
 	if a == nil {
 		return nil, nil
 	}
+	list, diags := e.topList(a)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	out, d := e.cacheList(a, list, export)
+	return out, append(diags, d...)
+}
+
+// topList evaluates a top-level list(string) attribute, which may use variables and locals
+// but no component.
+func (e *evaluator) topList(a *hcl.Attribute) ([]string, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	if !e.refsOK(a.Expr, &diags, false) {
 		return nil, diags
 	}
 	var list []string
-	if diags = append(diags, gohcl.DecodeExpression(a.Expr, e.ctx, &list)...); diags.HasErrors() {
-		return nil, diags
-	}
-	out, d := e.cacheList(a, list, export)
-	return out, append(diags, d...)
+	diags = append(diags, gohcl.DecodeExpression(a.Expr, e.ctx, &list)...)
+	return list, diags
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 )
 
 type secretBody struct {
@@ -94,12 +93,8 @@ func (e *evaluator) buildPlatforms(a *hcl.Attribute) ([]string, hcl.Diagnostics)
 	if a == nil {
 		return nil, nil
 	}
-	var diags hcl.Diagnostics
-	if !e.refsOK(a.Expr, &diags, false) {
-		return nil, diags
-	}
-	var list []string
-	if diags = append(diags, gohcl.DecodeExpression(a.Expr, e.ctx, &list)...); diags.HasErrors() {
+	list, diags := e.topList(a)
+	if diags.HasErrors() {
 		return nil, diags
 	}
 	out, d := normalizePlatforms(list, a.Expr)

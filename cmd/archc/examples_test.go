@@ -100,7 +100,7 @@ func checkCICommands(t *testing.T, plan, apply [][]string) {
 	}
 	has := func(cmds [][]string, verb string, flags ...string) bool {
 		for _, args := range cmds {
-			if verbOf(args) == verb && containsSeq(args, flags) {
+			if firstArg(args) == verb && containsSeq(args, flags) {
 				return true
 			}
 		}
@@ -188,20 +188,6 @@ func parseArchc(args []string) error {
 		return &exitError{code: exitUsage, err: os.ErrInvalid} // run refuses -C inside a flag cluster
 	}
 	return err
-}
-
-// verbOf is the first argument that is not a global flag.
-func verbOf(args []string) string {
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-C" || a == "--chdir":
-			i++
-		case strings.HasPrefix(a, "-"):
-		default:
-			return a
-		}
-	}
-	return ""
 }
 
 func containsSeq(args, seq []string) bool {
