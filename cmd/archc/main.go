@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/containerd/log"
 	"io"
 	"os"
 	"strings"
@@ -49,6 +50,10 @@ type Globals struct {
 }
 
 func main() {
+	// containerd's content store logs warnings of its own on the global logger ("failed
+	// check for fsverity support" on every run where the filesystem lacks it): archc
+	// reports what matters itself.
+	_ = log.SetLevel("error")
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
