@@ -5,12 +5,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/containerd/log"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/alecthomas/kong"
+	"github.com/containerd/log"
 
 	"github.com/archc-dev/archc/spec"
 )
