@@ -20,17 +20,18 @@ import (
 // of the build's definition, so no second reader of Dockerfiles is needed. Each ref is
 // reported once, with every component that uses it; the errors of all refs come back
 // joined. lock says which refs are pinned already: only those get a hint about moving a
-// pin. err is returned as it is when it holds no ResolveError.
+// pin. err is returned as it is when it holds no ResolveError; the errors joined with the
+// ResolveErrors that are not ones (a pin contradicted by its content) are kept, after them.
 func locateBaseErrors(err error, plan *Plan, lock *registry.Lock) error {
-	res := resolveErrors(err)
+	res, others := resolveErrors(err)
 	if len(res) == 0 {
 		return err
 	}
-	out := make([]error, 0, len(res))
+	out := make([]error, 0, len(res)+len(others))
 	for _, re := range res {
 		out = append(out, &BaseError{Where: baseUses(plan, re.Ref), Err: re, InLock: lock != nil && lock.Find(re.Ref) != nil})
 	}
-	return errors.Join(out...)
+	return errors.Join(append(out, others...)...)
 }
 
 // BaseError is a base image that could not be resolved, with where the spec uses it.
@@ -61,13 +62,20 @@ func (e *BaseError) Hint() string {
 	return e.Err.Hint()
 }
 
-// resolveErrors are the ResolveErrors in err's tree, in order, each ref once.
-func resolveErrors(err error) []*registry.ResolveError {
+// resolveErrors are the ResolveErrors in err's tree, in order, each ref once, and the
+// branches of the tree that hold none (the other errors joined with them).
+func resolveErrors(err error) ([]*registry.ResolveError, []error) {
 	var out []*registry.ResolveError
+	var others []error
 	seen := map[string]bool{}
 	var walk func(error)
 	walk = func(err error) {
 		var re *registry.ResolveError
+		if err != nil && !errors.As(err, &re) {
+			others = append(others, err)
+			return
+		}
+		re = nil
 		switch u := err.(type) {
 		case nil:
 			return
@@ -88,7 +96,7 @@ func resolveErrors(err error) []*registry.ResolveError {
 		}
 	}
 	walk(err)
-	return out
+	return out, others
 }
 
 // baseUses are the places that use ref as a base: `component "app": app/Dockerfile:2`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,10 +109,16 @@ func recompile(ctx context.Context, s *spec.Spec, next *registry.Lock, changes [
 // next to s (recovering from broken entries that opts.Update resolves again:
 // registry.ReadLockFor), checks the pins it keeps against content (registry's VerifyLock),
 // pins per opts (registry's UpdateLock) and, unless opts.DryRun, writes the lock. On a
-// contradicted pin or a resolution error the file on disk is left as it was.
+// contradicted pin or a resolution error the file on disk is left as it was. Its errors
+// are plan's: a contexts key typo is caught before anything is pulled (checkContextKeys),
+// and bases that cannot be resolved are located in the Dockerfiles (locateBaseErrors).
 func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts registry.LockOptions, copts ...Option) (*registry.Lock, []registry.LockChange, *registry.LockRecovery, error) {
-	reqs, err := discoverForBuildPlatforms(ctx, s, copts)
+	reqs, plan, err := discoverForBuildPlatforms(ctx, s, copts)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Before anything is pulled: a contexts key typo would otherwise be pulled as an image.
+	if err := checkContextKeys(s, plan); err != nil {
 		return nil, nil, nil, err
 	}
 	lockPath := filepath.Join(s.Dir, registry.LockFileName)
@@ -126,7 +131,7 @@ func Lock(ctx context.Context, s *spec.Spec, res *registry.Resolver, opts regist
 	}
 	next, changes, err := res.UpdateLock(ctx, old, reqs, opts)
 	if err != nil {
-		return nil, nil, recovered, err
+		return nil, nil, recovered, locateBaseErrors(err, plan, old)
 	}
 	if !opts.DryRun {
 		if err := registry.WriteLock(lockPath, next); err != nil {
@@ -184,43 +189,30 @@ func lockBuildPlatforms(s *spec.Spec, copts []Option) ([]string, error) {
 }
 
 // discoverForBuildPlatforms is DiscoverBases once per lock build platform, the requests
-// merged: a ref's platforms are every platform any of the compiles pinned it for.
-func discoverForBuildPlatforms(ctx context.Context, s *spec.Spec, copts []Option) ([]registry.ImageRequest, error) {
+// merged: a ref's platforms are every platform any of the compiles pinned it for. The plan
+// holds the builds of every compile, for locating errors in them (checkContextKeys,
+// locateBaseErrors); it is not a plan to apply.
+func discoverForBuildPlatforms(ctx context.Context, s *spec.Spec, copts []Option) ([]registry.ImageRequest, *Plan, error) {
 	bps, err := lockBuildPlatforms(s, copts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type sets struct{ platforms, components map[string]bool }
-	byRef := map[string]sets{}
+	var merged *Plan
 	for _, bp := range bps {
-		reqs, _, err := DiscoverBases(ctx, s, append(slices.Clone(copts), WithBuildPlatform(bp))...)
+		_, plan, err := DiscoverBases(ctx, s, append(slices.Clone(copts), WithBuildPlatform(bp))...)
 		if err != nil {
 			if len(bps) > 1 {
-				return nil, fmt.Errorf("build platform %s: %w", bp, err)
+				return nil, nil, fmt.Errorf("build platform %s: %w", bp, err)
 			}
-			return nil, err
+			return nil, nil, err
 		}
-		for _, r := range reqs {
-			set, ok := byRef[r.Ref]
-			if !ok {
-				set = sets{map[string]bool{}, map[string]bool{}}
-				byRef[r.Ref] = set
-			}
-			for _, p := range r.Platforms {
-				set.platforms[p] = true
-			}
-			for _, c := range r.Components {
-				set.components[c] = true
-			}
+		if merged == nil {
+			merged = plan
+			continue
 		}
+		merged.Builds = append(merged.Builds, plan.Builds...)
 	}
-	out := make([]registry.ImageRequest, 0, len(byRef))
-	for _, ref := range slices.Sorted(maps.Keys(byRef)) {
-		out = append(out, registry.ImageRequest{Ref: ref,
-			Platforms:  slices.Sorted(maps.Keys(byRef[ref].platforms)),
-			Components: slices.Sorted(maps.Keys(byRef[ref].components))})
-	}
-	return out, nil
+	return baseRequests(merged), merged, nil
 }
 
 // explainBuildPlatform adds to a --locked refusal (*registry.OutOfDateError) what it is
