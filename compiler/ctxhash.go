@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -150,7 +150,10 @@ func (hr ctxHasher) digest(ctx context.Context, dir string, excludes []string) (
 		return "", err
 	}
 	fh := sha256.New()
-	buf := make([]byte, 32*1024)
+	bufp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bufp)
+	buf := *bufp
+	var line []byte
 	err = filtered.Walk(ctx, "/", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -159,7 +162,10 @@ func (hr ctxHasher) digest(ctx context.Context, dir string, excludes []string) (
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\x00%o\x00", p, info.Mode()&(fs.ModeType|fs.ModePerm))
+		// p NUL mode-in-octal NUL (the bytes fmt's "%s\x00%o\x00" gave, without its allocations).
+		line = append(append(line[:0], p...), 0)
+		line = strconv.AppendUint(line, uint64(info.Mode()&(fs.ModeType|fs.ModePerm)), 8)
+		h.Write(append(line, 0))
 		switch {
 		case info.Mode().IsRegular():
 			sum, reused, err := fileSum(filtered, filepath.Join(dir, p), p, old, next, fh, buf, hr.store != nil)
@@ -204,17 +210,26 @@ func fileSum(fsys fsutil.FS, full, p string, old, next *ctxIndex, fh hash.Hash, 
 		return "", false, err
 	}
 	fh.Reset()
-	_, err = io.CopyBuffer(fh, rc, buf)
+	// Only the Reader: an *os.File's WriteTo would ignore buf and allocate its own.
+	_, err = io.CopyBuffer(fh, struct{ io.Reader }{rc}, buf)
 	rc.Close()
 	if err != nil {
 		return "", false, err
 	}
-	sum := hex.EncodeToString(fh.Sum(nil))
+	var sb [sha256.Size]byte
+	sum := hex.EncodeToString(fh.Sum(sb[:0]))
 	if ok {
 		next.Files[p] = ctxIndexEntry{fileStat: st, Sum: sum}
 	}
 	return sum, false, nil
 }
+
+// copyBufs are the read buffers of context hashing: one per context would be 32 KiB × the
+// components of a large spec, most of it for files of a few bytes.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32*1024)
+	return &b
+}}
 
 // trusted says whether a digest recorded for a file with st by a hashing that started at
 // started can be reused: the file's times are clearly older than that hashing, so any
