@@ -178,16 +178,17 @@ func encodeEntry(e *cacheEntry) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := make([]byte, 0, 16+len(dt)+len(e.Definition))
-	body = strconv.AppendInt(body, int64(len(dt)), 10)
-	body = append(body, '\n')
-	body = append(body, dt...)
-	body = append(body, e.Definition...)
-	sum := sha256.Sum256(body)
-	out := make([]byte, 0, 65+len(body))
-	out = append(out, hex.EncodeToString(sum[:])...)
+	// One allocation: the checksum's place is filled in once the body is written after it.
+	const sumLen = 2*sha256.Size + 1
+	out := make([]byte, sumLen, sumLen+20+len(dt)+len(e.Definition))
+	out = strconv.AppendInt(out, int64(len(dt)), 10)
 	out = append(out, '\n')
-	return append(out, body...), nil
+	out = append(out, dt...)
+	out = append(out, e.Definition...)
+	sum := sha256.Sum256(out[sumLen:])
+	hex.Encode(out, sum[:])
+	out[sumLen-1] = '\n'
+	return out, nil
 }
 
 func decodeEntry(raw []byte) (*cacheEntry, error) {
@@ -196,7 +197,9 @@ func decodeEntry(raw []byte) (*cacheEntry, error) {
 		return nil, errors.New("no checksum")
 	}
 	sum := sha256.Sum256(body)
-	if hex.EncodeToString(sum[:]) != string(sumHex) {
+	var want [2 * sha256.Size]byte
+	hex.Encode(want[:], sum[:])
+	if !bytes.Equal(want[:], sumHex) {
 		return nil, errors.New("checksum mismatch")
 	}
 	n, rest, ok := bytes.Cut(body, []byte{'\n'})
