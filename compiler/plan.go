@@ -119,6 +119,11 @@ type Build struct {
 	Contexts []Context
 	// DependsOn are the IDs of the builds whose results this build uses, sorted.
 	DependsOn []string
+	// NamedContexts are the component's named contexts (contexts) the compiled Dockerfile
+	// takes content from, in place of the image or stage its FROM or --from names: name →
+	// "component.NAME", "docker-image://REF" or a directory relative to the spec's. A
+	// context nothing uses is left out; nil for none.
+	NamedContexts map[string]string
 	// Outputs say what apply does with the result.
 	Outputs []Output
 	// CacheFrom and CacheTo are the component's BuildKit cache imports and exports

@@ -271,6 +271,7 @@ func (fb fileBuild) build() (Build, error) {
 		Secrets: fb.JSONBuild.Secrets, SSH: fb.JSONBuild.SSH, NoCache: fb.NoCache, NoCacheFilter: fb.NoCacheFilter,
 		Entitlements: fb.Entitlements, Annotations: fb.JSONBuild.Annotations,
 		SourceDateEpoch: fb.SourceDateEpoch, Unreproducible: fb.Unreproducible,
+		NamedContexts: fb.NamedContexts,
 	}
 	if a := fb.JSONBuild.Attest; a != nil {
 		b.Attest = Attest{Provenance: a.Provenance, SBOM: a.SBOM, SBOMGenerator: a.SBOMGenerator}

@@ -56,6 +56,10 @@ func (dotView) Plan(w io.Writer, p *Plan) error {
 			tw.printf("  %s -> %s;\n", strconv.Quote(baseNode(x)), strconv.Quote(b.ID))
 		}
 		for _, d := range b.DependsOn {
+			if names := contextsOfDependency(&b, d); names != "" {
+				tw.printf("  %s -> %s [penwidth=2, label=%s];\n", strconv.Quote(d), strconv.Quote(b.ID), strconv.Quote(names))
+				continue
+			}
 			tw.printf("  %s -> %s [penwidth=2];\n", strconv.Quote(d), strconv.Quote(b.ID))
 		}
 	}

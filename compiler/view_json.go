@@ -73,7 +73,9 @@ type JSONBuild struct {
 	Bases        []JSONBase    `json:"bases"`
 	Contexts     []JSONContext `json:"contexts"`
 	DependsOn    []string      `json:"depends_on"`
-	Outputs      []JSONOutput  `json:"outputs"`
+	// NamedContexts are Build.NamedContexts (sensitive values scrubbed); absent for none.
+	NamedContexts map[string]string `json:"named_contexts,omitempty"`
+	Outputs       []JSONOutput      `json:"outputs"`
 	// CacheFrom and CacheTo are Build.CacheFrom and CacheTo; absent for none.
 	CacheFrom []string `json:"cache_from,omitempty"`
 	CacheTo   []string `json:"cache_to,omitempty"`
@@ -182,6 +184,7 @@ func (p *Plan) JSON(scrub Scrub) *JSONPlan {
 		jb.Secrets, jb.SSH = cloneMap(b.Secrets), append([]string(nil), b.SSH...)
 		jb.Attest, jb.Annotations = jsonAttest(b.Attest), scrub.shownMap(cloneMap(b.Annotations))
 		jb.SourceDateEpoch, jb.Unreproducible = b.SourceDateEpoch, scrub.shownList(b.Unreproducible)
+		jb.NamedContexts = scrub.shownMap(cloneMap(b.NamedContexts))
 		out.Builds = append(out.Builds, jb)
 	}
 	return out

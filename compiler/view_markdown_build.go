@@ -54,6 +54,9 @@ func (v markdownView) buildRows(x *Build) [][2]string {
 	for _, y := range x.Bases {
 		add("base", fmt.Sprintf("%s %s manifest %s via %s", mdCode(y.Ref), mdText(y.Platform), mdCode(y.Digest.String()), mdText(y.Host)))
 	}
+	for _, kv := range namedContextLines(v.scrub.shownMap(x.NamedContexts)) {
+		add("from", mdText(kv))
+	}
 	for _, y := range x.Contexts {
 		add("context", fmt.Sprintf("%s %s %s", mdText(y.Name), mdCode(y.Path), mdCode(y.Digest.String())))
 	}

@@ -68,6 +68,9 @@ func (v textView) Plan(w io.Writer, p *Plan) error {
 			}
 			tw.field("base", baseText(x)+note)
 		}
+		for _, kv := range namedContextLines(v.scrub.shownMap(b.NamedContexts)) {
+			tw.field("from", kv)
+		}
 		for _, x := range b.Contexts {
 			tw.field("context", contextText(x))
 		}
