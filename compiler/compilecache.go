@@ -53,8 +53,12 @@ type compileCache struct {
 	snap     map[digest.Digest][]byte // the snapshot read, by key
 
 	mu      sync.Mutex
-	used    map[digest.Digest][]byte // entries of this plan, by key
+	used    map[digest.Digest][]byte // entries of this plan, by key; nil: written to out
 	changed bool                     // an entry was compiled
+	// out is the snapshot being written, from the first entry compiled (nil before, or
+	// when it cannot be: the entries are then kept in used for finish).
+	out       *snapshotWriter
+	outFailed bool
 	// compiled are the IDs of the builds compiled (not read) through this cache, for tests.
 	compiled []string
 }
@@ -94,6 +98,10 @@ func (cc *compileCache) contextIndex(s *spec.Spec) *ctxStore {
 	cc.name = filepath.Join(cc.dir, "plans", indexName(s.Dir, s.Files))
 	cc.ctxs = loadCtxStore(cc.name + ".contexts")
 	cc.loadOnce = sync.Once{}
+	if cc.out != nil { // the last compile failed before finish
+		cc.out.abort()
+	}
+	cc.out, cc.outFailed = nil, false
 	cc.snap, cc.used, cc.changed = nil, map[digest.Digest][]byte{}, false
 	return cc.ctxs
 }
@@ -165,9 +173,17 @@ func (cc *compileCache) put(key digest.Digest, e *cacheEntry) {
 		return
 	}
 	cc.mu.Lock()
-	cc.used[key] = raw
+	defer cc.mu.Unlock()
 	cc.changed = true
-	cc.mu.Unlock()
+	if cc.out == nil && !cc.outFailed {
+		cc.out, err = newSnapshotWriter(cc.name + ".builds")
+		cc.outFailed = err != nil
+	}
+	if cc.out != nil {
+		cc.out.add(key, raw)
+		raw = nil
+	}
+	cc.used[key] = raw
 }
 
 // An entry on disk is the hex SHA-256 of the rest and a newline (a flipped bit or a torn

@@ -1,16 +1,15 @@
 package compiler
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -19,7 +18,7 @@ import (
 // snapshotMagic starts a snapshot file.
 const snapshotMagic = "archc-compile-snapshot/1\n"
 
-// finish ends a compile through cc: it rewrites the spec's snapshot when a build was
+// finish ends a compile through cc: it completes the spec's snapshot when a build was
 // compiled or one was left out (the plan changed), saves the context indexes, and bounds
 // the cache. Errors are ignored: a cache that cannot be written costs the next run a compile.
 func (cc *compileCache) finish() {
@@ -27,37 +26,33 @@ func (cc *compileCache) finish() {
 		return
 	}
 	cc.mu.Lock()
-	write := cc.changed || len(cc.used) != len(cc.snap)
-	used := cc.used
-	cc.mu.Unlock()
-	if write {
-		_ = writeAtomic(cc.name+".builds", func(w io.Writer) error { return writeSnapshot(w, used) })
+	defer cc.mu.Unlock()
+	path := cc.name + ".builds"
+	out := cc.out
+	cc.out = nil
+	if cc.changed || len(cc.used) != len(cc.snap) {
+		if out == nil {
+			out, _ = newSnapshotWriter(path)
+		}
+		if out != nil {
+			// The entries read, and any compiled that out could not take, in key order.
+			for _, k := range slices.Sorted(maps.Keys(cc.used)) {
+				if raw := cc.used[k]; raw != nil {
+					out.add(k, raw)
+				}
+			}
+			_ = out.commit(path)
+		}
 	} else {
-		cc.touch(cc.name + ".builds")
+		if out != nil {
+			out.abort()
+		}
+		cc.touch(path)
 	}
 	if cc.ctxs != nil {
 		_ = cc.ctxs.save(cc.name + ".contexts")
 	}
 	cc.prune(time.Now())
-}
-
-// writeSnapshot writes the snapshot of entries to w: the magic line, then per entry
-// (sorted by key) the key's 32 bytes, the entry's length as a uvarint and the entry (which
-// carries its own checksum). Streamed: a large plan's snapshot is not held twice.
-func writeSnapshot(w io.Writer, entries map[digest.Digest][]byte) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	bw.WriteString(snapshotMagic)
-	for _, k := range slices.Sorted(maps.Keys(entries)) {
-		raw := entries[k]
-		sum, err := hexDecode32(k.Encoded())
-		if err != nil {
-			continue
-		}
-		bw.Write(sum[:])
-		bw.Write(binary.AppendUvarint(nil, uint64(len(raw))))
-		bw.Write(raw)
-	}
-	return bw.Flush()
 }
 
 // readSnapshot returns the entries of the snapshot at path by key: those before the first
@@ -119,7 +114,7 @@ func (cc *compileCache) prune(now time.Time) {
 		if err != nil {
 			return nil
 		}
-		if now.Sub(fi.ModTime()) > cc.maxAge {
+		if age := now.Sub(fi.ModTime()); age > cc.maxAge || (strings.HasPrefix(d.Name(), ".tmp-") && age > staleTemp) {
 			os.Remove(p)
 			return nil
 		}
