@@ -236,6 +236,9 @@ func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispec
 	}
 	stampCreated(res)
 	b.Definition = def
+	if b.NamedContexts, err = usedNamedContexts(c.spec.Dir, comp, named, b.Contexts, def); err != nil {
+		return nil, none, err
+	}
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
 	b.Ops = len(def.Def) - 1
 	if err := c.attest(ctx, comp, b, resolver); err != nil {
@@ -293,7 +296,7 @@ func (c *compilation) convert(ctx context.Context, comp *spec.Component, p ocisp
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dockerfileLocation(b.Dockerfile, err), err)
+		return nil, fmt.Errorf("%s: %w", dockerfileLocation(b.Dockerfile, err), unknownTarget(comp.Target, dt, err))
 	}
 	return res, nil
 }

@@ -32,7 +32,7 @@ func TestCompileReportsEveryComponent(t *testing.T) {
 	assert.Contains(t, msg, "app/linux/")
 	assert.Contains(t, msg, "Dockerfile:2: dockerfile parse error on line 2: unknown instruction: FRM (did you mean FROM?)")
 	assert.Contains(t, msg, `web/linux/`)
-	assert.Contains(t, msg, `target stage "runtme" could not be found (did you mean runtime?)`)
+	assert.Contains(t, msg, `web.Dockerfile: target stage "runtme" could not be found: the Dockerfile's stages are build, runtime`)
 	assert.Equal(t, 1, strings.Count(msg, "unknown instruction: FRM"), msg)
 	assert.Equal(t, 1, strings.Count(msg, "runtme"), msg)
 	assert.NotContains(t, msg, "ok/")
