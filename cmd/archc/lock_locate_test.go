@@ -32,7 +32,8 @@ func locateProject(t *testing.T, mirror string, comps map[string][2]string) (str
 
 // TestLockLocatesErrors: `archc lock` names the component and Dockerfile line of every
 // base the mirror lacks, each once, with a hint about the tag and none about the lock,
-// and catches a contexts key typo as plan does; it writes no lock.
+// catches a contexts key typo as plan does, and lists the stages for an unknown target
+// (once, though two platforms fail alike); it writes no lock.
 func TestLockLocatesErrors(t *testing.T) {
 	t.Parallel()
 	reg := testenv.StartRegistry(t)
@@ -58,6 +59,12 @@ func TestLockLocatesErrors(t *testing.T) {
 		}, []string{
 			`component "web": contexts key "apii" (component.api) matches no FROM or --from of web/Dockerfile, which asks for "api": did you mean contexts = { api = ... }?`,
 		}, []string{"docker.io/library/api:latest: "}},
+		{"unknown target", map[string][2]string{
+			"app": {"FROM busybox:1.36 AS build\nFROM busybox:1.36 AS runtime\n", "  target = \"runtmie\"\n"},
+		}, []string{
+			`app/Dockerfile: target stage "runtmie" could not be found: the Dockerfile's stages are build, runtime`,
+			"hint: did you mean target = \"runtime\"?\n",
+		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
