@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/archc-dev/archc/compiler"
@@ -57,9 +59,17 @@ func (c *lockCmd) Run(g *Globals) error {
 		}
 		// Diagnostics located in the lock: printed as they are, like a spec problem.
 		if me := (*registry.LockMismatchError)(nil); errors.As(err, &me) {
-			return fmt.Errorf("%w\n%s left unchanged", err, registry.LockFileName)
+			return fmt.Errorf("%w\n%s", err, lockOutcome(s.Dir))
 		}
-		return interrupted(ctx, fmt.Errorf("lock: %w\n%s left unchanged", err, registry.LockFileName))
+		return interrupted(ctx, fmt.Errorf("lock: %w\n%s", err, lockOutcome(s.Dir)))
 	}
 	return view.Lock(g.Stdout, registry.LockReport{File: registry.LockFileName, Images: len(next.Images), Changes: changes})
+}
+
+// lockOutcome says what a failed lock left behind: the old lock, or none at all.
+func lockOutcome(dir string) string {
+	if _, err := os.Stat(filepath.Join(dir, registry.LockFileName)); err != nil {
+		return "no " + registry.LockFileName + " written"
+	}
+	return registry.LockFileName + " left unchanged"
 }
