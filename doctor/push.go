@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,10 @@ func (e *env) probeWrite(ctx context.Context, b *solver.Builder, where string, t
 	return Finding{Verdict: Fail, Checked: where + " " + tried, Cause: fmt.Sprintf("the node cannot write to %s: %s", t.Host, cause), Fix: e.nodeConfigFix(t.Host, cause)}
 }
 
+// authStatus finds a 401 or 403 status in an error text, not inside a digest (a push
+// error names blobs by sha256: "…16040331…" holds "403").
+var authStatus = regexp.MustCompile(`(^|[^0-9a-f])40[13]([^0-9a-f]|$)`)
+
 // nodeConfigFix says what a node's own buildkitd.toml needs to reach host as the spec says.
 func (e *env) nodeConfigFix(host, cause string) string {
 	c := e.conf[host]
@@ -138,7 +143,7 @@ func (e *env) nodeConfigFix(host, cause string) string {
 	block := e.hostBlock(host, spokeHTTP)
 	fix := fmt.Sprintf("a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n%s\nto it (a ca path is a file on the node: copy the spec's CA there), then restart buildkitd there", block)
 	switch {
-	case strings.Contains(cause, "401") || strings.Contains(cause, "403") || strings.Contains(cause, "denied") || strings.Contains(cause, "unauthorized"):
+	case authStatus.MatchString(cause) || strings.Contains(cause, "denied") || strings.Contains(cause, "unauthorized"):
 		return fmt.Sprintf("the registry refused the credentials archc passes through the session: `docker login %s` on this machine, and check the account may push there; or %s", host, fix)
 	case strings.Contains(cause, "server gave HTTP response to HTTPS client"):
 		return fmt.Sprintf("%s speaks plain HTTP and the node tried https: %s", host, fix)
