@@ -137,6 +137,16 @@ func answerDigest(img Image) digest.Digest {
 }
 
 // get returns the entry of key when there is one whose image answers images repeats.
+// entries is how many builds the spec's snapshot holds (0 without a cache or a snapshot):
+// what a compile can expect to read rather than compile.
+func (cc *compileCache) entries() int {
+	if cc == nil {
+		return 0
+	}
+	cc.loadOnce.Do(func() { cc.snap = readSnapshot(cc.name + ".builds") })
+	return len(cc.snap)
+}
+
 // Anything amiss (no entry, corrupt, another answer) is a miss.
 func (cc *compileCache) get(ctx context.Context, key digest.Digest, images Images) (*cacheEntry, bool) {
 	if cc == nil {
