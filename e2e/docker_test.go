@@ -1,25 +1,16 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"path"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 const dockerSpec = `
@@ -56,7 +47,7 @@ func testDockerOutput(t *testing.T, e *env, reg registryClient) {
 		f, err := os.Open(tarball)
 		require.NoError(t, err)
 		defer f.Close()
-		a, err := readDockerArchive(f)
+		a, err := testenv.ReadDockerArchive(f)
 		require.NoError(t, err, "a docker-loadable archive")
 		assert.ElementsMatch(t, tags, a.RepoTags)
 		require.Len(t, a.Layers, 2, "busybox's layer and the RUN's")
@@ -68,13 +59,13 @@ func testDockerOutput(t *testing.T, e *env, reg registryClient) {
 
 	t.Run("an engine at DOCKER_HOST", func(t *testing.T) {
 		require.NoError(t, os.Remove(tarball))
-		engine := startDockerEngine(t)
-		t.Setenv("DOCKER_HOST", "unix://"+engine.socket)
+		engine := testenv.StartDockerEngine(t)
+		t.Setenv("DOCKER_HOST", "unix://"+engine.Socket)
 		r := e.run(t, dir, "apply", "--progress=plain")
 		require.Equal(t, 0, r.code, r.stderr)
-		assert.Contains(t, r.stderr, fmt.Sprintf("component app: loaded %s, %s into the Docker engine at unix://%s; also wrote out/app.tar", tags[0], tags[1], engine.socket))
+		assert.Contains(t, r.stderr, fmt.Sprintf("component app: loaded %s, %s into the Docker engine at unix://%s; also wrote out/app.tar", tags[0], tags[1], engine.Socket))
 
-		loads := engine.loaded()
+		loads := engine.Loaded()
 		require.Len(t, loads, 1, "one archive loaded")
 		assert.ElementsMatch(t, tags, loads[0].RepoTags)
 		assert.Equal(t, "docker\n", loads[0].Files["hello"])
@@ -82,174 +73,4 @@ func testDockerOutput(t *testing.T, e *env, reg registryClient) {
 		require.NoError(t, err, "output_path is written too")
 		assert.Equal(t, digest.FromBytes(written), loads[0].Digest, "the engine got the same archive")
 	})
-}
-
-// dockerEngine is a Docker engine's API on a unix socket: GET /_ping and POST /images/load,
-// which accepts an archive only when readDockerArchive does.
-type dockerEngine struct {
-	socket string
-	mu     sync.Mutex
-	loads  []dockerArchive
-}
-
-func startDockerEngine(t *testing.T) *dockerEngine {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "engine") // unix socket paths are short
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	e := &dockerEngine{socket: filepath.Join(dir, "docker.sock")}
-	l, err := net.Listen("unix", e.socket)
-	require.NoError(t, err)
-	srv := httptest.NewUnstartedServer(e)
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return e
-}
-
-func (e *dockerEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/_ping":
-		fmt.Fprint(w, "OK")
-	case r.Method == http.MethodPost && r.URL.Path == "/images/load":
-		a, err := readDockerArchive(r.Body)
-		if err != nil {
-			json.NewEncoder(w).Encode(map[string]any{"errorDetail": map[string]string{"message": err.Error()}, "error": err.Error()})
-			return
-		}
-		e.mu.Lock()
-		e.loads = append(e.loads, a)
-		e.mu.Unlock()
-		json.NewEncoder(w).Encode(map[string]string{"stream": "Loaded image: " + a.RepoTags[0] + "\n"})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (e *dockerEngine) loaded() []dockerArchive {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]dockerArchive(nil), e.loads...)
-}
-
-// dockerArchive is what a `docker load` archive holds.
-type dockerArchive struct {
-	RepoTags []string
-	Config   ocispecs.Image
-	Layers   []digest.Digest
-	// Files are the regular files of the image's layers, the last layer winning.
-	Files map[string]string
-	// Digest is the archive's own digest.
-	Digest digest.Digest
-}
-
-// readDockerArchive reads an archive and checks what `docker load` checks: one
-// manifest.json entry; its config and each layer present under the digest its name says;
-// one layer per rootfs.diff_ids entry, with that uncompressed digest.
-func readDockerArchive(r io.Reader) (dockerArchive, error) {
-	a := dockerArchive{Files: map[string]string{}}
-	h := digest.SHA256.Digester()
-	files := map[string][]byte{}
-	tr := tar.NewReader(io.TeeReader(r, h.Hash()))
-	for {
-		hd, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return a, fmt.Errorf("read archive: %w", err)
-		}
-		if hd.Typeflag == tar.TypeReg {
-			if files[path.Clean(hd.Name)], err = io.ReadAll(tr); err != nil {
-				return a, err
-			}
-		}
-	}
-	_, _ = io.Copy(h.Hash(), r) // tar's end padding
-	a.Digest = h.Digest()
-	var manifest []struct {
-		Config   string
-		RepoTags []string
-		Layers   []string
-	}
-	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil {
-		return a, fmt.Errorf("manifest.json: %w", err)
-	}
-	if len(manifest) != 1 {
-		return a, fmt.Errorf("manifest.json lists %d images, want 1", len(manifest))
-	}
-	m := manifest[0]
-	a.RepoTags = m.RepoTags
-	cfg, _, err := archiveBlob(files, m.Config)
-	if err != nil {
-		return a, fmt.Errorf("config: %w", err)
-	}
-	if err := json.Unmarshal(cfg, &a.Config); err != nil {
-		return a, fmt.Errorf("config: %w", err)
-	}
-	if len(a.Config.RootFS.DiffIDs) != len(m.Layers) {
-		return a, fmt.Errorf("%d layers for %d diff_ids", len(m.Layers), len(a.Config.RootFS.DiffIDs))
-	}
-	for i, l := range m.Layers {
-		dt, d, err := archiveBlob(files, l)
-		if err != nil {
-			return a, fmt.Errorf("layer %d: %w", i, err)
-		}
-		if dt, err = gunzip(dt); err != nil {
-			return a, fmt.Errorf("layer %d: %w", i, err)
-		}
-		if got := digest.FromBytes(dt); got != a.Config.RootFS.DiffIDs[i] {
-			return a, fmt.Errorf("layer %d: uncompressed %s, the config says %s", i, got, a.Config.RootFS.DiffIDs[i])
-		}
-		if err := layerFiles(dt, a.Files); err != nil {
-			return a, fmt.Errorf("layer %d: %w", i, err)
-		}
-		a.Layers = append(a.Layers, d)
-	}
-	return a, nil
-}
-
-// archiveBlob is the file name ("blobs/sha256/HEX") checked against the digest it names.
-func archiveBlob(files map[string][]byte, name string) ([]byte, digest.Digest, error) {
-	dt, ok := files[path.Clean(name)]
-	if !ok {
-		return nil, "", fmt.Errorf("%s is not in the archive", name)
-	}
-	want := digest.NewDigestFromEncoded(digest.SHA256, path.Base(name))
-	if got := digest.FromBytes(dt); got != want {
-		return nil, "", fmt.Errorf("%s holds %s", name, got)
-	}
-	return dt, want, nil
-}
-
-func gunzip(dt []byte) ([]byte, error) {
-	if !bytes.HasPrefix(dt, []byte{0x1f, 0x8b}) {
-		return dt, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(dt))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(zr)
-}
-
-// layerFiles adds a layer's small regular files to files.
-func layerFiles(layer []byte, files map[string]string) error {
-	tr := tar.NewReader(bytes.NewReader(layer))
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if h.Typeflag == tar.TypeReg && h.Size < 4096 {
-			dt, err := io.ReadAll(tr)
-			if err != nil {
-				return err
-			}
-			files[path.Clean(h.Name)] = string(dt)
-		}
-	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/spec"
+
+	"github.com/archc-dev/archc/internal/testenv"
 )
 
 func dockerJob(platforms []string, tags []string, path string) *Job {
@@ -102,8 +104,8 @@ func TestDockerExportTarball(t *testing.T) {
 func TestDockerExportLoadsIntoEngine(t *testing.T) {
 	t.Parallel()
 	for _, withPath := range []bool{false, true} {
-		fake := startFakeEngine(t)
-		engine, why := findDockerEngine(context.Background(), env(map[string]string{"DOCKER_HOST": "unix://" + fake.socket}), "/nonexistent.sock")
+		fake := testenv.StartDockerEngine(t)
+		engine, why := findDockerEngine(context.Background(), env(map[string]string{"DOCKER_HOST": "unix://" + fake.Socket}), "/nonexistent.sock")
 		require.NotNil(t, engine, why)
 		path := ""
 		if withPath {
@@ -114,7 +116,7 @@ func TestDockerExportLoadsIntoEngine(t *testing.T) {
 		archive := makeDockerArchive(t, "127.0.0.1:5001/app:v1")
 		require.NoError(t, export(t, ex[0], archive))
 
-		loads := fake.loaded()
+		loads := fake.Loaded()
 		require.Len(t, loads, 1, "with output_path %v", withPath)
 		assert.Equal(t, []string{"127.0.0.1:5001/app:v1"}, loads[0].RepoTags)
 		assert.Len(t, loads[0].Layers, 1)
@@ -149,15 +151,15 @@ func TestDockerExportEngineRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fake := startFakeEngine(t)
-			fake.stopEarly = tt.stopEarly
-			engine := newDockerEngine(fake.socket)
+			fake := testenv.StartDockerEngine(t)
+			fake.StopEarly = tt.stopEarly
+			engine := newDockerEngine(fake.Socket)
 			ex, err := dockerExports(dockerJob([]string{"linux/amd64"}, []string{"app:v1"}, ""), engine, "")
 			require.NoError(t, err)
 			err = export(t, ex[0], tt.archive(makeDockerArchive(t, "app:v1")))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
-			assert.Empty(t, fake.loaded())
+			assert.Empty(t, fake.Loaded())
 		})
 	}
 }
@@ -173,7 +175,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestFindDockerEngine(t *testing.T) {
 	t.Parallel()
-	fake := startFakeEngine(t)
+	fake := testenv.StartDockerEngine(t)
 	missing := filepath.Join(t.TempDir(), "docker.sock")
 	tests := []struct {
 		name     string
@@ -182,12 +184,12 @@ func TestFindDockerEngine(t *testing.T) {
 		wantHost string
 		wantWhy  string
 	}{
-		{name: "default socket", socket: fake.socket, wantHost: "unix://" + fake.socket},
-		{name: "DOCKER_HOST wins", env: map[string]string{"DOCKER_HOST": "unix://" + fake.socket}, socket: missing, wantHost: "unix://" + fake.socket},
+		{name: "default socket", socket: fake.Socket, wantHost: "unix://" + fake.Socket},
+		{name: "DOCKER_HOST wins", env: map[string]string{"DOCKER_HOST": "unix://" + fake.Socket}, socket: missing, wantHost: "unix://" + fake.Socket},
 		{name: "no engine", socket: missing, wantWhy: "unix://" + missing + ": connect: no such file or directory"},
-		{name: "DOCKER_HOST tcp", env: map[string]string{"DOCKER_HOST": "tcp://127.0.0.1:2375"}, socket: fake.socket,
+		{name: "DOCKER_HOST tcp", env: map[string]string{"DOCKER_HOST": "tcp://127.0.0.1:2375"}, socket: fake.Socket,
 			wantWhy: "DOCKER_HOST=tcp://127.0.0.1:2375 is not a unix socket, the only kind archc loads images through"},
-		{name: "DOCKER_HOST down", env: map[string]string{"DOCKER_HOST": "unix://" + missing}, socket: fake.socket,
+		{name: "DOCKER_HOST down", env: map[string]string{"DOCKER_HOST": "unix://" + missing}, socket: fake.Socket,
 			wantWhy: "unix://" + missing + ": connect:"},
 	}
 	for _, tt := range tests {
