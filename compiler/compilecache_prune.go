@@ -13,6 +13,8 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/archc-dev/archc/internal/atomicfile"
 )
 
 // snapshotMagic starts a snapshot file.
@@ -114,7 +116,7 @@ func (cc *compileCache) prune(now time.Time) {
 		if err != nil {
 			return nil
 		}
-		if age := now.Sub(fi.ModTime()); age > cc.maxAge || (strings.HasPrefix(d.Name(), ".tmp-") && age > staleTemp) {
+		if age := now.Sub(fi.ModTime()); age > cc.maxAge || (strings.HasPrefix(d.Name(), atomicfile.TempPrefix) && age > staleTemp) {
 			os.Remove(p)
 			return nil
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/archc-dev/archc/internal/atomicfile"
 )
 
 // snapshotWriter writes a snapshot as its entries are compiled, to a temporary file beside
@@ -31,7 +33,7 @@ func newSnapshotWriter(path string) (*snapshotWriter, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, err := os.CreateTemp(dir, atomicfile.TempPrefix+"*")
 	if err != nil {
 		return nil, err
 	}

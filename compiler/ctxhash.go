@@ -18,6 +18,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/archc-dev/archc/internal/atomicfile"
 )
 
 // racyMargin is how much older than the hashing that recorded it a file's mtime and ctime
@@ -246,34 +248,11 @@ func indexName(dir string, more []string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// writeFileAtomic writes data to path through a temporary file renamed into place, so a
-// reader sees the old content or the new, never a part.
+// writeFileAtomic writes data to path whole or not at all (atomicfile), making its
+// directory; the cache is private (0700, 0600).
 func writeFileAtomic(path string, data []byte) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-// writeAtomic is writeFileAtomic with the content written by write.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.WriteFile(path, data, 0o600)
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/archc-dev/archc/internal/atomicfile"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 	"github.com/hashicorp/hcl/v2"
@@ -118,22 +120,13 @@ func (f *PlanFile) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
 	}
-	// CreateTemp makes the file 0600, and the rename keeps that: Vars may hold secrets.
-	tmp, err := os.CreateTemp(dir, ".archc-plan-*")
+	// 0600: Vars may hold secrets.
+	err = atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(ff)
+	})
 	if err != nil {
-		return fmt.Errorf("save plan %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	enc := json.NewEncoder(tmp)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(ff); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save plan %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save plan %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save plan %s: %w", path, err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/archc-dev/archc/internal/atomicfile"
 )
 
 // LockFileName is the lock file's name, next to the spec.
@@ -150,25 +152,9 @@ func WriteLock(path string, l *Lock) error {
 	return writeFileAtomic(path, l.Bytes(), 0o644)
 }
 
+// writeFileAtomic is atomicfile.WriteFile, its error naming the file.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil

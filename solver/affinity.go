@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/archc-dev/archc/internal/atomicfile"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -125,25 +126,10 @@ func (a *Affinity) Save() error {
 	return nil
 }
 
-// writeFileAtomic writes dt to a temporary file next to path and renames it over path.
+// writeFileAtomic writes dt to path whole or not at all (atomicfile), making its directory.
 func writeFileAtomic(path string, dt []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(dt); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, dt, 0o644)
 }
