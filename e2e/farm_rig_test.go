@@ -2,16 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -334,40 +328,11 @@ func tailOfFile(path string, n int) string {
 // newFarmTLS writes a CA, a server pair for farmServerName and 127.0.0.1, and a client pair.
 func newFarmTLS(t *testing.T, dir string) *farmTLS {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "archc-farm-ca"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	require.NoError(t, err)
-	caCert, err := x509.ParseCertificate(caDER)
-	require.NoError(t, err)
-	f := &farmTLS{ca: filepath.Join(dir, "ca.pem")}
-	writeFarmPEM(t, f.ca, "CERTIFICATE", caDER)
-	issue := func(name string, serial int64, usage x509.ExtKeyUsage, dns []string, ips []net.IP) (string, string) {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		require.NoError(t, err)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, DNSNames: dns, IPAddresses: ips}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
-		require.NoError(t, err)
-		kder, err := x509.MarshalECPrivateKey(k)
-		require.NoError(t, err)
-		cert, key := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-		writeFarmPEM(t, cert, "CERTIFICATE", der)
-		writeFarmPEM(t, key, "EC PRIVATE KEY", kder)
-		return cert, key
-	}
-	f.serverCert, f.serverKey = issue("server", 2, x509.ExtKeyUsageServerAuth, []string{farmServerName}, []net.IP{net.IPv4(127, 0, 0, 1)})
-	f.clientCert, f.clientKey = issue("client", 3, x509.ExtKeyUsageClientAuth, nil, nil)
+	ca := testenv.NewCA(t, dir, "archc-farm")
+	f := &farmTLS{ca: ca.Path}
+	f.serverCert, f.serverKey = ca.Issue(t, "server", x509.ExtKeyUsageServerAuth, []string{farmServerName}, []net.IP{net.IPv4(127, 0, 0, 1)})
+	f.clientCert, f.clientKey = ca.Issue(t, "client", x509.ExtKeyUsageClientAuth, nil, nil)
 	return f
-}
-
-func writeFarmPEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
 }
 
 // farmRig is the three-node farm on loopback, the registries of env, and archc.

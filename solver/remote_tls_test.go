@@ -2,13 +2,7 @@ package solver
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -27,59 +21,9 @@ import (
 
 const tlsServerName = "buildkitd.archc.test"
 
-// testCA is a certificate authority that writes PEM files into dir.
-type testCA struct {
-	dir  string
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	path string // the CA certificate's PEM file
-}
-
-func newTestCA(t *testing.T, dir, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	ca := &testCA{dir: dir, cert: cert, key: key, path: filepath.Join(dir, name+"-ca.pem")}
-	writePEM(t, ca.path, "CERTIFICATE", der)
-	return ca
-}
-
-// issue writes NAME.pem and NAME-key.pem signed by the CA and returns their paths.
-func (ca *testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) (cert, key string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		DNSNames: dns, IPAddresses: ips}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(k)
-	require.NoError(t, err)
-	cert, key = filepath.Join(ca.dir, name+".pem"), filepath.Join(ca.dir, name+"-key.pem")
-	writePEM(t, cert, "CERTIFICATE", der)
-	writePEM(t, key, "EC PRIVATE KEY", kder)
-	return cert, key
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-}
-
 // startTLSBuildkitd starts bin/buildkitd listening only on tcp://127.0.0.1:PORT with TLS
 // that requires a client certificate from ca, and stops it when the test ends.
-func startTLSBuildkitd(t *testing.T, bin string, ca *testCA, serverCert, serverKey string) string {
+func startTLSBuildkitd(t *testing.T, bin string, ca *testenv.CA, serverCert, serverKey string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -94,7 +38,7 @@ func startTLSBuildkitd(t *testing.T, bin string, ca *testCA, serverCert, serverK
 	logf, err := os.Create(filepath.Join(root, "buildkitd.log"))
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "--addr", addr, "--root", filepath.Join(root, "state"), "--config", config,
-		"--tlscacert", ca.path, "--tlscert", serverCert, "--tlskey", serverKey,
+		"--tlscacert", ca.Path, "--tlscert", serverCert, "--tlskey", serverKey,
 		"--oci-worker=true", "--containerd-worker=false")
 	cmd.Env = withoutProxyEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -141,14 +85,14 @@ func TestRemoteBuilderTLS(t *testing.T) {
 	testenv.Require(t, testenv.PartRunc)
 	bin := testenv.Require(t, testenv.PartBuildkitd)
 	dir := t.TempDir()
-	ca := newTestCA(t, dir, "archc-test")
-	other := newTestCA(t, dir, "someone-else")
-	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth, []string{tlsServerName}, []net.IP{net.IPv4(127, 0, 0, 1)})
-	clientCert, clientKey := ca.issue(t, "client", x509.ExtKeyUsageClientAuth, nil, nil)
-	strangerCert, strangerKey := other.issue(t, "stranger", x509.ExtKeyUsageClientAuth, nil, nil)
+	ca := testenv.NewCA(t, dir, "archc-test")
+	other := testenv.NewCA(t, dir, "someone-else")
+	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth, []string{tlsServerName}, []net.IP{net.IPv4(127, 0, 0, 1)})
+	clientCert, clientKey := ca.Issue(t, "client", x509.ExtKeyUsageClientAuth, nil, nil)
+	strangerCert, strangerKey := other.Issue(t, "stranger", x509.ExtKeyUsageClientAuth, nil, nil)
 	addr := startTLSBuildkitd(t, bin, ca, serverCert, serverKey)
 
-	good := spec.Builder{Name: "tls", Address: addr, CACert: ca.path, Cert: clientCert, Key: clientKey, ServerName: tlsServerName}
+	good := spec.Builder{Name: "tls", Address: addr, CACert: ca.Path, Cert: clientCert, Key: clientKey, ServerName: tlsServerName}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -177,7 +121,7 @@ func TestRemoteBuilderTLS(t *testing.T) {
 	noName := good
 	noName.ServerName = ""
 	wrongCA := good
-	wrongCA.CACert = other.path
+	wrongCA.CACert = other.Path
 	wrongName := good
 	wrongName.ServerName = "elsewhere.archc.test"
 	noClientCert := good
@@ -228,7 +172,7 @@ func TestRemoteBuilderTLS(t *testing.T) {
 		// The system pool is loaded once per process: a child process gets our CA as
 		// SSL_CERT_FILE.
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestRemoteBuilderTLSSystemRoots$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca.path, "SSL_CERT_DIR="+dir,
+		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca.Path, "SSL_CERT_DIR="+dir,
 			"ARCHC_TEST_TLS_BUILDER="+strings.Join([]string{addr, clientCert, clientKey, tlsServerName}, ","))
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))
