@@ -181,7 +181,7 @@ func (m *pinMismatch) listed(idx manifestOrIndex, p PlatformImage) bool {
 		}
 		where = "is listed in index " + m.im.Digest.String() + " with no platform"
 		if d.Platform != nil {
-			where = "is listed in index " + m.im.Digest.String() + " under " + platforms.Format(platforms.Normalize(*d.Platform))
+			where = "is listed in index " + m.im.Digest.String() + " under " + spec.FormatPlatform(*d.Platform)
 		}
 		break
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -150,7 +149,7 @@ func (sc *supplyChain) scannerRules(job *Job, b *Builder) ([]*spb.Rule, error) {
 		return nil, fmt.Errorf("component %s: the SBOM scanner %s has no pin in the plan", job.Component, c.attest.SBOMGenerator)
 	}
 	if b != nil && len(b.Workers) > 0 {
-		if runs := platforms.Format(platforms.Normalize(b.Workers[0])); runs != c.scanner.Platform {
+		if runs := spec.FormatPlatform(b.Workers[0]); runs != c.scanner.Platform {
 			return nil, fmt.Errorf("component %s: builder %s runs the SBOM scanner %s on %s, but it is pinned for %s (the plan's build platform); plan with --build-platform %s, or build on a %s builder",
 				job.Component, b.Name, c.attest.SBOMGenerator, runs, c.scanner.Platform, runs, c.scanner.Platform)
 		}

@@ -52,8 +52,8 @@ func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
 	var order []need
 	for _, rn := range needs {
 		b := route[rn.Target]
-		p := normalize(rn.Platform)
-		if b == nil || p == normalize(rn.Target) || b.Serves(p) {
+		p := spec.NormalizePlatform(rn.Platform)
+		if b == nil || p == spec.NormalizePlatform(rn.Target) || b.Serves(p) {
 			continue
 		}
 		n := need{b, p}

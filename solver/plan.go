@@ -132,7 +132,7 @@ func contains(list []string, s string) bool {
 func sortBuilds(j *Job, plats []string) {
 	rank := map[string]int{}
 	for i, p := range plats {
-		rank[normalize(p)] = i + 1
+		rank[spec.NormalizePlatform(p)] = i + 1
 	}
 	b := j.Builds
 	for i := 1; i < len(b); i++ {

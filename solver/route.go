@@ -6,17 +6,7 @@ import (
 	"strings"
 
 	"github.com/containerd/platforms"
-
-	"github.com/archc-dev/archc/spec"
 )
-
-func normalize(p string) string {
-	sp, err := platforms.Parse(p)
-	if err != nil {
-		return p
-	}
-	return spec.FormatPlatform(sp)
-}
 
 // EmulationError says which platforms no builder can run and how to fix that. Its text is
 // Cause, then "fix, either:" and the Fixes as a list; doctor shows the fields as they are.
