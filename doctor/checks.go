@@ -13,7 +13,6 @@ import (
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/solver"
 	"github.com/archc-dev/archc/spec"
-	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/util/resolver/config"
 )
@@ -116,14 +115,7 @@ func domainOf(ref string) string {
 // schemeOf is how archc and BuildKit talk to host: "http" when the spec says http (or the
 // host is loopback and the spec says nothing), else "https".
 func (e *env) schemeOf(host string) string {
-	c := e.conf[host]
-	if c.PlainHTTP != nil {
-		if *c.PlainHTTP {
-			return "http"
-		}
-		return "https"
-	}
-	if ok, _ := docker.MatchLocalhost(host); ok {
+	if registry.SpeaksHTTP(host, e.conf[host]) {
 		return "http"
 	}
 	return "https"

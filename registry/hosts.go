@@ -114,6 +114,16 @@ func hostConfig(r spec.Registry) config.RegistryConfig {
 
 func boolPtr(b bool) *bool { return &b }
 
+// SpeaksHTTP reports whether archc and BuildKit talk plain HTTP to host under c (its
+// rendered registry block): when c says so, or when c says nothing and host is loopback
+// (BuildKit's rule, fillInsecureOpts).
+func SpeaksHTTP(host string, c config.RegistryConfig) bool {
+	if c.PlainHTTP != nil {
+		return *c.PlainHTTP
+	}
+	return isLocalhost(host)
+}
+
 func isLocalhost(host string) bool {
 	ok, _ := docker.MatchLocalhost(host)
 	return ok
@@ -249,7 +259,7 @@ func fillHost(h *docker.RegistryHost, c config.RegistryConfig, tc transportConfi
 	if err != nil {
 		return err
 	}
-	isHTTP := c.PlainHTTP != nil && *c.PlainHTTP || c.PlainHTTP == nil && isLocalhost(h.Host)
+	isHTTP := SpeaksHTTP(h.Host, c)
 	var rt http.RoundTripper = tc.newTransport(tlsConf)
 	switch {
 	case c.Insecure != nil && *c.Insecure:
