@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -46,6 +45,8 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 		cache:   newCacheRun(cc, s),
 		results: map[string]*result{},
 		warn:    &warnings{},
+
+		dockerfiles: &fileOnce{},
 	}
 	type job struct {
 		comp     *spec.Component
@@ -79,12 +80,12 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 		eg.Go(func() error {
 			r := c.results[j.id]
 			defer close(r.done)
-			b, st, err := c.compileBuild(ctx, j.comp, j.platform, sem)
+			b, err := c.compileBuild(ctx, j.comp, j.platform, sem)
 			if err != nil {
 				errs[i] = fmt.Errorf("compile %s: %w", j.id, err)
 				return nil
 			}
-			r.build, r.state = b, st
+			r.build, r.dep = b, &depState{def: b.Definition}
 			return nil
 		})
 	}
@@ -118,6 +119,9 @@ type compilation struct {
 	opt     options
 	locals  *localContexts
 	results map[string]*result // by build ID; the map itself is read-only once built
+	// dockerfiles are the Dockerfiles read so far: each is read once, whichever of its
+	// component's platforms compiles first.
+	dockerfiles *fileOnce
 
 	// cache is the compile cache for this compile (nil: none); see lowerCached.
 	cache *cacheRun
@@ -128,7 +132,8 @@ type compilation struct {
 type result struct {
 	done  chan struct{}
 	build *Build
-	state llb.State
+	// dep is the build's result as a named context of the builds that use it.
+	dep *depState
 	// digest is the build's resultDigest when the compile cache is on: the key of every
 	// build that uses this one as a named context holds it.
 	digest digest.Digest
@@ -157,8 +162,7 @@ func (c *compilation) await(ctx context.Context, id string) (*result, error) {
 
 // compileBuild compiles one component for one platform. sem bounds the CPU-heavy part; it
 // is taken only after every dependency is done, so waiting never holds a slot.
-func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p ocispecs.Platform, sem chan struct{}) (*Build, llb.State, error) {
-	var none llb.State
+func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p ocispecs.Platform, sem chan struct{}) (*Build, error) {
 	b := &Build{
 		ID:         buildID(comp.Name, p),
 		Component:  comp.Name,
@@ -177,25 +181,25 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 	b.SourceDateEpoch = c.sourceDateEpoch(comp, b.Args)
 	named, imageCtx, err := c.namedContexts(ctx, comp, p, b)
 	if err != nil {
-		return nil, none, err
+		return nil, err
 	}
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, none, ctx.Err()
+		return nil, ctx.Err()
 	}
 	defer func() { <-sem }()
 
-	dt, err := os.ReadFile(comp.Dockerfile)
+	dt, err := c.dockerfiles.read(comp.Dockerfile)
 	if err != nil {
-		return nil, none, fmt.Errorf("read Dockerfile: %w (check the component's dockerfile attribute)", err)
+		return nil, fmt.Errorf("read Dockerfile: %w (check the component's dockerfile attribute)", err)
 	}
 	if w := SyntaxWarning(b.Dockerfile, dt, b.Args); w != "" {
 		c.warnf("%s: %s", comp.Name, w)
 	}
 	main, err := c.locals.get(ctx, comp.Context, mainIgnoreFile(comp.Dockerfile))
 	if err != nil {
-		return nil, none, err
+		return nil, err
 	}
 	b.Contexts = append(b.Contexts, Context{Name: dockerui.DefaultLocalNameContext, Path: main.rel, LocalName: main.name, Digest: main.digest, Excludes: main.excludes, IgnoreFile: main.ignore})
 	sort.Slice(b.Contexts, func(i, k int) bool { return b.Contexts[i].Name < b.Contexts[k].Name })
@@ -205,52 +209,51 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 
 // lower compiles b from the Dockerfile dt, its main context and named contexts, asking
 // resolver for base images: the work the compile cache saves.
-func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main localContext, named map[string]input, imageCtx map[string]string, resolver *metaResolver) (*Build, llb.State, error) {
-	var none llb.State
+func (c *compilation) lower(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main localContext, named map[string]input, imageCtx map[string]string, resolver *metaResolver) (*Build, error) {
 	res, err := c.convert(ctx, comp, p, dt, b, main.state(), named, imageCtx, resolver)
 	if err != nil {
-		return nil, none, err
+		return nil, err
 	}
 	def, err := res.State.Marshal(ctx)
 	if err != nil {
-		return nil, none, fmt.Errorf("marshal LLB: %w", err)
+		return nil, fmt.Errorf("marshal LLB: %w", err)
 	}
 	if len(def.Def) == 0 {
 		// A final stage FROM scratch with only metadata: an image with no layers.
 		if def, err = configOnlyDefinition(); err != nil {
-			return nil, none, fmt.Errorf("encode config-only definition: %w", err)
+			return nil, fmt.Errorf("encode config-only definition: %w", err)
 		}
 	}
-	if err := checkMounts(c.spec, b, def); err != nil {
-		return nil, none, err
+	ops, err := decodeOps(def)
+	if err != nil {
+		return nil, err
 	}
-	if b.Entitlements, err = checkEntitlements(comp, b.Dockerfile, def); err != nil {
-		return nil, none, err
+	if err := checkMounts(c.spec, b, ops); err != nil {
+		return nil, err
+	}
+	if b.Entitlements, err = checkEntitlements(comp, b.Dockerfile, ops); err != nil {
+		return nil, err
 	}
 	if b.SourceDateEpoch != "" {
-		if b.Unreproducible, err = reproIssues(def); err != nil {
-			return nil, none, err
-		}
+		b.Unreproducible = reproIssues(ops)
 		for _, issue := range b.Unreproducible {
 			c.warnf("%s: not reproducible: %s", comp.Name, issue)
 		}
 	}
 	stampCreated(res)
 	b.Definition = def
-	if b.NamedContexts, err = usedNamedContexts(c.spec.Dir, comp, named, b.Contexts, def); err != nil {
-		return nil, none, err
-	}
+	b.NamedContexts = usedNamedContexts(c.spec.Dir, comp, named, b.Contexts, ops)
 	b.LLBDigest = digest.FromBytes(def.Def[len(def.Def)-1])
 	b.Ops = len(def.Def) - 1
 	if err := c.attest(ctx, comp, b, resolver); err != nil {
-		return nil, none, err
+		return nil, err
 	}
 	b.Bases = resolver.list()
 	if b.ImageConfig, err = json.Marshal(res.Image); err != nil {
-		return nil, none, fmt.Errorf("encode image config: %w", err)
+		return nil, fmt.Errorf("encode image config: %w", err)
 	}
 	b.ConfigDigest = digest.FromBytes(b.ImageConfig)
-	return b, res.State, nil
+	return b, nil
 }
 
 // convert runs buildkit's Dockerfile frontend for one target platform, with archc's main
@@ -320,7 +323,7 @@ func (c *compilation) namedContexts(ctx context.Context, comp *spec.Component, p
 			if err != nil {
 				return nil, nil, fmt.Errorf("context %q: %w", nc.Name, err)
 			}
-			named[nc.Name] = input{def: r.build.Definition, config: r.build.ImageConfig}
+			named[nc.Name] = input{dep: r.dep, config: r.build.ImageConfig}
 			deps[id] = struct{}{}
 		case nc.Path != "":
 			lc, err := c.locals.get(ctx, nc.Path, "")

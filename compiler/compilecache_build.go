@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/archc-dev/archc/spec"
-	"github.com/moby/buildkit/client/llb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -52,7 +51,7 @@ func (r *cacheRun) componentKey(comp *spec.Component) (json.RawMessage, error) {
 // lowerCached is lower through the compile cache: the entry of b's inputs when there is
 // one the images of this run vouch for, else lower, stored. Either way the build's
 // resultDigest is published for the builds that use it.
-func (c *compilation) lowerCached(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main localContext, named map[string]input, imageCtx map[string]string) (*Build, llb.State, error) {
+func (c *compilation) lowerCached(ctx context.Context, comp *spec.Component, p ocispecs.Platform, dt []byte, b *Build, main localContext, named map[string]input, imageCtx map[string]string) (*Build, error) {
 	key := digest.Digest("")
 	if c.cache != nil {
 		// A build that cannot be keyed is compiled and not stored.
@@ -62,7 +61,7 @@ func (c *compilation) lowerCached(ctx context.Context, comp *spec.Component, p o
 				c.warn.add(w)
 			}
 			c.results[b.ID].digest = resultDigest(e.Definition, e.Build.ConfigDigest)
-			return &e.Build, llb.State{}, nil
+			return &e.Build, nil
 		}
 	}
 	if c.cache != nil {
@@ -72,23 +71,23 @@ func (c *compilation) lowerCached(ctx context.Context, comp *spec.Component, p o
 	bc := *c
 	bc.warn = &warnings{}
 	resolver := newMetaResolver(c.images)
-	out, st, err := bc.lower(ctx, comp, p, dt, b, main, named, imageCtx, resolver)
+	out, err := bc.lower(ctx, comp, p, dt, b, main, named, imageCtx, resolver)
 	warns := bc.warn.sorted()
 	for _, w := range warns {
 		c.warn.add(w)
 	}
 	if err != nil || c.cache == nil {
-		return out, st, err
+		return out, err
 	}
 	e, err := newEntry(out, resolver.answers(), warns)
 	if err != nil {
-		return nil, st, err
+		return nil, err
 	}
 	c.results[b.ID].digest = resultDigest(e.Definition, out.ConfigDigest)
 	if key != "" {
 		c.cache.cc.put(key, e)
 	}
-	return out, st, nil
+	return out, nil
 }
 
 // cacheKey is the compile cache key of b (its fields set before lowering, its contexts

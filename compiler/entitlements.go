@@ -36,28 +36,38 @@ func execEntitlements(exec *pb.ExecOp) []string {
 // grants a solve exactly these (each one checked against the component's allow when the
 // plan was compiled), so a component's solves get no more than its steps use.
 func Entitlements(def *llb.Definition) ([]string, error) {
+	ops, err := decodeOps(def)
+	if err != nil {
+		return nil, err
+	}
+	return opsEntitlements(ops), nil
+}
+
+// opsEntitlements is Entitlements of a decoded definition.
+func opsEntitlements(ops *defOps) []string {
 	set := map[string]bool{}
-	err := walkExecs(def, func(_ digest.Digest, exec *pb.ExecOp) {
+	ops.execs(func(_ digest.Digest, exec *pb.ExecOp) {
 		for _, e := range execEntitlements(exec) {
 			set[e] = true
 		}
 	})
-	if err != nil || len(set) == 0 {
-		return nil, err
+	if len(set) == 0 {
+		return nil
 	}
 	out := make([]string, 0, len(set))
 	for e := range set {
 		out = append(out, e)
 	}
 	sort.Strings(out)
-	return out, nil
+	return out
 }
 
 // checkEntitlements returns the entitlements def needs, or an error wrapping ErrNotAllowed
 // that names every step needing one comp does not allow (Dockerfile file and line, from
 // the definition's source map) and the allow entry to add. BuildKit itself would refuse
 // the solve at apply time with "network.host is not allowed", naming no step.
-func checkEntitlements(comp *spec.Component, dockerfile string, def *llb.Definition) ([]string, error) {
+func checkEntitlements(comp *spec.Component, dockerfile string, ops *defOps) ([]string, error) {
+	def := ops.def
 	fix := func(e string) string {
 		return fmt.Sprintf("add allow = [%q] to component %s", e, comp.Name)
 	}
@@ -67,7 +77,7 @@ func checkEntitlements(comp *spec.Component, dockerfile string, def *llb.Definit
 	}
 	var problems []string
 	seen := map[string]bool{}
-	err := walkExecs(def, func(dgst digest.Digest, exec *pb.ExecOp) {
+	ops.execs(func(dgst digest.Digest, exec *pb.ExecOp) {
 		for _, e := range execEntitlements(exec) {
 			if slices.Contains(comp.Allow, e) {
 				continue
@@ -79,11 +89,8 @@ func checkEntitlements(comp *spec.Component, dockerfile string, def *llb.Definit
 			}
 		}
 	})
-	if err != nil {
-		return nil, err
-	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%w:\n  %s", ErrNotAllowed, strings.Join(problems, "\n  "))
 	}
-	return Entitlements(def)
+	return opsEntitlements(ops), nil
 }

@@ -29,12 +29,20 @@ var gatewayCaps = gwpb.Caps.CapSet(gwpb.Caps.All())
 var errOffline = errors.New("archc compiles offline: this Dockerfile feature needs a running builder (file a bug with the Dockerfile)")
 
 // input is one state served to dockerui as "input:NAME", with an optional image config.
-// def, when set, stands for the state (definitionState): another build's result, turned
-// into a state only when a compile needs it (not for a build read from the compile cache).
+// dep, when set, stands for the state: another build's result, turned into a state only
+// when a compile needs it (not for a build read from the compile cache).
 type input struct {
 	state  llb.State
-	def    *llb.Definition
+	dep    *depState
 	config []byte
+}
+
+// def is the definition of the build dep stands for; nil for a local context.
+func (in input) def() *llb.Definition {
+	if in.dep == nil {
+		return nil
+	}
+	return in.dep.def
 }
 
 // offlineGateway is the smallest gateway client that lets dockerfile2llb resolve named
@@ -61,9 +69,9 @@ func newOfflineGateway(main llb.State, named map[string]input, images map[string
 	for name, in := range named {
 		key := "archc-" + name
 		st := in.state
-		if in.def != nil {
+		if in.dep != nil {
 			var err error
-			if st, err = definitionState(in.def); err != nil {
+			if st, err = in.dep.state(); err != nil {
 				return nil, fmt.Errorf("context %s: %w", name, err)
 			}
 		}

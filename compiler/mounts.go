@@ -60,7 +60,8 @@ var ErrMissingMount = errors.New("a build step needs a secret or ssh agent the c
 // LLB cannot tell "required=false" from "not said". Only a mount the Dockerfile marks
 // required=false explicitly is skipped (explicitlyOptional). Every missing id is named
 // with the Dockerfile file, line and instruction of its step and the fix.
-func checkMounts(s *spec.Spec, b *Build, def *llb.Definition) error {
+func checkMounts(s *spec.Spec, b *Build, ops *defOps) error {
+	def := ops.def
 	provided := map[string]bool{}
 	for id := range b.Secrets {
 		provided["secret "+id] = true
@@ -70,7 +71,7 @@ func checkMounts(s *spec.Spec, b *Build, def *llb.Definition) error {
 	}
 	var problems []string
 	seen := map[string]bool{}
-	err := walkExecs(def, func(dgst digest.Digest, exec *pb.ExecOp) {
+	ops.execs(func(dgst digest.Digest, exec *pb.ExecOp) {
 		step, found := stepSource(def, dgst)
 		for _, need := range execNeeds(exec) {
 			if provided[need.kind+" "+need.id] {
@@ -88,9 +89,6 @@ func checkMounts(s *spec.Spec, b *Build, def *llb.Definition) error {
 			}
 		}
 	})
-	if err != nil {
-		return err
-	}
 	if len(problems) == 0 {
 		return nil
 	}
@@ -163,21 +161,6 @@ func execNeeds(exec *pb.ExecOp) []mountNeed {
 		out = append(out, mountNeed{kind: "secret", id: e.ID, env: e.Name, optional: e.Optional})
 	}
 	return out
-}
-
-// walkExecs calls fn with every exec op of def and the op's digest (the key of its source
-// location and metadata).
-func walkExecs(def *llb.Definition, fn func(digest.Digest, *pb.ExecOp)) error {
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			return fmt.Errorf("decode LLB op: %w", err)
-		}
-		if exec := op.GetExec(); exec != nil {
-			fn(digest.FromBytes(dt), exec)
-		}
-	}
-	return nil
 }
 
 // sourceStep is the Dockerfile instruction an op was compiled from.

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/archc-dev/archc/spec"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	digest "github.com/opencontainers/go-digest"
 )
 
 // usedNamedContexts is Build.NamedContexts: each of comp's named contexts that the
@@ -19,18 +17,15 @@ import (
 // nobody builds, or one shadowed by a stage, is not claimed: a component's result shows as
 // its definition's result vertex, a directory as its local source, an image as the source
 // dockerui names "[context NAME] REF". nil when none is used.
-func usedNamedContexts(dir string, comp *spec.Component, named map[string]input, contexts []Context, def *llb.Definition) (map[string]string, error) {
+func usedNamedContexts(dir string, comp *spec.Component, named map[string]input, contexts []Context, ops *defOps) map[string]string {
+	def := ops.def
 	if len(comp.Contexts) == 0 {
-		return nil, nil
+		return nil
 	}
 	seen := map[string]bool{} // op digests, local source names and context image names
-	for _, dt := range def.Def {
-		dgst := digest.FromBytes(dt)
+	for _, o := range ops.ops {
+		dgst, op := o.dgst, o.op
 		seen["op "+dgst.String()] = true
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			return nil, fmt.Errorf("decode LLB op: %w", err)
-		}
 		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "local://") {
 			seen["local "+strings.TrimPrefix(src.Identifier, "local://")] = true
 		}
@@ -48,7 +43,7 @@ func usedNamedContexts(dir string, comp *spec.Component, named map[string]input,
 	for _, nc := range comp.Contexts {
 		switch {
 		case nc.Component != "":
-			if resultUsed(named[nc.Name].def, seen) {
+			if resultUsed(named[nc.Name].def(), seen) {
 				out[nc.Name] = "component." + nc.Component
 			}
 		case nc.Path != "":
@@ -62,9 +57,9 @@ func usedNamedContexts(dir string, comp *spec.Component, named map[string]input,
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil
+		return nil
 	}
-	return out, nil
+	return out
 }
 
 // resultUsed says whether the result of the definition dep (its terminal op's input) is an

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
@@ -76,22 +75,17 @@ func stampCreated(res *dockerfile2llb.Result) {
 //
 // A RUN step that downloads over the default network (apt-get, npm install with no lock
 // file) cannot be told from one that does not; the README says so.
-func reproIssues(def *llb.Definition) ([]string, error) {
-	ops := make(map[digest.Digest]*pb.Op, len(def.Def))
+func reproIssues(d *defOps) []string {
+	def := d.def
 	users := map[digest.Digest][]digest.Digest{} // op → the ops that take it as an input
-	for _, dt := range def.Def {
-		var op pb.Op
-		if err := op.UnmarshalVT(dt); err != nil {
-			return nil, fmt.Errorf("decode LLB op: %w", err)
-		}
-		dgst := digest.FromBytes(dt)
-		ops[dgst] = &op
-		for _, in := range op.Inputs {
-			users[digest.Digest(in.Digest)] = append(users[digest.Digest(in.Digest)], dgst)
+	for _, o := range d.ops {
+		for _, in := range o.op.Inputs {
+			users[digest.Digest(in.Digest)] = append(users[digest.Digest(in.Digest)], o.dgst)
 		}
 	}
 	var out []string
-	for dgst, op := range ops {
+	for _, o := range d.ops {
+		dgst, op := o.dgst, o.op
 		switch {
 		case op.GetSource() != nil:
 			src := op.GetSource()
@@ -114,7 +108,7 @@ func reproIssues(def *llb.Definition) ([]string, error) {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out)
 }
 
 // reproText is the text view's epoch line: the epoch, and whether the plan found a step
