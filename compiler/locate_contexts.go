@@ -17,6 +17,11 @@ import (
 func checkContextKeys(s *spec.Spec, plan *Plan) error {
 	var errs []error
 	seen := map[string]bool{}
+	byComponent := map[string][]*Build{}
+	for i := range plan.Builds {
+		b := &plan.Builds[i]
+		byComponent[b.Component] = append(byComponent[b.Component], b)
+	}
 	for i := range s.Components {
 		comp := &s.Components[i]
 		keys := map[string]spec.NamedContext{}
@@ -26,10 +31,7 @@ func checkContextKeys(s *spec.Spec, plan *Plan) error {
 		if len(keys) == 0 {
 			continue
 		}
-		for _, b := range plan.Builds {
-			if b.Component != comp.Name {
-				continue
-			}
+		for _, b := range byComponent[comp.Name] {
 			for _, base := range b.Bases {
 				name, ok := bareImageName(base.Ref)
 				if !ok {
