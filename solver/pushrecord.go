@@ -62,6 +62,18 @@ func (d PushRecords) path(identity digest.Digest) string {
 	return filepath.Join(string(d), identity.Encoded()+".json")
 }
 
+// none reports whether d holds no record (or cannot be read): nothing to look up, so
+// a plan need not compute any component's identity.
+func (d PushRecords) none() bool {
+	f, err := os.Open(string(d))
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(1)
+	return len(names) == 0
+}
+
 // Load returns the record of identity, or nil when there is none (or it cannot be read:
 // a record is an optimisation, never a reason to fail).
 func (d PushRecords) Load(identity digest.Digest) *PushRecord {

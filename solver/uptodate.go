@@ -86,7 +86,7 @@ func pushedComponents(p *compiler.Plan, scrub compiler.Scrub, recs PushRecords) 
 // means nothing is expected.
 func Expect(s *spec.Spec, p *compiler.Plan) compiler.Expectations {
 	recs, err := PushRecordsDir()
-	if err != nil {
+	if err != nil || recs.none() {
 		return nil
 	}
 	comps, err := pushedComponents(p, s.Scrubber(), recs)
