@@ -70,7 +70,7 @@ func compileWith(ctx context.Context, s *spec.Spec, images Images, cc *compileCa
 			jobs = append(jobs, job{comp: comp, platform: p, id: id})
 		}
 	}
-	defer paceCold(len(jobs) - cc.entries())()
+	defer paceCompile(len(jobs) - cc.entries())()
 	// Every build is compiled even when one fails, so that all components' problems are
 	// reported at once (compileErrors).
 	var eg errgroup.Group

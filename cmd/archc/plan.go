@@ -42,6 +42,7 @@ func (c *planCmd) Run(g *Globals) error {
 			return &exitError{code: exitUsage, err: err}
 		}
 	}
+	compiler.PaceShortLived()
 	if err := c.splitSpecArg(&c.specArgs); err != nil {
 		return err
 	}
