@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -268,6 +269,11 @@ const SyntaxRule = "ArchcSyntaxIgnored"
 // would a BuildKit check: `# check=skip=ArchcSyntaxIgnored` (or skip=all), or the same in
 // the BUILDKIT_DOCKERFILE_CHECK build arg, which BuildKit reads before the directive.
 func SyntaxWarning(dockerfile string, dt []byte, args map[string]string) string {
+	// Any spelling of the directive holds the word; most Dockerfiles do not, and the
+	// parser's scan costs more than the compile of a small one allocates elsewhere.
+	if !containsFold(dt, "syntax") {
+		return ""
+	}
 	name, _, _, ok := parser.DetectSyntax(dt)
 	if !ok {
 		return ""
@@ -319,4 +325,14 @@ func MergeWarnings(ws []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// containsFold reports whether dt holds word (ASCII) in any case.
+func containsFold(dt []byte, word string) bool {
+	for i := 0; i+len(word) <= len(dt); i++ {
+		if bytes.EqualFold(dt[i:i+len(word)], []byte(word)) {
+			return true
+		}
+	}
+	return false
 }

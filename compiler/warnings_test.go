@@ -44,6 +44,10 @@ func TestSyntaxWarning(t *testing.T) {
 	}{
 		{"no syntax line", "FROM alpine\n", nil, false},
 		{"syntax line", "# syntax=docker/dockerfile:1.7\nFROM alpine\n", nil, true},
+		{"upper case key", "# SYNTAX=docker/dockerfile:1.7\nFROM alpine\n", nil, true},
+		{"after a BOM and a shebang", "\ufeff#!/usr/bin/env buildctl\n# Syntax = docker/dockerfile:1.7\nFROM alpine\n", nil, true},
+		{"// comment", "//syntax=docker/dockerfile:1.7\nFROM alpine\n", nil, true},
+		{"the word in a later comment is no directive", "FROM alpine\n# syntax=docker/dockerfile:1.7\n", nil, false},
 		{"skipped by name", "# syntax=docker/dockerfile:1.7\n# check=skip=JSONArgsRecommended," + SyntaxRule + "\nFROM alpine\n", nil, false},
 		{"skip all", "# syntax=docker/dockerfile:1.7\n# check=skip=all\nFROM alpine\n", nil, false},
 		{"another rule skipped", "# syntax=docker/dockerfile:1.7\n# check=skip=JSONArgsRecommended\nFROM alpine\n", nil, true},
