@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // compileCacheFormat names the entry format and the key's layout; bump it when either
@@ -262,15 +260,6 @@ func newEntry(b *Build, answers []imageAnswer, warnings []string) (*cacheEntry, 
 	e := &cacheEntry{Build: *b, Definition: dt, Images: answers, Warnings: warnings}
 	e.Build.Definition = nil
 	return e, nil
-}
-
-// marshalDefinition is def as deterministic protobuf (the plan file's encoding).
-func marshalDefinition(def *llb.Definition) ([]byte, error) {
-	dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(def.ToPB())
-	if err != nil {
-		return nil, fmt.Errorf("encode definition: %w", err)
-	}
-	return dt, nil
 }
 
 // resultDigest identifies what a build gives the builds that use it as a named context:

@@ -148,9 +148,9 @@ func (f *PlanFile) form(dir string) (*fileForm, error) {
 	jp := f.Plan.JSON(f.Scrub)
 	ff.Proxy, ff.Selection, ff.NotSelected = jp.Proxy, jp.Selection, jp.NotSelected
 	for i, b := range f.Plan.Builds {
-		dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(b.Definition.ToPB())
+		dt, err := marshalDefinition(b.Definition)
 		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", b.ID, err)
+			return nil, fmt.Errorf("%s: %w", b.ID, err)
 		}
 		ff.Builds = append(ff.Builds, fileBuild{JSONBuild: jp.Builds[i], LocalContexts: b.Contexts, Definition: dt, ImageConfig: b.ImageConfig, Bases: b.Bases, Digest: digest.FromBytes(dt)})
 	}
