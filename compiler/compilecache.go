@@ -22,7 +22,7 @@ import (
 
 // compileCacheFormat names the entry format and the key's layout; bump it when either
 // changes meaning.
-const compileCacheFormat = "archc-compile-cache/1"
+const compileCacheFormat = "archc-compile-cache/2"
 
 // compileCache keeps compiled builds on disk, keyed by the digest of everything a compile
 // reads (compileInputs), so a plan of unchanged inputs only hashes contexts and reads

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 
 	"github.com/archc-dev/archc/spec"
@@ -17,7 +19,7 @@ import (
 )
 
 // compileInputs is everything a compiled build depends on but the base images (see
-// compileCache). The key is the digest of its JSON, so an input added here is in the key.
+// compileCache). The key hashes every field (key), so an input added here is in the key.
 // The spec and the component are taken whole rather than field by field: an attribute
 // added to the spec language reaches the key without anyone remembering to add it.
 type compileInputs struct {
@@ -44,13 +46,28 @@ type compileInputs struct {
 	Inputs map[string]digest.Digest
 }
 
-// key is the digest of in.
+// key is the digest of in: each field in order, as "NAME LENGTH\n" and its JSON. The
+// json.RawMessage fields (spec and component, already JSON) are hashed as they are:
+// json.Marshal would validate and compact them again for every build, a twentieth of a
+// cold compile.
 func (in *compileInputs) key() (digest.Digest, error) {
-	dt, err := json.Marshal(in)
-	if err != nil {
-		return "", fmt.Errorf("compile cache key: %w", err)
+	h := sha256.New()
+	v := reflect.ValueOf(in).Elem()
+	var head []byte
+	for i := 0; i < v.NumField(); i++ {
+		dt, ok := v.Field(i).Interface().(json.RawMessage)
+		if !ok {
+			var err error
+			if dt, err = json.Marshal(v.Field(i).Interface()); err != nil {
+				return "", fmt.Errorf("compile cache key: %w", err)
+			}
+		}
+		head = append(append(head[:0], v.Type().Field(i).Name...), ' ')
+		head = append(strconv.AppendInt(head, int64(len(dt)), 10), '\n')
+		h.Write(head)
+		h.Write(dt)
 	}
-	return digest.FromBytes(dt), nil
+	return digest.NewDigest(digest.SHA256, h), nil
 }
 
 // specKeyJSON is the spec as compileInputs.Spec holds it.
