@@ -32,8 +32,12 @@ func TestBenchNoop(t *testing.T) {
 	r := e.run(t, dir, "apply", "--progress=quiet")
 	require.Equal(t, 0, r.code, r.stderr)
 
+	planFile := filepath.Join(t.TempDir(), "plan.json")
+	r = e.run(t, dir, "plan", "-o", planFile)
+	require.Equal(t, 0, r.code, r.stderr)
+
 	rounds := 3
-	var noop, force []time.Duration
+	var noop, noopFile, force []time.Duration
 	var requests []int
 	var methods string
 	for i := 0; i < rounds; i++ {
@@ -47,6 +51,11 @@ func TestBenchNoop(t *testing.T) {
 		methods = requestMethods(reqs)
 		t.Logf("no-op phases:\n%s", grepLines(r.stderr, "timing:"))
 
+		r = e.run(t, dir, "apply", planFile, "--progress=quiet")
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, fmt.Sprintf("%d up to date", noopComponents*len(benchPlatforms)))
+		noopFile = append(noopFile, r.took)
+
 		r = e.run(t, dir, "apply", "--progress=quiet", "--force")
 		require.Equal(t, 0, r.code, r.stderr)
 		force = append(force, r.took)
@@ -55,6 +64,7 @@ func TestBenchNoop(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bench-noop: %d components × %d platforms (COPY only), after one real apply, median of %d\n", noopComponents, len(benchPlatforms), rounds)
 	fmt.Fprintf(&b, "no-op apply     %s  (push registry requests per run: %v; %s)\n", n.Round(time.Millisecond), requests, methods)
+	fmt.Fprintf(&b, "no-op apply FILE %s  (a plan saved with plan -o: recompiled and compared first)\n", median(noopFile).Round(time.Millisecond))
 	fmt.Fprintf(&b, "apply --force   %s\n", f.Round(time.Millisecond))
 	fmt.Fprintf(&b, "ratio           %.3f (no-op / --force)\n", n.Seconds()/f.Seconds())
 	fmt.Fprintf(&b, "goal: no-op apply under 1s\n")

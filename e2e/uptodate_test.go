@@ -69,6 +69,18 @@ func testUpToDate(t *testing.T, e *env, reg registryClient) {
 		assert.Equal(t, app.Digest, reg.image(t, "uptodate/app", "v1").Digest)
 	})
 
+	t.Run("a saved plan: nothing sent either", func(t *testing.T) {
+		planFile := filepath.Join(t.TempDir(), "plan.json")
+		r := e.run(t, dir, "plan", "-o", planFile)
+		require.Equal(t, 0, r.code, r.stderr)
+		before := historyRefs(t, addr)
+		r = e.run(t, dir, "apply", planFile, "--progress=rawjson")
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Empty(t, completedVertices(t, r.stderr), "no progress: nothing was solved")
+		assert.Zero(t, newSolves(t, addr, before), "no solve in the builder's history")
+		assert.Contains(t, r.stdout, "4 up to date (nothing sent to a builder)")
+	})
+
 	t.Run("a moved tag is pushed again", func(t *testing.T) {
 		testenv.PushTiny(t, e.push, "uptodate/app", "v1", "linux/amd64")
 		require.NotEqual(t, app.Digest, reg.image(t, "uptodate/app", "v1").Digest)
