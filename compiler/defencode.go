@@ -2,12 +2,11 @@ package compiler
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
-	"github.com/moby/buildkit/util/apicaps"
-	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
@@ -71,18 +70,13 @@ func appendDefinition(b []byte, def *llb.Definition) ([]byte, error) {
 		b = protowire.AppendTag(b, fieldDefinitionDef, protowire.BytesType)
 		b = protowire.AppendBytes(b, op)
 	}
-	keys := make([]string, 0, len(def.Metadata))
-	for k := range def.Metadata {
-		keys = append(keys, string(k))
-	}
-	slices.Sort(keys)
 	var scratch []byte
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(def.Metadata)) {
 		var err error
-		if scratch, err = appendOpMetadata(scratch[:0], def.Metadata[digest.Digest(k)]); err != nil {
+		if scratch, err = appendOpMetadata(scratch[:0], def.Metadata[k]); err != nil {
 			return nil, err
 		}
-		b = appendMessageEntry(b, fieldDefinitionMetadata, k, scratch)
+		b = appendMessageEntry(b, fieldDefinitionMetadata, string(k), scratch)
 	}
 	if def.Source != nil {
 		src, err := appendSource(nil, def.Source)
@@ -113,7 +107,7 @@ func appendOpMetadata(b []byte, m llb.OpMetadata) ([]byte, error) {
 		b = protowire.AppendTag(b, fieldOpMetadataIgnoreCache, protowire.VarintType)
 		b = protowire.AppendVarint(b, 1)
 	}
-	for _, k := range sortedKeys(m.Description) {
+	for _, k := range slices.Sorted(maps.Keys(m.Description)) {
 		v := m.Description[k]
 		b = protowire.AppendTag(b, fieldOpMetadataDescription, protowire.BytesType)
 		b = protowire.AppendVarint(b, uint64(protowire.SizeTag(fieldMapKey)+protowire.SizeBytes(len(k))+
@@ -129,14 +123,9 @@ func appendOpMetadata(b []byte, m llb.OpMetadata) ([]byte, error) {
 			return nil, err
 		}
 	}
-	caps := make([]string, 0, len(m.Caps))
-	for k := range m.Caps {
-		caps = append(caps, string(k))
-	}
-	slices.Sort(caps)
-	for _, k := range caps {
-		v := uint64(0)
-		if m.Caps[apicaps.CapID(k)] {
+	for _, id := range slices.Sorted(maps.Keys(m.Caps)) {
+		k, v := string(id), uint64(0)
+		if m.Caps[id] {
 			v = 1
 		}
 		b = protowire.AppendTag(b, fieldOpMetadataCaps, protowire.BytesType)
@@ -162,7 +151,7 @@ func appendOpMetadata(b []byte, m llb.OpMetadata) ([]byte, error) {
 
 func appendSource(b []byte, s *pb.Source) ([]byte, error) {
 	var err error
-	for _, k := range sortedKeys(s.Locations) {
+	for _, k := range slices.Sorted(maps.Keys(s.Locations)) {
 		var loc []byte
 		if l := s.Locations[k]; l != nil {
 			if loc, err = l.MarshalVT(); err != nil {
@@ -230,13 +219,4 @@ func appendVT(b []byte, field protowire.Number, m vtMessage) ([]byte, error) {
 	}
 	b = protowire.AppendTag(b, field, protowire.BytesType)
 	return protowire.AppendBytes(b, dt), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
