@@ -21,7 +21,7 @@ const defaultGCPercent = 100
 const coldBuilds = 64
 
 // PaceShortLived sets the collector's pace of a command that exits once its compile's
-// output is written (plan, validate): the cold pace from the start, so loading the spec
+// output is written (plan): the cold pace from the start, so loading the spec
 // does not collect a heap that is mostly garbage, and lowering it back to the
 // default, for a compile that turns out warm (paceCompile), does not start a collection of
 // a heap the process is about to drop. GOGC in the environment is the user's choice and
