@@ -1,90 +1,19 @@
 package doctor
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/moby/buildkit/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/archc-dev/archc/internal/testenv"
 )
-
-// startNode starts bin/buildkitd as a remote node with its own buildkitd.toml (config),
-// on a unix socket, and returns its address once it lists workers. It stops on cleanup.
-func startNode(t *testing.T, bin, config string) string {
-	t.Helper()
-	// The root is not under t.TempDir: the daemon's mounts must be gone before removal.
-	root, err := os.MkdirTemp("", "archc-doctor-node-")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(root, "buildkitd.toml"), []byte(config), 0o600))
-	addr := "unix://" + filepath.Join(root, "buildkitd.sock")
-	logPath := filepath.Join(root, "buildkitd.log")
-	logf, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "--addr", addr, "--root", filepath.Join(root, "state"), "--config", filepath.Join(root, "buildkitd.toml"),
-		"--oci-worker=true", "--containerd-worker=false")
-	cmd.Env = append(os.Environ(), "HTTP_PROXY=", "HTTPS_PROXY=", "http_proxy=", "https_proxy=")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-		_ = os.RemoveAll(root)
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err := listWorkers(ctx, addr)
-		cancel()
-		if err == nil {
-			return addr
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logPath)
-			t.Fatalf("buildkitd exited during startup: %s", log)
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("buildkitd at %s did not answer within 60s: %v", addr, err)
-		}
-	}
-}
-
-func listWorkers(ctx context.Context, addr string) error {
-	c, err := client.New(ctx, addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	ws, err := c.ListWorkers(ctx)
-	if err == nil && len(ws) == 0 {
-		err = errors.New("no workers yet")
-	}
-	return err
-}
 
 // TestNodeProbes runs doctor's node checks against real buildkitd nodes, each with its own
 // config, and a loopback registry reached two ways: plain HTTP, and https through a TLS
@@ -110,10 +39,10 @@ func TestNodeProbes(t *testing.T) {
 	var bare, configured string
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); bare = startNode(t, bin, "debug = false\n") }()
+	go func() { defer wg.Done(); bare = testenv.StartBuildkitd(t, bin, "", "debug = false\n").Addr }()
 	go func() {
 		defer wg.Done()
-		configured = startNode(t, bin, fmt.Sprintf("debug = false\n[registry.%q]\n  http = false\n  ca = [%q]\n", front.Host, front.CAFile))
+		configured = testenv.StartBuildkitd(t, bin, "", fmt.Sprintf("debug = false\n[registry.%q]\n  http = false\n  ca = [%q]\n", front.Host, front.CAFile)).Addr
 	}()
 	wg.Wait()
 

@@ -77,7 +77,7 @@ func newFarmNode(t *testing.T, bin, name, push string, platforms []string, tls *
 	if tls == nil {
 		n.addr = "unix://" + filepath.Join(root, "buildkitd.sock")
 	} else {
-		n.addr = "tcp://" + freeLoopbackAddr(t)
+		n.addr = "tcp://" + testenv.ClosedAddr(t)
 	}
 	t.Cleanup(func() {
 		n.stop(t)
@@ -105,14 +105,6 @@ func unmountUnder(root string) {
 	for _, p := range points {
 		_ = syscall.Unmount(p, syscall.MNT_DETACH)
 	}
-}
-
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // start runs buildkitd and waits until it lists its workers. A restart after stop or

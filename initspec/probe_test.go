@@ -3,7 +3,6 @@ package initspec
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 // TestInsecureRegistriesProbed probes a real plain-HTTP registry, a TLS front with a
 // self-signed certificate before it, and a closed port, and checks what each becomes.
 func TestInsecureRegistriesProbed(t *testing.T) {
 	reg := testenv.StartRegistry(t)
 	front := testenv.StartTLSFront(t, "http://"+reg.Host)
-	closed := closedPort(t)
+	closed := testenv.ClosedAddr(t)
 	etc := t.TempDir()
 	daemon := fmt.Sprintf(`{"registry-mirrors": ["https://%s"], "insecure-registries": ["%s", "https://%s", "%s"]}`,
 		reg.Host, reg.Host, front.Host, closed)

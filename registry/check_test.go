@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,16 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
-
 func TestCheckMirror(t *testing.T) {
 	t.Parallel()
 	reg := testenv.StartRegistry(t)
@@ -35,7 +24,7 @@ func TestCheckMirror(t *testing.T) {
 	notFound := testenv.StartFaultProxy(t, reg.URL)
 	notFound.Set(testenv.Status(http.StatusNotFound, nil))
 	ta := testenv.StartTokenAuth(t, reg.URL)
-	refused := "http://" + closedPort(t)
+	refused := "http://" + testenv.ClosedAddr(t)
 
 	tests := []struct {
 		name    string

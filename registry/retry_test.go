@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archc-dev/archc/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -166,7 +167,7 @@ func TestRetryTransportRefused(t *testing.T) {
 	t.Parallel()
 	var count atomic.Int64
 	rt := testTransport(t, &count)
-	req, err := http.NewRequest(http.MethodGet, "http://"+closedPort(t)+"/v2/", nil)
+	req, err := http.NewRequest(http.MethodGet, "http://"+testenv.ClosedAddr(t)+"/v2/", nil)
 	require.NoError(t, err)
 	_, err = rt.RoundTrip(req)
 	require.Error(t, err)
@@ -217,7 +218,7 @@ func TestRetryOp(t *testing.T) {
 // whole deadline.
 func TestResolveRefusedOnlyMirror(t *testing.T) {
 	t.Parallel()
-	mirror := "http://" + closedPort(t)
+	mirror := "http://" + testenv.ClosedAddr(t)
 	r := newTestResolver(t, mirrorSpec(true, mirror), WithTimeout(time.Minute))
 	_, err := r.Resolve(context.Background(), "busybox:1.36", both)
 	var re *ResolveError

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,55 +24,8 @@ const tlsServerName = "buildkitd.archc.test"
 // that requires a client certificate from ca, and stops it when the test ends.
 func startTLSBuildkitd(t *testing.T, bin string, ca *testenv.CA, serverCert, serverKey string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := "tcp://" + l.Addr().String()
-	require.NoError(t, l.Close())
-	// buildkitd's root must not be under t.TempDir: its mounts outlive the test's cleanup
-	// order otherwise.
-	root, err := os.MkdirTemp("", "archc-tls-buildkitd-")
-	require.NoError(t, err)
-	config := filepath.Join(root, "buildkitd.toml")
-	require.NoError(t, os.WriteFile(config, []byte("debug = false\n"), 0o600))
-	logf, err := os.Create(filepath.Join(root, "buildkitd.log"))
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "--addr", addr, "--root", filepath.Join(root, "state"), "--config", config,
-		"--tlscacert", ca.Path, "--tlscert", serverCert, "--tlskey", serverKey,
-		"--oci-worker=true", "--containerd-worker=false")
-	cmd.Env = withoutProxyEnv(os.Environ())
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
-		_ = os.RemoveAll(root)
-	})
-	// Wait until the TCP port accepts; the TLS handshake is what the test checks.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case <-exited:
-			t.Fatalf("buildkitd exited during startup; log:\n%s", tailFile(logf.Name(), 20))
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("buildkitd did not listen on %s within 60s; log:\n%s", addr, tailFile(logf.Name(), 20))
-		}
-	}
+	return testenv.StartBuildkitd(t, bin, "tcp://"+testenv.ClosedAddr(t), "debug = false\n",
+		"--tlscacert", ca.Path, "--tlscert", serverCert, "--tlskey", serverKey).Addr
 }
 
 // TestRemoteBuilderTLS connects archc's remote-builder code to a real buildkitd that serves

@@ -3,7 +3,6 @@ package solver
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -157,10 +156,7 @@ func TestFastPathUnverifiable(t *testing.T) {
 			r.front.Set(testenv.Status(http.StatusForbidden, nil))
 		}, "cannot check tag"},
 		{"registry down", func(t *testing.T, r *upToDateRig) {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			host := l.Addr().String()
-			require.NoError(t, l.Close())
+			host := testenv.ClosedAddr(t)
 			r.spec.Registries[0].Host = host
 			r.tag = host + "/e2e/app:v1"
 			r.jobs[0].Tags = []string{r.tag}

@@ -3,11 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/archc-dev/archc/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,10 +16,7 @@ import (
 // not answer as unreachable, with its error and hint as fields, and exits 1.
 func TestBuilderStatusJSON(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	dead := l.Addr().String()
-	require.NoError(t, l.Close())
+	dead := testenv.ClosedAddr(t)
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "archbuild.hcl")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\n"), 0o644))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,10 +158,7 @@ func TestLockFailureKeepsLock(t *testing.T) {
 			return specPath
 		}, want: []string{"mirror " + fp.URL + ": timed out after 300ms"}},
 		{name: "dead mirror host", setup: func(t *testing.T) string {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			dead := "http://" + l.Addr().String()
-			require.NoError(t, l.Close())
+			dead := "http://" + testenv.ClosedAddr(t)
 			src, err := os.ReadFile(specPath)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(specPath, []byte(strings.Replace(string(src), fp.URL, dead, 1)), 0o644))
