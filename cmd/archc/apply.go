@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/containerd/platforms"
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
@@ -163,7 +162,7 @@ func (c *applyCmd) planFile(g *Globals) (*compiler.PlanFile, *spec.Spec, error) 
 	if c.selectArgs.any() {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--component, --platform and component names cannot be combined with a plan file: the plan carries its selection (run archc plan --component ... -out again to change it)")}
 	}
-	if c.BuildPlatform != "" && normalPlatform(c.BuildPlatform) != pf.Plan.BuildPlatform {
+	if c.BuildPlatform != "" && spec.NormalizePlatform(c.BuildPlatform) != pf.Plan.BuildPlatform {
 		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--build-platform %s: the plan was made for build platform %s (run archc plan --build-platform ... -out again to change it)", c.BuildPlatform, pf.Plan.BuildPlatform)}
 	}
 	s, diags, err := pf.LoadSpec(os.Environ())
@@ -192,11 +191,3 @@ func planFileInputs(pf *compiler.PlanFile) string {
 	return text
 }
 
-// normalPlatform is p as plans write it ("linux/arm64"), or p itself when it does not parse.
-func normalPlatform(p string) string {
-	pp, err := platforms.Parse(p)
-	if err != nil {
-		return p
-	}
-	return spec.FormatPlatform(platforms.Normalize(pp))
-}
