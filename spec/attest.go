@@ -34,44 +34,28 @@ type Attest struct {
 	SBOMGenerator string
 }
 
-// topAttest is the spec's top-level attest block and sbom_generator.
-type topAttest struct {
-	attest    Attest
-	generator string
-}
-
-// topAttest evaluates the top-level attest block and sbom_generator once per document
-// (each component asks; only the first gets the diagnostics).
-func (e *evaluator) topAttest(doc *document) (topAttest, hcl.Diagnostics) {
-	if doc.attest != nil {
-		return *doc.attest, nil
-	}
-	var t topAttest
+// topAttest evaluates the top-level attest block and sbom_generator: the components'
+// default attestations and the scanner image any of them runs for an SBOM.
+func (e *evaluator) topAttest(doc *document) (Attest, string, hcl.Diagnostics) {
+	var a Attest
 	var diags, d hcl.Diagnostics
-	for _, b := range doc.Blocks(blockAttest) {
-		t.attest, d = e.attestBody(b.Body, t.attest)
+	for _, b := range doc.Blocks(blockAttest) { // one block, merged across files
+		a, d = e.attestBody(b.Body, a)
 		diags = append(diags, d...)
 	}
-	t.generator, d = e.sbomGenerator(doc.SBOMGenerator)
-	diags = append(diags, d...)
-	doc.attest = &t
-	return t, diags
+	generator, d := e.sbomGenerator(doc.SBOMGenerator)
+	return a, generator, append(diags, d...)
 }
 
 // componentAttest fills c.Attest: the top-level default changed by the component's attest
 // blocks.
-func (e *evaluator) componentAttest(b *mergedBlock, c *Component) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	top := topAttest{generator: DefaultSBOMGenerator}
-	if b.doc != nil {
-		top, diags = e.topAttest(b.doc)
-	}
-	a, d := e.attestBlocks(b.Body.Blocks, top.attest)
+func (e *evaluator) componentAttest(b *mergedBlock, defaults componentDefaults, c *Component) hcl.Diagnostics {
+	a, diags := e.attestBlocks(b.Body.Blocks, defaults.Attest)
 	if a.SBOM {
-		a.SBOMGenerator = top.generator
+		a.SBOMGenerator = defaults.SBOMGenerator
 	}
 	c.Attest = a
-	return append(diags, d...)
+	return diags
 }
 
 // Any is true when some attestation is on.

@@ -80,8 +80,8 @@ func (e *evaluator) component(b *mergedBlock, defaults componentDefaults) (Compo
 	diags = append(diags, e.componentBuildOpts(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentRouting(b, raw, defaults, &c)...)
 	diags = append(diags, e.componentOutput(b, raw, &c)...)
-	diags = append(diags, e.componentEpoch(b, raw.SourceDateEpoch, &c)...)
-	diags = append(diags, e.componentAttest(b, &c)...)
+	diags = append(diags, componentEpoch(b, raw.SourceDateEpoch, defaults, &c)...)
+	diags = append(diags, e.componentAttest(b, defaults, &c)...)
 	diags = append(diags, componentAnnotations(b, raw.Annotations, &c)...)
 	deps := map[string]bool{}
 	for i, d := range raw.DependsOn {
@@ -116,6 +116,15 @@ type componentDefaults struct {
 	Builders []Builder
 	// Secrets and SSH are the ids of the secret and ssh blocks, for the components' lists.
 	Secrets, SSH map[string]bool
+	// SourceDateEpoch is the top-level source_date_epoch, nil when unset.
+	SourceDateEpoch *int64
+	// CommitTime reads the commit time a component's source_date_epoch = "git" stands for,
+	// once per load (the top-level default's reading included).
+	CommitTime commitTime
+	// Attest is the top-level attest block; SBOMGenerator the scanner image of every
+	// component that turns sbom on (sbom_generator, or DefaultSBOMGenerator).
+	Attest        Attest
+	SBOMGenerator string
 }
 
 // componentRouting fills builder, cache_from and cache_to. A component's own cache list

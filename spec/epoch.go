@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -21,20 +22,16 @@ const EpochGit = "git"
 // attrSourceDateEpoch is the attribute's name, top-level (the default) and per component.
 const attrSourceDateEpoch = "source_date_epoch"
 
-// epochDefault is the top-level source_date_epoch of one document, evaluated once (each
-// component asks; only the first gets the diagnostics), and the commit time "git" reads,
-// also once per load: it is the same for every component, and a git call per component
-// would cost a 500-component spec a second.
-type epochDefault struct {
-	done  bool
-	value *int64
-	git   *gitTime
-}
+// commitTime is the commit time "git" stands for, as gitCommitTime returns it. A load reads
+// it at most once (see commitTimeOnce): it is the same for every component, and a git call
+// per component would cost a 500-component spec a second.
+type commitTime func() (int64, error)
 
-// gitTime is the one reading of the repository's commit time in a load.
-type gitTime struct {
-	unix int64
-	err  error
+// commitTimeOnce is the load's reader of the commit time of the repository holding the
+// first spec file; it runs git on its first call only.
+func (e *evaluator) commitTimeOnce() commitTime {
+	dir := e.defaultDir
+	return sync.OnceValues(func() (int64, error) { return gitCommitTime(dir) })
 }
 
 // gitCommitTime reads the commit time; a variable so tests need no git repository.
@@ -77,52 +74,41 @@ func gitError(err error, stderr string) error {
 	return fmt.Errorf("git log: %w", err)
 }
 
-// topEpoch evaluates the top-level source_date_epoch of doc once.
-func (e *evaluator) topEpoch(doc *document) (*int64, hcl.Diagnostics) {
-	if doc.epoch == nil {
-		doc.epoch = &epochDefault{}
-	}
-	if doc.epoch.done {
-		return doc.epoch.value, nil
-	}
-	doc.epoch.done = true
-	if doc.SourceDateEpoch == nil {
+// topEpoch evaluates the top-level source_date_epoch, the components' default; nil when
+// it is unset (or null).
+func (e *evaluator) topEpoch(a *hcl.Attribute, git commitTime) (*int64, hcl.Diagnostics) {
+	if a == nil {
 		return nil, nil
 	}
 	var diags hcl.Diagnostics
-	if !e.refsOK(doc.SourceDateEpoch.Expr, &diags, false) {
+	if !e.refsOK(a.Expr, &diags, false) {
 		return nil, diags
 	}
-	v, d := doc.SourceDateEpoch.Expr.Value(e.ctx)
+	v, d := a.Expr.Value(e.ctx)
 	if diags = append(diags, d...); d.HasErrors() {
 		return nil, diags
 	}
-	doc.epoch.value, d = e.epochValue(doc, v, doc.SourceDateEpoch.Expr.Range())
-	return doc.epoch.value, append(diags, d...)
+	n, d := epochValue(v, a.Expr.Range(), git)
+	return n, append(diags, d...)
 }
 
 // componentEpoch fills c.SourceDateEpoch: the component's own source_date_epoch (v, decoded
-// already), else the top-level one.
-func (e *evaluator) componentEpoch(b *mergedBlock, v cty.Value, c *Component) hcl.Diagnostics {
-	doc := b.doc
-	if doc == nil {
-		doc = &document{} // a block made outside mergeBodies (tests): no top-level default
-	}
+// already), else the top-level default.
+func componentEpoch(b *mergedBlock, v cty.Value, defaults componentDefaults, c *Component) hcl.Diagnostics {
 	a := attr(b, attrSourceDateEpoch)
 	if a == nil || v == cty.NilVal || v.IsNull() { // null is unset, as in Terraform: the default applies
-		var diags hcl.Diagnostics
-		c.SourceDateEpoch, diags = e.topEpoch(doc)
-		return diags
+		c.SourceDateEpoch = defaults.SourceDateEpoch
+		return nil
 	}
 	var diags hcl.Diagnostics
-	c.SourceDateEpoch, diags = e.epochValue(doc, v, a.Expr.Range())
+	c.SourceDateEpoch, diags = epochValue(v, a.Expr.Range(), defaults.CommitTime)
 	return diags
 }
 
 // epochValue checks one source_date_epoch value: a whole number of seconds since
 // 1970-01-01 UTC (≥ 0; a string of digits too, as an environment variable gives it), or
 // "git". null means unset.
-func (e *evaluator) epochValue(doc *document, v cty.Value, rng hcl.Range) (*int64, hcl.Diagnostics) {
+func epochValue(v cty.Value, rng hcl.Range, git commitTime) (*int64, hcl.Diagnostics) {
 	if v.IsNull() {
 		return nil, nil
 	}
@@ -144,7 +130,7 @@ func (e *evaluator) epochValue(doc *document, v cty.Value, rng hcl.Range) (*int6
 	case cty.String:
 		s := v.AsString()
 		if s == EpochGit {
-			return e.gitEpoch(doc, rng)
+			return gitEpoch(rng, git)
 		}
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 || n > maxEpoch || strings.TrimSpace(s) != s {
@@ -159,21 +145,14 @@ func (e *evaluator) epochValue(doc *document, v cty.Value, rng hcl.Range) (*int6
 // which have four-digit years.
 const maxEpoch = 253402300799
 
-// gitEpoch is the commit time of HEAD in the repository holding the first spec file, read
-// once per load: a commit fixes it, so the same commit gives the same epoch on any machine.
-func (e *evaluator) gitEpoch(doc *document, rng hcl.Range) (*int64, hcl.Diagnostics) {
-	if doc.epoch == nil {
-		doc.epoch = &epochDefault{}
-	}
-	if doc.epoch.git == nil {
-		n, err := gitCommitTime(e.defaultDir)
-		doc.epoch.git = &gitTime{unix: n, err: err}
-	}
-	if err := doc.epoch.git.err; err != nil {
+// gitEpoch is the commit time of HEAD in the repository holding the first spec file: a
+// commit fixes it, so the same commit gives the same epoch on any machine.
+func gitEpoch(rng hcl.Range, git commitTime) (*int64, hcl.Diagnostics) {
+	n, err := git()
+	if err != nil {
 		return nil, hcl.Diagnostics{errorAt(rng, "Cannot read the commit time",
 			"source_date_epoch = \"git\" is the last commit time of the repository holding %s, but %v. Write a number instead (such as source_date_epoch = 1700000000), or set it from a variable in CI.",
 			rng.Filename, err)}
 	}
-	n := doc.epoch.git.unix
 	return &n, nil
 }

@@ -149,6 +149,11 @@ func (e *evaluator) fill(doc *document, s *Spec) hcl.Diagnostics {
 	diags = append(diags, d...)
 	defaults.CacheTo, d = e.topCache(doc.CacheTo, true)
 	diags = append(diags, d...)
+	defaults.CommitTime = e.commitTimeOnce()
+	defaults.SourceDateEpoch, d = e.topEpoch(doc.SourceDateEpoch, defaults.CommitTime)
+	diags = append(diags, d...)
+	defaults.Attest, defaults.SBOMGenerator, d = e.topAttest(doc)
+	diags = append(diags, d...)
 	var comps []Component
 	for _, b := range doc.Blocks(blockComponent) {
 		c, d := e.component(b, defaults)

@@ -48,9 +48,6 @@ type mergedBlock struct {
 	// LabelRange is the first label's range (the name), or DefRange for unlabeled blocks.
 	LabelRange hcl.Range
 	Body       *hclsyntax.Body
-	// doc is the document the block belongs to: a component reads the top-level attest
-	// default from it (see topAttest).
-	doc *document
 }
 
 // Name is the block's first label, or "" for unlabeled blocks.
@@ -70,12 +67,8 @@ type document struct {
 	CacheFrom, CacheTo *hcl.Attribute
 	// SBOMGenerator is sbom_generator, the scanner image of attest { sbom = true }.
 	SBOMGenerator *hcl.Attribute
-	// attest is the top-level attest default, evaluated once (topAttest).
-	attest *topAttest
-	// SourceDateEpoch is the top-level source_date_epoch, the components' default; epoch
-	// holds it evaluated, once (topEpoch).
+	// SourceDateEpoch is the top-level source_date_epoch, the components' default.
 	SourceDateEpoch *hcl.Attribute
-	epoch           *epochDefault
 	blocks          []*mergedBlock // in order of first appearance
 	index           map[string]*mergedBlock
 }
@@ -149,7 +142,6 @@ func (d *document) add(key string, blk *hcl.Block, body *hclsyntax.Body) {
 				SrcRange:   body.SrcRange,
 				EndRange:   body.EndRange,
 			},
-			doc: d,
 		}
 		if len(blk.LabelRanges) > 0 {
 			mb.LabelRange = blk.LabelRanges[0]
