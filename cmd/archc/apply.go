@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/solver"
@@ -190,4 +189,3 @@ func planFileInputs(pf *compiler.PlanFile) string {
 	}
 	return text
 }
-

@@ -25,7 +25,7 @@ type initCmd struct {
 }
 
 func (c *initCmd) Run(g *Globals) error {
-	out := filepath.Join(c.Dir, defaultSpec)
+	out := filepath.Join(c.Dir, spec.DefaultFile)
 	if !c.DryRun && !c.Force {
 		if _, err := os.Stat(out); err == nil {
 			return &exitError{code: exitFailure, err: fmt.Errorf("%s exists: --force overwrites it, --dry-run prints the new one", out)}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/spec"
@@ -40,17 +39,17 @@ func (a *selectArgs) splitSpecArg(sa *specArgs) error {
 	switch {
 	case err == nil && !fi.IsDir():
 		return nil
-	case err == nil && isFile(filepath.Join(sa.Spec, defaultSpec)):
-		sa.Spec = filepath.Join(sa.Spec, defaultSpec)
+	case err == nil && isFile(spec.FindDefault(sa.Spec)):
+		sa.Spec = spec.FindDefault(sa.Spec)
 		return nil
 	}
-	if len(sa.Files) == 0 && !isFile(defaultSpec) {
+	if len(sa.Files) == 0 && !isFile(spec.FindDefault("")) {
 		what := "no such file"
 		if err == nil {
-			what = "a directory without " + defaultSpec
+			what = "a directory without " + spec.DefaultFile
 		}
 		return &exitError{code: exitUsage, err: withHint(
-			fmt.Errorf("%s is not a spec (%s), and there is no %s here to select a component %s from", spec.SafeLine(sa.Spec), what, defaultSpec, spec.SafeLine(sa.Spec)),
+			fmt.Errorf("%s is not a spec (%s), and there is no %s here to select a component %s from", spec.SafeLine(sa.Spec), what, spec.DefaultFile, spec.SafeLine(sa.Spec)),
 			"give the spec first (archc plan path/to/archbuild.hcl NAME...), or run in the spec's directory (-C DIR)")}
 	}
 	a.Names = append([]string{sa.Spec}, a.Names...)

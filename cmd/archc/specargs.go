@@ -11,9 +11,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// defaultSpec is read when neither SPEC nor -f is given.
-const defaultSpec = "archbuild.hcl"
-
 // specArgs are the arguments of every command that reads a spec. Embed it with `embed:""`.
 type specArgs struct {
 	Spec  string   `arg:"" optional:"" name:"spec" placeholder:"SPEC" help:"Spec file (default ./archbuild.hcl, or ./archbuild.hcl.json when only that exists, when no -f is given)."`
@@ -38,14 +35,15 @@ func (a *specArgs) files() []string {
 // merges files onto SPEC, and without one the default is not read (bake users expect
 // -f to add to it); "" otherwise.
 func (a *specArgs) defaultSkipped() string {
-	if a.Spec != "" || len(a.Files) == 0 || slices.Contains(a.Files, defaultSpec) {
+	def := spec.FindDefault("")
+	if a.Spec != "" || len(a.Files) == 0 || slices.Contains(a.Files, def) {
 		return ""
 	}
-	if _, err := os.Stat(defaultSpec); err != nil {
+	if _, err := os.Stat(def); err != nil {
 		return ""
 	}
 	return fmt.Sprintf("archc: note: %s was not read: -f merges files onto SPEC, and no SPEC was given. To merge onto it, name it first: archc COMMAND %s -f %s",
-		defaultSpec, defaultSpec, strings.Join(a.Files, " -f "))
+		def, def, strings.Join(a.Files, " -f "))
 }
 
 // vars parses the --var flags; a malformed one is a usage error.
