@@ -136,20 +136,12 @@ func (e *env) proxyFor(scheme, host string) string {
 
 // isLoopback reports whether host (with or without a port) is a loopback IP or localhost.
 func isLoopback(host string) bool {
-	h := hostname(host)
+	h := registry.Hostname(host)
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
-}
-
-// hostname strips the port from host[:port] (and brackets from IPv6 literals).
-func hostname(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.Trim(hostport, "[]")
 }
 
 // relPath prints a path relative to the spec's directory (absolute paths differ between

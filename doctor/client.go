@@ -2,13 +2,11 @@ package doctor
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"syscall"
 
 	"github.com/archc-dev/archc/registry"
@@ -57,7 +55,6 @@ func netCause(err error, ctx context.Context) string {
 	var unknownCA x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
-	var rec tls.RecordHeaderError
 	switch {
 	case errors.As(err, &unknownCA):
 		who := "an unknown authority"
@@ -71,7 +68,7 @@ func netCause(err error, ctx context.Context) string {
 		return "TLS: the certificate has expired or is not yet valid (" + invalid.Detail + "; check this machine's clock)"
 	case errors.As(err, &invalid):
 		return "TLS: invalid certificate (" + invalid.Error() + ")"
-	case errors.As(err, &rec), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+	case registry.IsPlainHTTP(err):
 		return "TLS handshake failed: the server speaks plain HTTP"
 	case ctx.Err() != nil:
 		return "no answer before the deadline (it accepts connections and never answers, or packets are dropped)"

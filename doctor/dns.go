@@ -84,7 +84,7 @@ func dnsCause(err error, ctx context.Context) string {
 func (e *env) dnsHosts() []dnsHost {
 	byName := map[string]*dnsHost{}
 	add := func(hostport, use, skip string, j judge) {
-		name := strings.ToLower(hostname(hostport))
+		name := strings.ToLower(registry.Hostname(hostport))
 		if name == "" || net.ParseIP(name) != nil {
 			return
 		}

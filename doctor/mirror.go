@@ -81,9 +81,9 @@ func (e *env) mirrorDown(m mirrorOf, target string, err error) Finding {
 		f.Fix = "restart or repair the mirror service, " + remove + "; `archc apply` skips it for the run (builders never use it: they read bases from archc)"
 	case registry.ClassTLS:
 		f.Cause = netCause(he.Err, context.Background())
-		f.Fix = registry.TLSFix(m.Registry.Host, m.URL, registry.IsPlainHTTP(he.Err) || strings.Contains(f.Cause, "plain HTTP"))
+		f.Fix = registry.TLSFix(m.Registry.Host, m.URL, registry.IsPlainHTTP(he.Err))
 	case registry.ClassDNS:
-		f.Cause = fmt.Sprintf("%s does not resolve (%s)", hostname(m.Host), e.o.Resolver.Name)
+		f.Cause = fmt.Sprintf("%s does not resolve (%s)", registry.Hostname(m.Host), e.o.Resolver.Name)
 		f.Fix = "fix the mirror's name in the spec, add it to DNS or /etc/hosts, " + remove
 	case registry.ClassNotFound, registry.ClassMalformed, registry.ClassAuth:
 		f.Cause = hostCause(he)

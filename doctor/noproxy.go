@@ -6,6 +6,8 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"github.com/archc-dev/archc/registry"
 )
 
 // noProxyCheck warns when no_proxy does not name the loopback and in-house (http,
@@ -87,7 +89,7 @@ func (e *env) directHosts() []directHost {
 // an IP range in CIDR form. Unlike Go's proxy rules it does not exempt loopback: this is
 // about every client that reads the variable.
 func noProxyCovers(entries []string, hostport string) bool {
-	host := strings.ToLower(hostname(hostport))
+	host := strings.ToLower(registry.Hostname(hostport))
 	ip := net.ParseIP(host)
 	for _, raw := range entries {
 		en := strings.ToLower(strings.TrimSpace(raw))
@@ -117,7 +119,7 @@ func noProxyCovers(entries []string, hostport string) bool {
 // noProxyEntry is what to add to no_proxy for host: the IP or localhost itself, else its
 // parent domain (".example.internal" for nexus.example.internal:8082).
 func noProxyEntry(hostport string) string {
-	h := hostname(hostport)
+	h := registry.Hostname(hostport)
 	if net.ParseIP(h) != nil || !strings.Contains(h, ".") {
 		return h
 	}

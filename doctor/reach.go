@@ -98,7 +98,7 @@ func (e *env) upstreamErr(ctx context.Context, domain string) (error, bool) {
 func (e *env) probeUpstream(ctx context.Context, domain string) error {
 	up := registry.UpstreamHost(domain)
 	scheme := e.schemeOf(domain)
-	name := hostname(up)
+	name := registry.Hostname(up)
 	if e.proxyFor(scheme, up) == "" && !isLoopback(up) && net.ParseIP(name) == nil {
 		lctx, cancel := context.WithTimeout(ctx, dnsTimeout)
 		defer cancel()

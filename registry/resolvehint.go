@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -86,7 +87,7 @@ func proxyHint(h *HostError) string {
 	}
 	proxy, _, _ := strings.Cut(h.Proxy, " ")
 	return fmt.Sprintf("the proxy %s answered for %s: it could not reach it; check that the proxy can resolve and reach %s, or list %s in the proxy block's no_proxy if it is to be reached directly",
-		proxy, host, host, hostnameOf(host))
+		proxy, host, host, Hostname(host))
 }
 
 // repoTag is ref's repository path with its tag or digest ("library/busybox:1.36"), as
@@ -106,10 +107,11 @@ func repoTag(ref string) string {
 	return out
 }
 
-// hostnameOf is host without its port.
-func hostnameOf(host string) string {
-	if i := strings.LastIndex(host, ":"); i > 0 && !strings.Contains(host[i:], "]") {
-		return host[:i]
+// Hostname is a registry host ("HOST[:PORT]", an IPv6 address in brackets) without its
+// port and brackets: the name DNS and NO_PROXY see.
+func Hostname(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
 	}
-	return host
+	return strings.Trim(hostport, "[]")
 }
