@@ -174,7 +174,7 @@ func (c *compilation) compileBuild(ctx context.Context, comp *spec.Component, p 
 		Outputs:    outputs(c.spec.Dir, comp),
 		CacheFrom:  cacheEntries(c.spec, comp.CacheFrom, false),
 		CacheTo:    cacheEntries(c.spec, comp.CacheTo, true),
-		Builders:   c.spec.BuilderCandidates(comp.Name, platforms.Format(p)),
+		Builders:   c.spec.CandidatesFor(comp, platforms.Format(p)),
 		Secrets:    secretSources(c.spec, comp),
 		SSH:        sortedIDs(comp.SSH),
 	}

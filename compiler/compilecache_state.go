@@ -13,10 +13,14 @@ import (
 // Dependents compile against this whether the dependency was compiled now or read from the
 // compile cache, so both give the same bytes.
 func definitionState(def *llb.Definition) (llb.State, error) {
-	if def == nil || ConfigOnly(def.ToPB()) {
+	if def == nil {
 		return llb.Scratch(), nil
 	}
-	op, err := llb.NewDefinitionOp(def.ToPB())
+	pdef := def.ToPB()
+	if ConfigOnly(pdef) {
+		return llb.Scratch(), nil
+	}
+	op, err := llb.NewDefinitionOp(pdef)
 	if err != nil {
 		return llb.State{}, fmt.Errorf("load compiled definition: %w", err)
 	}

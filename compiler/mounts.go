@@ -72,17 +72,28 @@ func checkMounts(s *spec.Spec, b *Build, ops *defOps) error {
 	var problems []string
 	seen := map[string]bool{}
 	ops.execs(func(dgst digest.Digest, exec *pb.ExecOp) {
-		step, found := stepSource(def, dgst)
+		// The step's source is looked up (the Dockerfile split into lines) only for a need
+		// the component does not provide: almost every step has none.
+		var step sourceStep
+		found, looked := false, false
 		for _, need := range execNeeds(exec) {
 			if provided[need.kind+" "+need.id] {
 				continue
+			}
+			if !looked {
+				step, found = stepSource(def, dgst)
+				looked = true
 			}
 			// Without a source map (a named context's ops, written by no Dockerfile of this
 			// spec), trust the LLB's flag.
 			if need.optional && (!found || explicitlyOptional(step.text, need)) {
 				continue
 			}
-			p := fmt.Sprintf("%s %s: %s", stepLocation(def, dgst, b.Dockerfile), need.what(), need.fix(s, b.Component))
+			where := b.Dockerfile
+			if found {
+				where = step.String()
+			}
+			p := fmt.Sprintf("%s %s: %s", where, need.what(), need.fix(s, b.Component))
 			if !seen[p] {
 				seen[p] = true
 				problems = append(problems, p)

@@ -66,7 +66,7 @@ func usedNamedContexts(dir string, comp *spec.Component, named map[string]input,
 // op of the definition whose ops are in seen. A result with no op (a config-only build)
 // leaves no trace in the LLB: it counts as used, as the Dockerfile may well take its config.
 func resultUsed(dep *llb.Definition, seen map[string]bool) bool {
-	if dep == nil || len(dep.Def) == 0 || ConfigOnly(dep.ToPB()) {
+	if dep == nil || len(dep.Def) == 0 {
 		return true
 	}
 	var term pb.Op

@@ -13,7 +13,13 @@ import "slices"
 // nil means the spec has no builder block: archc's default local builder. At apply time a
 // builder that only emulates the platform is a fallback when none of these is up.
 func (s *Spec) BuilderCandidates(component, platform string) []string {
-	if c := s.Component(component); c != nil && c.Builder != "" {
+	return s.CandidatesFor(s.Component(component), platform)
+}
+
+// CandidatesFor is BuilderCandidates for a component the caller holds (nil: none), without
+// looking it up by name: the compiler asks once per build.
+func (s *Spec) CandidatesFor(c *Component, platform string) []string {
+	if c != nil && c.Builder != "" {
 		return []string{c.Builder}
 	}
 	if len(s.Builders) == 0 {
