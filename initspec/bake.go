@@ -3,7 +3,6 @@ package initspec
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // bakeAttrs are the target attributes carried over as they are, bake name → archc name
@@ -34,9 +35,13 @@ type bakeFile struct {
 // comments. Bake names its variables bare (${TAG}); the spec says var.TAG. Everything that
 // cannot be carried over is listed in the report and as a comment where it was.
 func (g *generator) bake(path, dir string) error {
-	src, err := os.ReadFile(path)
+	src, err := spec.ReadSourceFile(path)
 	if err != nil {
 		return fmt.Errorf("read bake file: %w", err)
+	}
+	// The bounds every spec and lock read gets (size, text, nesting), before HCL parses.
+	if diags := spec.CheckSource(path, src); diags.HasErrors() {
+		return fmt.Errorf("bake file %s: %s", path, diags.Error())
 	}
 	syn, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
 	if diags.HasErrors() {

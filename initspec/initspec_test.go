@@ -169,6 +169,27 @@ func TestGenerateFromBake(t *testing.T) {
 	assert.Equal(t, filepath.Join(app.Context, "app.Dockerfile"), app.Dockerfile)
 }
 
+// TestGenerateFromBakeBounded: a bake file gets the bounds of every spec read (nesting,
+// binary data) before HCL parses it, and is refused naming where.
+func TestGenerateFromBakeBounded(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ src, want string }{
+		"nesting": {"target \"a\" {\n  args = " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "\n}\n", "Nesting too deep"},
+		"binary":  {"target \"a\" {}\n\x00\x01", "not a text file (binary data at byte 14"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, "docker-bake.hcl")
+			require.NoError(t, os.WriteFile(path, []byte(tc.src), 0o644))
+			_, err := Generate(context.Background(), Options{Dir: dir, FromBake: path})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), path)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
 func TestComponentNames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
