@@ -166,6 +166,14 @@ type Builder struct {
 // DefaultMaxParallel is a builder's max_parallel when the spec does not set it.
 const DefaultMaxParallel = 4
 
+// Parallel is the builder's effective max_parallel: its own, else DefaultMaxParallel.
+func (b *Builder) Parallel() int {
+	if b.MaxParallel > 0 {
+		return b.MaxParallel
+	}
+	return DefaultMaxParallel
+}
+
 // Component is one image to build.
 type Component struct {
 	Name string

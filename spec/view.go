@@ -168,12 +168,8 @@ func (s *Spec) Normalized() Normalized {
 			Mirrors: list(r.Mirrors), MirrorsOnly: r.MirrorsOnly}
 	}
 	for _, b := range s.Builders {
-		mp := b.MaxParallel
-		if mp == 0 {
-			mp = DefaultMaxParallel
-		}
 		n.Builders[b.Name] = NormalizedBuilder{Address: b.Address, CACert: s.rel(b.CACert), Cert: s.rel(b.Cert),
-			Key: s.rel(b.Key), MaxParallel: mp, Platforms: list(b.Platforms), Required: b.Required, ServerName: b.ServerName}
+			Key: s.rel(b.Key), MaxParallel: b.Parallel(), Platforms: list(b.Platforms), Required: b.Required, ServerName: b.ServerName}
 	}
 	for _, c := range s.Components {
 		n.Components = append(n.Components, s.normalizedComponent(c))
