@@ -26,16 +26,16 @@ func PlanRunNeeds(p *compiler.Plan) []RunNeed {
 		if b.Definition == nil {
 			continue
 		}
-		needs = append(needs, runNeeds(b.Component, b.Platform, b.Definition.ToPB())...)
+		needs = append(needs, runNeeds(b.Component, b.Platform, execPlatforms(b.Definition.ToPB()))...)
 	}
 	return needs
 }
 
-// runNeeds are the platforms one build executes steps on, each a RunNeed (CheckRunNeeds
-// skips the target itself).
-func runNeeds(component, target string, def *pb.Definition) []RunNeed {
+// runNeeds are the platforms one build executes steps on (runs: execPlatforms of its
+// definition), each a RunNeed (CheckRunNeeds skips the target itself).
+func runNeeds(component, target string, runs []string) []RunNeed {
 	var needs []RunNeed
-	for _, p := range execPlatforms(def) {
+	for _, p := range runs {
 		needs = append(needs, RunNeed{Component: component, Target: target, Platform: p})
 	}
 	return needs
@@ -52,10 +52,10 @@ func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
 	var order []need
 	for _, rn := range needs {
 		b := route[rn.Target]
-		p := spec.NormalizePlatform(rn.Platform)
-		if b == nil || p == spec.NormalizePlatform(rn.Target) || b.Serves(p) {
+		if b == nil || runsOn(b, rn.Target, rn.Platform) {
 			continue
 		}
+		p := spec.NormalizePlatform(rn.Platform)
 		n := need{b, p}
 		if _, ok := users[n]; !ok {
 			order = append(order, n)
@@ -88,6 +88,19 @@ func CheckRunNeeds(route map[string]*Builder, needs []RunNeed) error {
 	e.Fixes[1] = fmt.Sprintf("plan with a build platform every builder runs (`archc plan --build-platform OS/ARCH`, and the same for apply), "+
 		"or route those platforms to a builder that runs %s", strings.Join(missing, ", "))
 	return e
+}
+
+// runsOn says whether b can run a build for target whose steps execute on each of runs:
+// the target itself is b's to serve (Candidates), every other platform must be one of b's
+// workers'. It is the rule CheckRunNeeds reports on, without building its error.
+func runsOn(b *Builder, target string, runs ...string) bool {
+	t := spec.NormalizePlatform(target)
+	for _, r := range runs {
+		if p := spec.NormalizePlatform(r); p != t && !b.Serves(p) {
+			return false
+		}
+	}
+	return true
 }
 
 // execPlatforms are the platforms a definition's RUN steps execute on, normalized, sorted.

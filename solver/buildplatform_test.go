@@ -2,6 +2,7 @@ package solver
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/containerd/platforms"
@@ -10,6 +11,9 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/compiler"
+	"github.com/archc-dev/archc/spec"
 )
 
 // defRunning is a definition for target whose RUN steps execute on each of runs (a
@@ -52,7 +56,7 @@ func TestCheckRunNeeds(t *testing.T) {
 			route := map[string]*Builder{"linux/amd64": local, "linux/arm64": tc.arm}
 			var needs []RunNeed
 			for _, build := range j.Builds {
-				needs = append(needs, runNeeds(j.Component, build.Platform, build.Def)...)
+				needs = append(needs, runNeeds(j.Component, build.Platform, execPlatforms(build.Def))...)
 			}
 			err := CheckRunNeeds(route, needs)
 			if tc.missing == nil {
@@ -76,4 +80,52 @@ func TestExecPlatforms(t *testing.T) {
 	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, execPlatforms(defRunning(t, "linux/arm64", "linux/arm64", "linux/amd64")))
 	assert.Empty(t, execPlatforms(defRunning(t, "linux/arm64")), "no RUN: nothing executes")
 	assert.Empty(t, execPlatforms(nil))
+}
+
+// TestJobsFromPlanRunPlatforms: the platforms a build's steps run on are computed once,
+// when the job is made from the plan, so the scheduler never decodes a definition.
+func TestJobsFromPlanRunPlatforms(t *testing.T) {
+	t.Parallel()
+	var def llb.Definition
+	def.FromPB(defRunning(t, "linux/arm64", "linux/arm64", "linux/amd64"))
+	s := &spec.Spec{Dir: "/proj", Components: []spec.Component{{Name: "web", Platforms: []string{"linux/arm64"}}}}
+	jobs, err := JobsFromPlan(&compiler.Plan{Builds: []compiler.Build{
+		{ID: "web/linux/arm64", Component: "web", Platform: "linux/arm64", Definition: &def},
+	}}, s)
+	require.NoError(t, err)
+	require.Len(t, jobs, 1)
+	require.Len(t, jobs[0].Builds, 1)
+	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, jobs[0].Builds[0].RunPlatforms)
+}
+
+// TestSchedulerCandidatesRunPlatforms: the scheduler keeps the candidates whose workers
+// run every platform the build's steps run on, and with none left returns CheckRunNeeds'
+// error for the first candidate, word for word.
+func TestSchedulerCandidatesRunPlatforms(t *testing.T) {
+	t.Parallel()
+	s := farmSpec(func(s *spec.Spec) {
+		s.Builders = append(s.Builders, spec.Builder{Name: "arm-emu", Address: "tcp://127.0.0.1:4", Platforms: []string{"linux/arm64"}})
+	})
+	arm, armEmu := farmBuilder(s, "arm", "arm64"), farmBuilder(s, "arm-emu", "arm64", "amd64")
+	j := &Job{Component: "app"}
+	build := PlatformBuild{Platform: "linux/arm64", RunPlatforms: []string{"linux/amd64", "linux/arm64"}}
+	sched := newScheduler(Farm{Spec: s, Builders: []*Builder{arm, armEmu}})
+
+	cands, err := sched.candidates(j, build)
+	require.NoError(t, err)
+	assert.Equal(t, []*Builder{armEmu}, cands, "only the node that also runs linux/amd64")
+
+	native, err := sched.candidates(j, PlatformBuild{Platform: "linux/arm64", RunPlatforms: []string{"linux/arm64"}})
+	require.NoError(t, err)
+	assert.Equal(t, []*Builder{arm, armEmu}, native, "steps on the target only: every candidate")
+
+	sched.markLost(armEmu, errors.New("gone"))
+	_, err = sched.candidates(j, build)
+	want := CheckRunNeeds(map[string]*Builder{"linux/arm64": arm}, runNeeds("app", "linux/arm64", build.RunPlatforms))
+	require.Error(t, want)
+	var ee *EmulationError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, []string{"linux/amd64"}, ee.Platforms)
+	assert.Equal(t, want.Error(), err.Error())
+	assert.Equal(t, err, checkCandidates(Farm{Spec: s, Builders: []*Builder{arm}}, []*Job{{Component: "app", Builds: []PlatformBuild{build}}}))
 }

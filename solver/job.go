@@ -43,6 +43,13 @@ type PlatformBuild struct {
 	Def *pb.Definition
 	// ImageConfig is the image config JSON from the compile; nil for none.
 	ImageConfig []byte
+	// Entitlements are what Def's steps need, sorted (compiler.Build.Entitlements, checked
+	// against the component's allow at compile time); a solve of this build is granted them.
+	Entitlements []string
+	// RunPlatforms are the platforms Def's RUN steps execute on, normalized, sorted
+	// (execPlatforms, computed once by JobsFromPlan): the scheduler checks a builder
+	// against them without decoding Def.
+	RunPlatforms []string
 }
 
 // Platforms returns the job's platforms in order.

@@ -49,7 +49,9 @@ func JobsFromPlan(p *compiler.Plan, s *spec.Spec) ([]*Job, error) {
 		if def, err = compiler.WithBaseStore(def, BaseStoreID); err != nil {
 			return nil, fmt.Errorf("build %s: bases from archc's store: %w", b.ID, err)
 		}
-		j.Builds = append(j.Builds, PlatformBuild{Platform: b.Platform, Def: def.ToPB(), ImageConfig: b.ImageConfig})
+		pbDef := def.ToPB()
+		j.Builds = append(j.Builds, PlatformBuild{Platform: b.Platform, Def: pbDef, ImageConfig: b.ImageConfig,
+			Entitlements: b.Entitlements, RunPlatforms: execPlatforms(pbDef)})
 		for _, dep := range b.DependsOn {
 			name := componentOf(dep)
 			if name != b.Component && !contains(j.DependsOn, name) {

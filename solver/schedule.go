@@ -144,7 +144,9 @@ func (s *scheduler) pick(cands []*Builder, a *assignment, last string) *Builder 
 }
 
 // candidates are the builders not lost that may run pb (Candidates), and whose workers
-// also run the platforms its steps execute on (FROM --platform=$BUILDPLATFORM).
+// also run the platforms its steps execute on (FROM --platform=$BUILDPLATFORM). It runs
+// under s.mu on every attempt, so it reads pb.RunPlatforms (computed once, from the plan)
+// and builds CheckRunNeeds' error only when no candidate is left.
 func (s *scheduler) candidates(j *Job, pb PlatformBuild) ([]*Builder, error) {
 	var up []*Builder
 	for _, b := range s.farm.Builders {
@@ -160,15 +162,14 @@ func (s *scheduler) candidates(j *Job, pb PlatformBuild) ([]*Builder, error) {
 	if len(cands) == 0 {
 		return nil, s.noCandidate(j, pb)
 	}
-	needs := runNeeds(j.Component, pb.Platform, pb.Def)
 	var ok []*Builder
 	for _, b := range cands {
-		if CheckRunNeeds(map[string]*Builder{pb.Platform: b}, needs) == nil {
+		if runsOn(b, pb.Platform, pb.RunPlatforms...) {
 			ok = append(ok, b)
 		}
 	}
 	if len(ok) == 0 {
-		return nil, CheckRunNeeds(map[string]*Builder{pb.Platform: cands[0]}, needs)
+		return nil, CheckRunNeeds(map[string]*Builder{pb.Platform: cands[0]}, runNeeds(j.Component, pb.Platform, pb.RunPlatforms))
 	}
 	return ok, nil
 }

@@ -181,10 +181,7 @@ func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, 
 	if err != nil {
 		return "", err
 	}
-	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.sessionFor(job), FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports)})
-	if opt.AllowedEntitlements, err = solveEntitlements(builds); err != nil {
-		return "", fmt.Errorf("component %s: %w", job.Component, err)
-	}
+	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.sessionFor(job), FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports), AllowedEntitlements: solveEntitlements(builds)})
 	if opt, err = o.Bases.withSupplyChain(job, builds, b, opt); err != nil {
 		return "", err
 	}

@@ -42,11 +42,7 @@ func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, op
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
-	ents, err := solveEntitlements([]PlatformBuild{pb})
-	if err != nil {
-		return ocispecs.Descriptor{}, err
-	}
-	opt, err := opts.Bases.withSupplyChain(j, []PlatformBuild{pb}, b, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports), AllowedEntitlements: ents}))
+	opt, err := opts.Bases.withSupplyChain(j, []PlatformBuild{pb}, b, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports), AllowedEntitlements: solveEntitlements([]PlatformBuild{pb})}))
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
