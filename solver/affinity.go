@@ -39,11 +39,11 @@ type affinityFile struct {
 
 // AffinityPath is $XDG_STATE_HOME/archc/affinity.json (~/.local/state when unset).
 func AffinityPath() (string, error) {
-	dir, err := StateDirFor("_")
+	root, err := stateRoot()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(filepath.Dir(filepath.Dir(string(dir))), "affinity.json"), nil
+	return filepath.Join(root, "affinity.json"), nil
 }
 
 // LoadAffinity reads the builds' last builders for the spec s (keyed by its files'

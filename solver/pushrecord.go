@@ -51,11 +51,11 @@ type PushRecords string
 
 // PushRecordsDir returns the push records directory next to the builders' state.
 func PushRecordsDir() (PushRecords, error) {
-	dir, err := StateDirFor("_")
+	root, err := stateRoot()
 	if err != nil {
 		return "", err
 	}
-	return PushRecords(filepath.Join(filepath.Dir(filepath.Dir(string(dir))), "pushed")), nil
+	return PushRecords(filepath.Join(root, "pushed")), nil
 }
 
 func (d PushRecords) path(identity digest.Digest) string {

@@ -42,15 +42,10 @@ func (s *scheduler) limit(b *Builder) int {
 	if s.farm.Spec == nil {
 		return 0
 	}
-	sb := s.farm.Spec.Builder(b.Name)
-	switch {
-	case sb == nil:
-		return 0
-	case sb.MaxParallel > 0:
-		return sb.MaxParallel
-	default:
-		return spec.DefaultMaxParallel
+	if sb := s.farm.Spec.Builder(b.Name); sb != nil {
+		return sb.Parallel()
 	}
+	return 0
 }
 
 func (s *scheduler) free(b *Builder) bool {

@@ -2,7 +2,9 @@ package solver
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,10 +51,10 @@ func NewJobSecrets(s *spec.Spec, p *compiler.Plan, jobs []*Job, lookup Lookup) (
 		}
 	}
 	read := map[string][]byte{}
-	for _, comp := range sortedKeys(secretIDs) {
+	for _, comp := range slices.Sorted(maps.Keys(secretIDs)) {
 		if len(secretIDs[comp]) > 0 {
 			m := map[string][]byte{}
-			for _, id := range sortedKeys(secretIDs[comp]) {
+			for _, id := range slices.Sorted(maps.Keys(secretIDs[comp])) {
 				v, ok := read[id]
 				if !ok {
 					var err error
@@ -67,7 +69,7 @@ func NewJobSecrets(s *spec.Spec, p *compiler.Plan, jobs []*Job, lookup Lookup) (
 			js.sessions[comp] = append(js.sessions[comp], secretsprovider.FromMap(m))
 		}
 		if len(sshIDs[comp]) > 0 {
-			a, err := sshAgents(s, sortedKeys(sshIDs[comp]), lookup)
+			a, err := sshAgents(s, slices.Sorted(maps.Keys(sshIDs[comp])), lookup)
 			if err != nil {
 				return nil, fmt.Errorf("component %s: %w", comp, err)
 			}
@@ -185,15 +187,6 @@ func (js *JobSecrets) Mask(mask func(string) string) func(string) string {
 		}
 		return text
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // sessionFor is the session of one of job's solves: the run's attachables (registry auth)

@@ -17,6 +17,16 @@ type StateDir string
 
 // StateDirFor returns the state directory of the local builder called name.
 func StateDirFor(name string) (StateDir, error) {
+	root, err := stateRoot()
+	if err != nil {
+		return "", err
+	}
+	return StateDir(filepath.Join(root, "builders", name)), nil
+}
+
+// stateRoot is archc's state directory ($XDG_STATE_HOME/archc): the builders' state, the
+// push records and the affinity memory live under it.
+func stateRoot() (string, error) {
 	base := os.Getenv("XDG_STATE_HOME")
 	if base == "" {
 		home, err := os.UserHomeDir()
@@ -25,7 +35,7 @@ func StateDirFor(name string) (StateDir, error) {
 		}
 		base = filepath.Join(home, ".local", "state")
 	}
-	return StateDir(filepath.Join(base, "archc", "builders", name)), nil
+	return filepath.Join(base, "archc"), nil
 }
 
 // Config is the buildkitd.toml the daemon was started with.
