@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/archc-dev/archc/spec"
-	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/entitlements"
 	digest "github.com/opencontainers/go-digest"
@@ -32,18 +31,10 @@ func execEntitlements(exec *pb.ExecOp) []string {
 	return out
 }
 
-// Entitlements are the entitlements the steps of def need, sorted; nil for none. Apply
-// grants a solve exactly these (each one checked against the component's allow when the
-// plan was compiled), so a component's solves get no more than its steps use.
-func Entitlements(def *llb.Definition) ([]string, error) {
-	ops, err := decodeOps(def)
-	if err != nil {
-		return nil, err
-	}
-	return opsEntitlements(ops), nil
-}
-
-// opsEntitlements is Entitlements of a decoded definition.
+// opsEntitlements are the entitlements the steps of a decoded definition need, sorted; nil
+// for none. They are the build's Entitlements: apply grants a solve exactly these (each one
+// checked against the component's allow here), so a component's solves get no more than
+// its steps use.
 func opsEntitlements(ops *defOps) []string {
 	set := map[string]bool{}
 	ops.execs(func(_ digest.Digest, exec *pb.ExecOp) {

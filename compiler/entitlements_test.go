@@ -62,9 +62,9 @@ func TestNetworkHostWithAllowRunsEveryStepOnTheHost(t *testing.T) {
 		assert.Equal(t, pb.NetMode_HOST, e.Network)
 	}
 	assert.Equal(t, []string{"network.host"}, b.Entitlements)
-	ents, err := Entitlements(b.Definition)
+	ops, err := decodeOps(b.Definition)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"network.host"}, ents, "what apply grants: the definition's own needs")
+	assert.Equal(t, []string{"network.host"}, opsEntitlements(ops), "what apply grants: the definition's own needs")
 
 	// allow alone grants nothing the steps do not use.
 	plain, err := compileRun(t, runDockerfile, func(c *spec.Component) { c.Allow = []string{"network.host", "security.insecure"} })
