@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/session"
@@ -158,30 +157,19 @@ func (js *JobSecrets) Mask(mask func(string) string) func(string) string {
 	if js == nil || len(js.values) == 0 {
 		return mask
 	}
-	seen := map[string]bool{}
 	var olds []string
-	add := func(v string) {
-		if len(v) >= 3 && !seen[v] {
-			seen[v] = true
-			olds = append(olds, v)
-		}
-	}
 	for _, v := range js.values {
-		add(v)
-		add(strings.TrimSpace(v))
+		olds = append(olds, v, strings.TrimSpace(v))
 		for _, line := range strings.Split(v, "\n") {
-			add(strings.TrimSpace(line))
+			olds = append(olds, strings.TrimSpace(line))
 		}
 	}
-	// Longest first: a value that contains another is replaced whole.
-	sort.Slice(olds, func(i, k int) bool { return len(olds[i]) > len(olds[k]) })
-	pairs := make([]string, 0, 2*len(olds))
-	for _, o := range olds {
-		pairs = append(pairs, o, secretMask)
+	hide := spec.Hider(olds, secretMask)
+	if hide == nil {
+		return mask
 	}
-	r := strings.NewReplacer(pairs...)
 	return func(text string) string {
-		text = r.Replace(text)
+		text = hide(text)
 		if mask != nil {
 			text = mask(text)
 		}

@@ -25,29 +25,45 @@ func (s *Spec) Scrubber() func(string) string {
 	if s != nil {
 		for _, v := range s.Variables {
 			if v.Sensitive {
-				olds = append(olds, ctyStrings(v.Cty)...)
+				for _, o := range ctyStrings(v.Cty) {
+					olds = append(olds, o)
+					if b, err := json.Marshal(o); err == nil {
+						olds = append(olds, string(b[1:len(b)-1]))
+					}
+				}
 			}
 		}
 	}
-	// Longest first: a value that contains another is replaced whole.
-	sort.Slice(olds, func(i, j int) bool { return len(olds[i]) > len(olds[j]) })
-	var pairs []string
-	for _, o := range olds {
-		if len(o) < minSensitiveLen {
-			continue
-		}
-		pairs = append(pairs, o, sensitiveValue)
-		if b, err := json.Marshal(o); err == nil {
-			if esc := string(b[1 : len(b)-1]); esc != o {
-				pairs = append(pairs, esc, sensitiveValue)
-			}
-		}
-	}
-	if len(pairs) == 0 {
+	hide := Hider(olds, sensitiveValue)
+	if hide == nil {
 		return RedactText
 	}
-	r := strings.NewReplacer(pairs...)
-	return func(text string) string { return RedactText(r.Replace(text)) }
+	return func(text string) string { return RedactText(hide(text)) }
+}
+
+// Hider returns a function that replaces each of values in a text with token, or nil when
+// none is worth hiding. A value shorter than 3 bytes is left alone (it would turn unrelated
+// text into token and could not be hidden anyway); the longest go first, so a value that
+// contains another is hidden whole. The spec's sensitive variables and the solver's build
+// secrets are hidden by it.
+func Hider(values []string, token string) func(string) string {
+	seen := map[string]bool{}
+	var olds []string
+	for _, v := range values {
+		if len(v) >= minSensitiveLen && !seen[v] {
+			seen[v] = true
+			olds = append(olds, v)
+		}
+	}
+	if len(olds) == 0 {
+		return nil
+	}
+	sort.SliceStable(olds, func(i, j int) bool { return len(olds[i]) > len(olds[j]) })
+	pairs := make([]string, 0, 2*len(olds))
+	for _, o := range olds {
+		pairs = append(pairs, o, token)
+	}
+	return strings.NewReplacer(pairs...).Replace
 }
 
 // ctyStrings returns the string forms of v's leaves (strings, numbers, bools).
