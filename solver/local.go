@@ -298,10 +298,8 @@ func runningPID(dir StateDir) int {
 	if err == nil && !bytes.Contains(comm, []byte("buildkitd")) {
 		return 0
 	}
-	if st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat")); err == nil {
-		if f := strings.Fields(string(st)); len(f) > 2 && f[2] == "Z" {
-			return 0
-		}
+	if state, _, ok := procStat(pid); ok && exited(state) {
+		return 0
 	}
 	return pid
 }
@@ -330,12 +328,8 @@ func alive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}
-	st, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(st))
-	return !(len(f) > 2 && f[2] == "Z")
+	state, _, ok := procStat(pid)
+	return ok && !exited(state)
 }
 
 // tailFile returns the last n lines of a file, indented, for error messages.

@@ -264,22 +264,35 @@ func markerLive(path string, pid int) bool {
 // after boot): with the pid, it names one process, as a pid alone does not once the pid is
 // reused. It is "" when the process is gone or a zombie.
 func procStart(pid int) string {
+	state, start, ok := procStat(pid)
+	if !ok || exited(state) {
+		return ""
+	}
+	return start
+}
+
+// procStat reads /proc/PID/stat: the process's state (field 3) and start time (field 22).
+// ok is false when the process is gone or the file cannot be read as one.
+func procStat(pid int) (state, start string, ok bool) {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
 	if err != nil {
-		return ""
+		return "", "", false
 	}
 	// The command name (field 2) may hold spaces and parentheses: fields 3 on follow the
 	// last ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return ""
+		return "", "", false
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return ""
+	if len(f) < 20 {
+		return "", "", false
 	}
-	return f[19]
+	return f[0], f[19], true
 }
+
+// exited reports whether a process state is a zombie's or a dead one's.
+func exited(state string) bool { return state == "Z" || state == "X" }
 
 // unlock releases whatever this run holds and removes its marker.
 func (l *runLock) unlock() {
