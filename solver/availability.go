@@ -54,11 +54,17 @@ func Candidates(s *spec.Spec, up []*Builder, component, platform string) (cands 
 		return nil, false
 	}
 	for _, b := range up {
-		if len(b.Declared) > 0 && !declares(b, p) && len(b.Workers) > 0 && b.Serves(p) {
+		if emulates(b, p) {
 			cands = append(cands, b)
 		}
 	}
 	return cands, len(cands) > 0
+}
+
+// emulates reports whether b is a fallback for p: its block routes other platforms to it,
+// and its workers (by emulation) run p too.
+func emulates(b *Builder, p string) bool {
+	return len(b.Declared) > 0 && !declares(b, p) && len(b.Workers) > 0 && b.Serves(p)
 }
 
 // runs reports whether b can run p: its workers serve it, or they are unknown.
@@ -171,7 +177,7 @@ func fallbackWarnings(up []*Builder, fallback map[string][]string) []string {
 	for _, p := range slices.Sorted(maps.Keys(fallback)) {
 		var on []string
 		for _, b := range up {
-			if len(b.Declared) > 0 && !declares(b, p) && b.Serves(p) {
+			if emulates(b, p) {
 				on = append(on, b.Name)
 			}
 		}
@@ -214,12 +220,7 @@ func missingError(order []string, missing map[string][]string, up []*Builder, do
 	for _, p := range order {
 		fmt.Fprintf(&sb, "\n  %s is needed by %s", p, strings.Join(missing[p], ", "))
 	}
-	for _, b := range up {
-		fmt.Fprintf(&sb, "\n  builder %q (%s) workers: %s", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
-		if len(b.Declared) > 0 {
-			fmt.Fprintf(&sb, "; spec routes %s to it", strings.Join(b.Declared, ", "))
-		}
-	}
+	writeWorkers(&sb, up)
 	for _, n := range slices.Sorted(maps.Keys(down)) {
 		fmt.Fprintf(&sb, "\n  builder %q is down: %v", n, down[n])
 	}

@@ -26,12 +26,7 @@ func newEmulationError(missing []string, builders []*Builder) *EmulationError {
 	e := &EmulationError{Platforms: missing, Builders: builders}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "no builder can run %s:", strings.Join(missing, ", "))
-	for _, b := range builders {
-		fmt.Fprintf(&sb, "\n  builder %q (%s) workers: %s", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
-		if len(b.Declared) > 0 {
-			fmt.Fprintf(&sb, "; spec routes %s to it", strings.Join(b.Declared, ", "))
-		}
-	}
+	writeWorkers(&sb, builders)
 	e.Cause = sb.String()
 	var qemu []string
 	for _, p := range missing {
@@ -48,6 +43,16 @@ func newEmulationError(missing []string, builders []*Builder) *EmulationError {
 			strings.ReplaceAll(strings.TrimPrefix(missing[0], "linux/"), "/", "-"), missing[0]),
 	}
 	return e
+}
+
+// writeWorkers adds a line per builder: its workers, and what the spec routes to it.
+func writeWorkers(sb *strings.Builder, builders []*Builder) {
+	for _, b := range builders {
+		fmt.Fprintf(sb, "\n  builder %q (%s) workers: %s", b.Name, b.Address, strings.Join(b.WorkerPlatforms(), ", "))
+		if len(b.Declared) > 0 {
+			fmt.Fprintf(sb, "; spec routes %s to it", strings.Join(b.Declared, ", "))
+		}
+	}
 }
 
 func (e *EmulationError) Error() string {
