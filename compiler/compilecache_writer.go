@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"encoding/binary"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -14,11 +12,12 @@ import (
 )
 
 // snapshotWriter writes a snapshot as its entries are compiled, to a temporary file beside
-// it that commit renames into place: a cold plan of a large spec then neither holds every
-// encoded entry until the end nor writes them all after compiling. A plan that fails
-// leaves the temporary file to abort, or to prune (staleTemp) when the process ends first.
+// it that commit renames into place (atomicfile): a cold plan of a large spec then neither
+// holds every encoded entry until the end nor writes them all after compiling. A plan that
+// fails leaves the temporary file to abort, or to prune (staleTemp) when the process ends
+// first.
 type snapshotWriter struct {
-	f   *os.File
+	out *atomicfile.Pending
 	bw  *bufio.Writer
 	err error
 }
@@ -29,15 +28,11 @@ const staleTemp = time.Hour
 
 // newSnapshotWriter starts a snapshot to be committed to path.
 func newSnapshotWriter(path string) (*snapshotWriter, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(dir, atomicfile.TempPrefix+"*")
+	out, err := atomicfile.Create(path, 0o600, atomicfile.MakeDir(0o700))
 	if err != nil {
 		return nil, err
 	}
-	w := &snapshotWriter{f: f, bw: bufio.NewWriterSize(f, 256<<10)}
+	w := &snapshotWriter{out: out, bw: bufio.NewWriterSize(out, 256<<10)}
 	_, w.err = w.bw.WriteString(snapshotMagic)
 	return w, nil
 }
@@ -67,26 +62,21 @@ func writeRecord(w io.Writer, key digest.Digest, raw []byte) error {
 	return err
 }
 
-// commit renames the snapshot into path once every entry is written.
-func (w *snapshotWriter) commit(path string) error {
+// commit renames the snapshot into place, the path it was started for, once every entry
+// is written.
+func (w *snapshotWriter) commit(string) error {
 	err := w.err
 	if err == nil {
 		err = w.bw.Flush()
 	}
-	if cerr := w.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(w.f.Name(), path)
-	}
 	if err != nil {
-		os.Remove(w.f.Name())
+		w.out.Abort()
+		return err
 	}
-	return err
+	return w.out.Commit()
 }
 
 // abort drops the snapshot.
 func (w *snapshotWriter) abort() {
-	w.f.Close()
-	os.Remove(w.f.Name())
+	w.out.Abort()
 }

@@ -115,7 +115,7 @@ func (st *ctxStore) save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, dt)
+	return atomicfile.WriteFile(path, dt, 0o600, atomicfile.MakeDir(0o700)) // the cache is private
 }
 
 // contextDigest hashes what fsutil would send from dir with excludes applied: for each
@@ -246,13 +246,4 @@ func trusted(st fileStat, started int64) bool {
 func indexName(dir string, more []string) string {
 	sum := sha256.Sum256([]byte(dir + "\x00" + strings.Join(more, "\x00")))
 	return hex.EncodeToString(sum[:])
-}
-
-// writeFileAtomic writes data to path whole or not at all (atomicfile), making its
-// directory; the cache is private (0700, 0600).
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, data, 0o600)
 }

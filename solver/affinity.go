@@ -128,8 +128,5 @@ func (a *Affinity) Save() error {
 
 // writeFileAtomic writes dt to path whole or not at all (atomicfile), making its directory.
 func writeFileAtomic(path string, dt []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(path, dt, 0o644)
+	return atomicfile.WriteFile(path, dt, 0o644, atomicfile.MakeDir(0o755))
 }

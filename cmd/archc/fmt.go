@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/archc-dev/archc/internal/atomicfile"
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
@@ -80,11 +83,26 @@ func (c *fmtCmd) one(g *Globals, name string) (bool, error) {
 	if c.Check {
 		return true, nil
 	}
-	fi, err := os.Stat(name)
-	if err != nil {
-		return true, err
+	if err := writeSpec(name, out); err != nil {
+		return true, fmt.Errorf("write %s: %w", name, err)
 	}
-	return true, os.WriteFile(name, out, fi.Mode().Perm())
+	return true, nil
+}
+
+// writeSpec writes a spec file whole or not at all (atomicfile), so an interrupted run
+// never leaves a truncated spec. As os.WriteFile, it writes through a symlink (the link
+// stays a link) and keeps an existing file's permissions; a new file gets 0644.
+func writeSpec(name string, data []byte) error {
+	target, perm := name, os.FileMode(0o644)
+	if fi, err := os.Stat(name); err == nil {
+		if target, err = filepath.EvalSymlinks(name); err != nil {
+			return err
+		}
+		perm = fi.Mode().Perm()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return atomicfile.WriteFile(target, data, perm)
 }
 
 // fmtFiles expands the arguments: a directory gives its *.hcl files (not the lock, which

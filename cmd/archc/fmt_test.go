@@ -73,3 +73,47 @@ func TestFmtDefaultsToTheWorkingDirectory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, formatted, string(b))
 }
+
+// TestFmtRewritesWhole: fmt replaces a spec whole (no temporary file left), keeps its mode,
+// and writes through a symlink, which stays a link.
+func TestFmtRewritesWhole(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real", "spec.hcl")
+	require.NoError(t, os.Mkdir(filepath.Dir(real), 0o755))
+	require.NoError(t, os.WriteFile(real, []byte(unformatted), 0o640))
+	link := filepath.Join(dir, "archbuild.hcl")
+	require.NoError(t, os.Symlink(filepath.Join("real", "spec.hcl"), link))
+
+	code, out, errs := runArchc("fmt", link)
+	assert.Equal(t, exitOK, code, errs)
+	assert.Equal(t, link+"\n", out)
+
+	fi, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.Equal(t, os.ModeSymlink, fi.Mode().Type(), "the link stays a link")
+	b, err := os.ReadFile(real)
+	require.NoError(t, err)
+	assert.Equal(t, formatted, string(b), "the link's target is formatted")
+	fi, err = os.Stat(real)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "the mode is kept")
+	for _, d := range []string{dir, filepath.Dir(real)} {
+		m, err := filepath.Glob(filepath.Join(d, ".tmp-*"))
+		require.NoError(t, err)
+		assert.Empty(t, m, "no temporary file left in %s", d)
+	}
+}
+
+// TestWriteSpecNew: a spec init writes where none was is 0644, as os.WriteFile made it.
+func TestWriteSpecNew(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "archbuild.hcl")
+	require.NoError(t, writeSpec(path, []byte(formatted)))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, formatted, string(b))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm())
+}

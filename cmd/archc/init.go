@@ -46,7 +46,7 @@ func (c *initCmd) Run(g *Globals) error {
 		if _, err := g.Stdout.Write(res.Spec); err != nil {
 			return err
 		}
-	} else if err := os.WriteFile(out, res.Spec, 0o644); err != nil {
+	} else if err := writeSpec(out, res.Spec); err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	c.report(g, out, res)
