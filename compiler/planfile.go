@@ -275,23 +275,12 @@ func (fb fileBuild) build() (Build, error) {
 	return b, nil
 }
 
-// ErrStale is wrapped by Verify's error when the plan no longer matches its inputs.
+// ErrStale is wrapped by Check's error when the plan no longer matches its inputs.
 var ErrStale = errors.New("plan is stale")
 
-// Verify checks that the plan still describes what would be built now: the spec's digest,
-// every local context's content digest (with the current .dockerignore) and, when lock is
-// not nil, every pin. Pins are checked against the lock's manifest digests alone: no image
-// config, so a fresh CI runner with a cold content cache can verify. The error names
-// everything that changed and wraps ErrStale.
-func (f *PlanFile) Verify(ctx context.Context, s *spec.Spec, lock *registry.Lock) error {
-	problems, err := f.staleInputs(s, lock)
-	if err != nil {
-		return err
-	}
-	return staleError(append(problems, f.verifyContexts(ctx, s.Dir)...))
-}
-
-// staleInputs are Verify's cheap checks: the spec's digest and, when lock is not nil, the pins.
+// staleInputs are Check's cheap checks: the spec's digest and, when lock is not nil, the
+// pins. Pins are checked against the lock's manifest digests alone: no image config, so a
+// fresh CI runner with a cold content cache gets this far.
 func (f *PlanFile) staleInputs(s *spec.Spec, lock *registry.Lock) ([]string, error) {
 	var problems []string
 	sd, err := SpecDigest(s)

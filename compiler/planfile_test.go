@@ -45,10 +45,10 @@ func TestPlanFileRoundTrip(t *testing.T) {
 		"archc:app": filepath.Join(dir, "app"), "archc:assets": filepath.Join(dir, "assets"),
 		"archc:base": filepath.Join(dir, "base"), "archc:static": filepath.Join(dir, "static"),
 	}, f.Plan.LocalDirs(dir))
-	require.NoError(t, f.Verify(context.Background(), s, lockOf(f.Lock)))
+	require.NoError(t, stale(t, f, s, lockOf(f.Lock)))
 }
 
-func TestPlanFileVerifyRefusesChanges(t *testing.T) {
+func TestPlanFileStaleContexts(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
@@ -77,7 +77,7 @@ func TestPlanFileVerifyRefusesChanges(t *testing.T) {
 			tc.edit(t, dir)
 			f, err := LoadPlanFile(path)
 			require.NoError(t, err)
-			err = f.Verify(context.Background(), s, nil)
+			err = stale(t, f, s, nil)
 			if tc.want == "" {
 				require.NoError(t, err)
 				return
@@ -88,7 +88,7 @@ func TestPlanFileVerifyRefusesChanges(t *testing.T) {
 	}
 }
 
-func TestPlanFileVerifySpecAndPins(t *testing.T) {
+func TestPlanFileStaleSpecAndPins(t *testing.T) {
 	t.Parallel()
 	dir := copyProject(t)
 	s := projectSpec(t, dir)
@@ -98,27 +98,37 @@ func TestPlanFileVerifySpecAndPins(t *testing.T) {
 	require.NoError(t, err)
 
 	s.Proxy = nil // not part of the spec digest
-	require.NoError(t, f.Verify(context.Background(), s, nil))
+	require.NoError(t, stale(t, f, s, nil))
 
 	s.Components[2].Tags = []string{"registry.invalid/app:other"}
-	err = f.Verify(context.Background(), s, nil)
+	err = stale(t, f, s, nil)
 	require.ErrorIs(t, err, ErrStale)
 	assert.Contains(t, err.Error(), "the spec changed")
 
 	// Pins are checked against the lock alone: its image configs are in no cache here, as
 	// on a fresh CI runner, and that is not a reason to refuse.
-	require.NoError(t, f.Verify(context.Background(), projectSpec(t, dir), lockOf(f.Lock)))
+	require.NoError(t, stale(t, f, projectSpec(t, dir), lockOf(f.Lock)))
 
 	moved := lockOf(f.Lock)
 	moved.Find("docker.io/library/alpine:3.20").Platform("linux/amd64").Manifest = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-	err = f.Verify(context.Background(), projectSpec(t, dir), moved)
+	err = stale(t, f, projectSpec(t, dir), moved)
 	require.ErrorIs(t, err, ErrStale)
 	assert.Contains(t, err.Error(), "pin docker.io/library/alpine:3.20 (linux/amd64) moved")
 
 	gone := lockOf(f.Lock[1:])
-	err = f.Verify(context.Background(), projectSpec(t, dir), gone)
+	err = stale(t, f, projectSpec(t, dir), gone)
 	require.ErrorIs(t, err, ErrStale)
 	assert.Contains(t, err.Error(), "pin "+f.Lock[0].Ref+" ("+f.Lock[0].Platform+") is no longer in archbuild.lock.hcl")
+}
+
+// stale is every staleness Check can report, its cheap checks (staleInputs) and the
+// contexts' (verifyContexts, which Check runs only when a mismatch needs explaining), as
+// one error wrapping ErrStale, or nil.
+func stale(t *testing.T, f *PlanFile, s *spec.Spec, lock *registry.Lock) error {
+	t.Helper()
+	problems, err := f.staleInputs(s, lock)
+	require.NoError(t, err)
+	return staleError(append(problems, f.verifyContexts(context.Background(), s.Dir)...))
 }
 
 // lockOf is a lock holding exactly the given pins, with config digests no cache has.
