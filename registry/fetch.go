@@ -10,7 +10,10 @@ import (
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/remotes"
 	"github.com/containerd/platforms"
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/archc-dev/archc/spec"
 )
 
 // maxContent bounds an index, manifest or config read into memory.
@@ -94,7 +97,8 @@ func sniffMediaType(data []byte) string {
 	}
 }
 
-// platform picks platform p from the top-level content and fetches its manifest and config.
+// platform picks platform p from the top-level content and fetches its manifest and config,
+// which must be for p (checkConfig).
 func (f *fetcher) platform(ctx context.Context, top ocispec.Descriptor, topData []byte, p string) (*PlatformImage, error) {
 	want, err := platforms.Parse(p)
 	if err != nil {
@@ -107,12 +111,13 @@ func (f *fetcher) platform(ctx context.Context, top ocispec.Descriptor, topData 
 	}
 	mdesc := top
 	mdata := topData
+	var listed *ocispec.Platform // what the index lists the manifest under; nil for a single-platform image
 	if m.Manifests != nil || images.IsIndexType(m.MediaType) {
 		d, ok := pickPlatform(m.Manifests, want)
 		if !ok {
 			return nil, &platformError{ref: f.ref, platform: platforms.Format(want), have: listPlatforms(m.Manifests)}
 		}
-		mdesc = d
+		mdesc, listed = d, d.Platform
 		if mdata, err = f.fetch(ctx, mdesc); err != nil {
 			return nil, err
 		}
@@ -127,18 +132,40 @@ func (f *fetcher) platform(ctx context.Context, top ocispec.Descriptor, topData 
 	if err != nil {
 		return nil, err
 	}
-	if m.Manifests == nil && mdesc.Digest == top.Digest {
-		// A single-platform image: its config says which platform it is.
-		var ic ocispec.Image
-		if err := json.Unmarshal(cfg, &ic); err != nil {
-			return nil, &malformedError{msg: fmt.Sprintf("%s: bad image config: %v", m.Config.Digest, err)}
-		}
-		have := platforms.Normalize(ocispec.Platform{OS: ic.OS, Architecture: ic.Architecture, Variant: ic.Variant})
-		if !platforms.Only(want).Match(have) {
-			return nil, &platformError{ref: f.ref, platform: platforms.Format(want), have: []string{platforms.Format(have)}}
-		}
+	if err := checkConfig(f.ref, want, listed, mdesc.Digest, m.Config.Digest, cfg); err != nil {
+		return nil, err
 	}
 	return &PlatformImage{Platform: platforms.Format(want), Manifest: mdesc.Digest, Config: m.Config.Digest}, nil
+}
+
+// checkConfig is the one rule for what a config may say, for pinning and for VerifyLock
+// (which re-resolves each pin): its own os/architecture must be one want accepts, by the
+// matcher pickPlatform picks index entries with (platforms.Only). A config that leaves out
+// its variant is taken at want's (many arm configs do). One that leaves out its
+// os/architecture is taken at its index entry's word (old images do); a single-platform
+// image (listed nil) has no other word, so its config must say. An index entry whose
+// config says another platform is mislabelled upstream: pinning it would build for the
+// wrong platform, and no re-pin of that index can fix it.
+func checkConfig(ref string, want ocispec.Platform, listed *ocispec.Platform, manifest, config digest.Digest, data []byte) error {
+	var ic ocispec.Image
+	if err := json.Unmarshal(data, &ic); err != nil {
+		return &malformedError{msg: fmt.Sprintf("%s: bad image config: %v", config, err)}
+	}
+	if listed != nil && (ic.OS == "" || ic.Architecture == "") {
+		return nil
+	}
+	have := platforms.Normalize(ocispec.Platform{OS: ic.OS, Architecture: ic.Architecture, Variant: ic.Variant})
+	if ic.Variant == "" && have.Architecture == want.Architecture {
+		have.Variant = want.Variant
+	}
+	if platforms.Only(want).Match(have) {
+		return nil
+	}
+	e := &platformError{ref: ref, platform: platforms.Format(want), have: []string{platforms.Format(have)}}
+	if listed != nil {
+		e.mislabel = &mislabel{manifest: manifest, listed: spec.FormatPlatform(*listed), config: config, says: platforms.Format(have)}
+	}
+	return e
 }
 
 // pickPlatform returns the best manifest for want among an index's entries.
@@ -170,13 +197,33 @@ func listPlatforms(ds []ocispec.Descriptor) []string {
 	return out
 }
 
-// platformError says an image does not exist for a platform (a not-found, not retried).
+// platformError says an image does not exist for a platform (a not-found, not retried):
+// the index lists none for it, or what it lists says it is for another (mislabel).
 type platformError struct {
 	ref      string
 	platform string
 	have     []string
+	// mislabel is set when the index lists a manifest for platform whose config says
+	// another: the image is inconsistent upstream.
+	mislabel *mislabel
 }
 
 func (e *platformError) Error() string {
+	if e.mislabel != nil {
+		return fmt.Sprintf("no %s image: %s: the image is mislabelled upstream; pin another tag or digest of it", e.platform, e.mislabel)
+	}
 	return fmt.Sprintf("no %s image (has %v)", e.platform, e.have)
+}
+
+// mislabel is an index entry whose config says another platform than the index lists it
+// under.
+type mislabel struct {
+	manifest digest.Digest
+	listed   string // the platform the index lists manifest under
+	config   digest.Digest
+	says     string // the platform config says
+}
+
+func (m *mislabel) String() string {
+	return fmt.Sprintf("the index lists manifest %s under %s, but its config %s says %s", m.manifest, m.listed, m.config, m.says)
 }

@@ -12,13 +12,13 @@ import (
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/platforms"
 	"github.com/hashicorp/hcl/v2"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/archc-dev/archc/spec"
 )
 
 // LockMismatchError is a lock whose pins content contradicts: a platform manifest its
-// index does not list under that platform, or a config its manifest does not name. It
+// index does not list under that platform, a config its manifest does not name, or an
+// index entry whose config says another platform (which archc lock refuses to pin). It
 // prints like a spec problem, each located in the lock file, saying what the content
 // really lists.
 type LockMismatchError struct {
@@ -43,13 +43,13 @@ func (e *LockMismatchError) Hint() string {
 }
 
 // VerifyLock checks the pins of lock that reqs use (every platform they pin) against
-// content, the rule `archc lock` pins by: each platform's manifest must be the one the
+// content, by the rules `archc lock` pins by: each platform's manifest must be the one the
 // pinned index lists for that platform, its config the one that manifest names, and that
-// config's own os/architecture that platform's. Content comes from the cache; what is
-// missing is fetched by digest from the pinned repository through the usual hosts and
-// retries, and verified against its digest before it is used. A warm cache makes no
-// request. A contradiction is a *LockMismatchError listing every one found; content that
-// cannot be fetched is the resolution error.
+// config must be for that platform (checkConfig, which Resolve applies). Content comes
+// from the cache; what is missing is fetched by digest from the pinned repository through
+// the usual hosts and retries, and verified against its digest before it is used. A warm
+// cache makes no request. A contradiction is a *LockMismatchError listing every one
+// found; content that cannot be fetched is the resolution error.
 func (r *Resolver) VerifyLock(ctx context.Context, lock *Lock, reqs []ImageRequest) error {
 	var pins []*Image
 	seen := map[string]bool{}
@@ -117,13 +117,17 @@ func (r *Resolver) verifyImage(ctx context.Context, lock *Lock, im *Image) (hcl.
 			continue
 		}
 		got, err := r.Resolve(ctx, byDigest, []string{p.Platform})
+		var pe *platformError
 		switch {
+		case errors.As(err, &pe) && pe.mislabel != nil:
+			m.add(p.Platform, "", "Image config is for another platform",
+				fmt.Sprintf("%s: %s: the image itself is inconsistent.", im.Ref, pe.mislabel))
 		case err != nil && notFound(err):
 			m.add(p.Platform, "", "Image not for this platform", fmt.Sprintf("%s: %s: %v.", im.Ref, p.Platform, err))
 		case err != nil:
 			errs = append(errs, err)
 		default:
-			m.config(r.cache, got.Platforms[0], p)
+			m.config(got.Platforms[0], p)
 		}
 	}
 	return m.diags, errors.Join(errs...)
@@ -190,28 +194,11 @@ func (m *pinMismatch) listed(idx manifestOrIndex, p PlatformImage) bool {
 	return false
 }
 
-// config checks p's config against got, what its manifest names, and that config's
-// own platform against p's.
-func (m *pinMismatch) config(cache *Cache, got, p PlatformImage) {
+// config checks p's config against got, what its manifest names. Resolve checked that
+// config's own platform (checkConfig).
+func (m *pinMismatch) config(got, p PlatformImage) {
 	if got.Config != p.Config {
 		m.add(p.Platform, "config", "Config is not the one the manifest names",
 			fmt.Sprintf("%s: %s config %s is not what manifest %s names: it names %s.", m.im.Ref, p.Platform, p.Config, p.Manifest, got.Config))
-		return
-	}
-	data, err := cache.Get(got.Config)
-	if err != nil {
-		return // Resolve cached it; a file removed meanwhile is the compiler's to report
-	}
-	var ic ocispec.Image
-	if json.Unmarshal(data, &ic) != nil || ic.OS == "" || ic.Architecture == "" {
-		return // no platform to compare (old images leave it out)
-	}
-	have := platforms.Normalize(ocispec.Platform{OS: ic.OS, Architecture: ic.Architecture})
-	want, _ := platforms.Parse(p.Platform) // listed parsed it already
-	want = platforms.Normalize(want)
-	if have.OS != want.OS || have.Architecture != want.Architecture {
-		m.add(p.Platform, "", "Image config is for another platform",
-			fmt.Sprintf("%s: the index lists manifest %s for %s, but its config %s says %s/%s: the image itself is inconsistent.",
-				m.im.Ref, p.Manifest, p.Platform, p.Config, have.OS, have.Architecture))
 	}
 }

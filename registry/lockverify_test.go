@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,7 +164,8 @@ func TestVerifyLockWarmCacheNoRequests(t *testing.T) {
 }
 
 // TestVerifyLockInconsistentImage: an index that lists the arm64 manifest under
-// linux/amd64 pins without complaint, but its config says arm64, and the check says so.
+// linux/amd64 is refused by archc lock (Resolve), naming the platform, what the index lists
+// and what the config says; a lock edited to pin it anyway is refused by the check.
 func TestVerifyLockInconsistentImage(t *testing.T) {
 	t.Parallel()
 	reg := testenv.StartRegistry(t)
@@ -174,12 +176,27 @@ func TestVerifyLockInconsistentImage(t *testing.T) {
 	idx.Manifests[0].Platform, idx.Manifests[1].Platform = idx.Manifests[1].Platform, idx.Manifests[0].Platform
 	c.Index.Data, err = json.Marshal(idx)
 	require.NoError(t, err)
-	pushContent(t, c, reg, "library/liar")
+	img := pushContent(t, c, reg, "library/liar")
+	amd, arm := img.Platforms["linux/amd64"], img.Platforms["linux/arm64"]
 
 	s := mirrorSpec(true, reg.URL)
 	ref := "docker.io/library/liar:1.36"
-	l := reparse(t, pinLock(t, newTestResolver(t, s), ref))
-	err = newTestResolver(t, s).VerifyLock(context.Background(), l, []ImageRequest{{Ref: ref, Platforms: both}})
+	_, err = newTestResolver(t, s).Resolve(context.Background(), ref, both)
+	require.Error(t, err, "archc lock does not pin a mislabelled index")
+	assert.Contains(t, err.Error(), ref+": ")
+	assert.Contains(t, err.Error(), "the image is mislabelled upstream; pin another tag or digest")
+	_, err = newTestResolver(t, s).Resolve(context.Background(), ref, []string{"linux/amd64"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no linux/amd64 image: the index lists manifest "+arm.Manifest.String()+
+		" under linux/amd64, but its config "+arm.Config.String()+" says linux/arm64")
+
+	// The lock as if edited to pin it: each platform the manifest the index lists for it.
+	l := &Lock{}
+	l.Set(Image{Ref: ref, Digest: img.Index, Host: strings.TrimPrefix(reg.URL, "http://"), Platforms: []PlatformImage{
+		{Platform: "linux/amd64", Manifest: arm.Manifest, Config: arm.Config},
+		{Platform: "linux/arm64", Manifest: amd.Manifest, Config: amd.Config},
+	}})
+	err = newTestResolver(t, s).VerifyLock(context.Background(), reparse(t, l), []ImageRequest{{Ref: ref, Platforms: both}})
 	var me *LockMismatchError
 	require.ErrorAs(t, err, &me)
 	assert.Contains(t, err.Error(), "archbuild.lock.hcl:8:12: error: Image config is for another platform")
