@@ -43,7 +43,7 @@ func (cc *compileCache) finish() {
 					out.add(k, raw)
 				}
 			}
-			_ = out.commit(path)
+			_ = out.commit()
 		}
 	} else {
 		if out != nil {

@@ -64,7 +64,7 @@ func writeRecord(w io.Writer, key digest.Digest, raw []byte) error {
 
 // commit renames the snapshot into place, the path it was started for, once every entry
 // is written.
-func (w *snapshotWriter) commit(string) error {
+func (w *snapshotWriter) commit() error {
 	err := w.err
 	if err == nil {
 		err = w.bw.Flush()
