@@ -42,7 +42,6 @@ func TestResolveRefusesMislabelledIndex(t *testing.T) {
 	ref := "docker.io/library/mislabelled:1.36"
 	r := newTestResolver(t, s)
 	_, err = r.Resolve(context.Background(), ref, []string{"linux/amd64"})
-	t.Log(err)
 	var re *ResolveError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, ClassNotFound, re.Class(), "content pinned by digest does not change on retry")
@@ -51,6 +50,9 @@ func TestResolveRefusesMislabelledIndex(t *testing.T) {
 	assert.Equal(t, ref+": mirror "+reg.URL+": no linux/amd64 image: the index lists manifest "+arm.Manifest.String()+
 		" under linux/amd64, but its config "+arm.Config.String()+" says linux/arm64: the image is mislabelled upstream; pin another tag or digest of it",
 		err.Error())
+	var h interface{ Hint() string }
+	require.ErrorAs(t, err, &h)
+	assert.Contains(t, h.Hint(), "pin another tag or digest of "+ref, "the hint says the image is at fault, not the tag")
 
 	got, err := r.Resolve(context.Background(), ref, []string{"linux/arm64"})
 	require.NoError(t, err, "the entry the index lists rightly still pins")

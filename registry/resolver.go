@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -181,6 +182,10 @@ func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) 
 		return err
 	})
 	if err != nil {
+		var pe *platformError
+		if errors.As(err, &pe) && pe.mislabel != nil {
+			return nil, WithHint(err, "the index lists a manifest under a platform its config does not say: pin another tag or digest of "+ref+", or ask its publisher to fix the index")
+		}
 		return nil, err
 	}
 	r.opts.logf("%s: resolved to %s", ref, im.Digest)
@@ -307,19 +312,25 @@ func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, pla
 	im.Platforms = make([]PlatformImage, len(platforms))
 	// Platforms do not cancel each other: what one fetched before another failed stays in
 	// the cache, and the next attempt only asks for what is missing.
+	// The error reported is the first platform's in the order asked, whichever failed first.
 	var g errgroup.Group
+	errs := make([]error, len(platforms))
 	for i, p := range platforms {
 		g.Go(func() error {
 			pi, err := f.platform(ctx, top, topData, p)
 			if err != nil {
-				return err
+				errs[i] = err
+				return nil
 			}
 			im.Platforms[i] = *pi
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	_ = g.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	sort.Slice(im.Platforms, func(i, j int) bool { return im.Platforms[i].Platform < im.Platforms[j].Platform })
 	return im, nil
