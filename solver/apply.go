@@ -33,8 +33,13 @@ type ApplyOptions struct {
 	Fetcher BaseFetcher
 	// Force solves every build, also those found up to date (apply --force, --no-cache).
 	Force bool
-	// Records holds the push records ("": PushRecordsDir); ResolveTag checks a tag (nil:
-	// NewTagResolver). Tests set them.
+	// Pushes is the push state the caller already read for this plan (its plan view's
+	// Expectations), so the up-to-date check hashes no identity and reads no record
+	// again. nil, or a state made for another plan (such as the plan before
+	// compiler.WithoutCache), and Apply reads its own.
+	Pushes *PushState
+	// Records holds the push records when Apply reads its own push state ("":
+	// PushRecordsDir); ResolveTag checks a tag (nil: NewTagResolver). Tests set them.
 	Records    PushRecords
 	ResolveTag TagResolver
 }

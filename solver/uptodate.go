@@ -80,26 +80,71 @@ func pushedComponents(p *compiler.Plan, scrub compiler.Scrub, recs PushRecords) 
 	return out, nil
 }
 
-// Expect returns the builds of p that apply expects to find up to date: their inputs are
-// those of a push this machine recorded. It reads local state only (apply then checks
-// the tags); a plan shows it (compiler.WithExpectations). Any problem reading the state
-// means nothing is expected.
-func Expect(s *spec.Spec, p *compiler.Plan) compiler.Expectations {
+// PushState is what this machine recorded of one plan's pushes: where the records are
+// and, once asked for, the identity and record of each component that qualifies for the
+// fast path. An apply makes one (NewPushState) and gives it both to its plan view
+// (Expectations) and to Apply (ApplyOptions.Pushes), so each identity is hashed and each
+// record read once per run. It reads local state only; it is not safe for concurrent use.
+type PushState struct {
+	plan  *compiler.Plan
+	scrub compiler.Scrub
+	recs  PushRecords
+	comps map[string]pushed
+	err   error
+	read  bool
+}
+
+// NewPushState returns the push state of p, with the records in PushRecordsDir. Nothing
+// is read until it is used.
+func NewPushState(s *spec.Spec, p *compiler.Plan) (*PushState, error) {
 	recs, err := PushRecordsDir()
-	if err != nil || recs.none() {
+	if err != nil {
+		return nil, err
+	}
+	return newPushState(s, p, recs), nil
+}
+
+func newPushState(s *spec.Spec, p *compiler.Plan, recs PushRecords) *PushState {
+	return &PushState{plan: p, scrub: s.Scrubber(), recs: recs}
+}
+
+// components returns pushedComponents of the state's plan, computed on first use.
+func (ps *PushState) components() (map[string]pushed, error) {
+	if !ps.read {
+		ps.comps, ps.err = pushedComponents(ps.plan, ps.scrub, ps.recs)
+		ps.read = true
+	}
+	return ps.comps, ps.err
+}
+
+// Expectations returns the builds of the plan that apply expects to find up to date:
+// their inputs are those of a push this machine recorded (apply then checks the tags); a
+// plan shows them (compiler.WithExpectations). Without any record it computes no
+// identity. Any problem reading the state, or a nil ps, means nothing is expected.
+func (ps *PushState) Expectations() compiler.Expectations {
+	if ps == nil || ps.recs.none() {
 		return nil
 	}
-	comps, err := pushedComponents(p, s.Scrubber(), recs)
+	comps, err := ps.components()
 	if err != nil {
 		return nil
 	}
 	out := compiler.Expectations{}
-	for _, b := range p.Builds {
+	for _, b := range ps.plan.Builds {
 		if c, ok := comps[b.Component]; ok && c.record != nil {
 			out[b.ID] = compiler.Expectation{Digest: c.record.Digest, Hosts: c.record.Hosts}
 		}
 	}
 	return out
+}
+
+// Expect returns the Expectations of p's push state, for a plan that is not applied.
+func Expect(s *spec.Spec, p *compiler.Plan) compiler.Expectations {
+	ps, err := NewPushState(s, p)
+	if err != nil {
+		return nil
+	}
+	return ps.Expectations()
 }
 
 // verifyTags checks, one concurrent HEAD per tag, that every tag of each recorded
@@ -168,15 +213,20 @@ func (o ApplyOptions) fastPath(ctx context.Context, s *spec.Spec, p *compiler.Pl
 		fmt.Fprintf(o.Out, "%s\n", spec.SafeLine(fmt.Sprintf(format, args...)))
 	}
 	record = func([]Result) {}
-	recs := o.Records
-	if recs == "" {
-		var err error
-		if recs, err = PushRecordsDir(); err != nil {
-			logf("warning: up-to-date check skipped, pushes not recorded: %v", err)
-			return nil, jobs, record
+	ps := o.Pushes
+	if ps == nil || ps.plan != p {
+		recs := o.Records
+		if recs == "" {
+			var err error
+			if recs, err = PushRecordsDir(); err != nil {
+				logf("warning: up-to-date check skipped, pushes not recorded: %v", err)
+				return nil, jobs, record
+			}
 		}
+		ps = newPushState(s, p, recs)
 	}
-	comps, err := pushedComponents(p, s.Scrubber(), recs)
+	recs := ps.recs
+	comps, err := ps.components()
 	if err != nil {
 		logf("warning: up-to-date check skipped, pushes not recorded: %v", err)
 		return nil, jobs, record

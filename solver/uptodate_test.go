@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -120,6 +121,32 @@ func TestExpect(t *testing.T) {
 	want := compiler.Expectation{Digest: r.image.Index.String(), Hosts: []string{r.front.Host}}
 	assert.Equal(t, compiler.Expectations{"app/linux/amd64": want, "app/linux/arm64": want}, got)
 	assert.Zero(t, r.front.Count(""), "the plan makes no request")
+}
+
+// TestFastPathSharesPushState: apply reads the push state once: the state its plan view
+// read is the one the up-to-date check starts from (a record removed in between is not
+// read again), unless it was read for another plan (the plan before --no-cache's copy).
+func TestFastPathSharesPushState(t *testing.T) {
+	t.Parallel()
+	r := newUpToDateRig(t)
+	r.pushed(t)
+	ps := newPushState(r.spec, r.plan, r.recs)
+	require.Len(t, ps.Expectations(), 2, "both builds expected up to date")
+	require.NoError(t, os.RemoveAll(string(r.recs)))
+	r.front.ResetLog()
+
+	o := r.opts(nil)
+	o.Pushes = ps
+	done, rest, _ := r.check(t, context.Background(), o)
+	assert.Contains(t, done, "app", "the record read for the plan view")
+	assert.Empty(t, rest)
+	assert.Equal(t, 1, r.front.Count("/v2/e2e/app/manifests/v1"), "the tag is still checked")
+
+	other := *r.plan
+	o.Pushes = newPushState(r.spec, &other, r.recs)
+	done, rest, _ = r.check(t, context.Background(), o)
+	assert.Empty(t, done, "a state read for another plan is not used")
+	assert.Len(t, rest, 1)
 }
 
 func TestFastPathInputsChanged(t *testing.T) {

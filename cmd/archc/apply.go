@@ -55,8 +55,12 @@ func (c *applyCmd) Run(g *Globals) error {
 		return err
 	}
 	view = compiler.WithVariables(view, s.Variables)
+	// The push state is read once: the plan view shows its expectations, and Apply's
+	// up-to-date check starts from it. An error reading it is Apply's to report.
+	var pushes *solver.PushState
 	if !c.Force && !c.NoCache {
-		view = compiler.WithExpectations(view, solver.Expect(s, plan))
+		pushes, _ = solver.NewPushState(s, plan)
+		view = compiler.WithExpectations(view, pushes.Expectations())
 	}
 	if err := view.Plan(g.Stdout, plan); err != nil {
 		return err
@@ -71,7 +75,7 @@ func (c *applyCmd) Run(g *Globals) error {
 	}
 	results, err := solver.Apply(ctx, s, plan, solver.ApplyOptions{
 		Parallel: c.Parallel, KeepGoing: c.KeepGoing, ProgressMode: c.Progress, ProgressOut: g.Stderr,
-		Out: g.Stderr, Cache: res.Cache(), Fetcher: res, Force: c.Force || c.NoCache,
+		Out: g.Stderr, Cache: res.Cache(), Fetcher: res, Force: c.Force || c.NoCache, Pushes: pushes,
 	})
 	if c.MetadataFile != "" {
 		if werr := solver.WriteMetadataFile(c.MetadataFile, results, err, s.Scrubber()); werr != nil {
