@@ -31,7 +31,7 @@ type fetches struct {
 	m  map[string]func() error // by manifest digest
 }
 
-// fetch puts base's content into the cache through archc's resolver (mirrors, retries,
+// fetch puts base's content into the cache through the run's resolver (mirrors, retries,
 // verification), as apply's phase 1 does.
 func (e *env) fetch(ctx context.Context, base registry.BaseContent) error {
 	e.fetched.mu.Lock()
@@ -40,8 +40,7 @@ func (e *env) fetch(ctx context.Context, base registry.BaseContent) error {
 		f = sync.OnceValue(func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 			defer cancel()
-			res, err := registry.NewResolver(e.s, e.o.Cache, registry.WithDialContext(e.o.Dial), registry.WithTimeout(fetchTimeout),
-				registry.WithAttemptTimeout(registry.DefaultCheckTimeout), registry.WithCredentials(e.creds))
+			res, err := e.resolver()
 			if err != nil {
 				return err
 			}
@@ -60,7 +59,7 @@ func (e *env) fetch(ctx context.Context, base registry.BaseContent) error {
 // pinnedBase is a base the lock pins for platform p (the first by reference), as apply
 // reads it: its platform manifest from archc's cache.
 func (e *env) pinnedBase(p string) (registry.BaseContent, bool) {
-	lock, err := registry.ReadLock(e.o.LockPath)
+	lock, err := e.lock()
 	if err != nil {
 		return registry.BaseContent{}, false
 	}

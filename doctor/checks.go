@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/archc-dev/archc/compiler"
 	"github.com/archc-dev/archc/registry"
@@ -61,6 +62,12 @@ type env struct {
 	jobs func() ([]*solver.Job, error)
 	// fetched downloads one pinned base into the cache once, for the builder probes.
 	fetched *fetches
+	// lock is the lock file, read and parsed once for every check that reads a pin.
+	lock func() (*registry.Lock, error)
+	// resolver is the run's one registry resolver over Options.Cache: the lock check and
+	// the base fetches share its clients, tokens and the mirrors it gave up on. Each call
+	// bounds itself by its ctx.
+	resolver func() (*registry.Resolver, error)
 }
 
 // mirrorOf is a mirror and the registry it mirrors.
@@ -100,6 +107,8 @@ func newEnv(s *spec.Spec, o Options) *env {
 	e.reach = newReach(e)
 	e.jobs = jobsOnce(e)
 	e.fetched = &fetches{m: map[string]func() error{}}
+	e.lock = sync.OnceValues(func() (*registry.Lock, error) { return registry.ReadLock(e.o.LockPath) })
+	e.resolver = sync.OnceValues(func() (*registry.Resolver, error) { return e.newResolver(e.o.Cache) })
 	return e
 }
 

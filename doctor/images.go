@@ -174,7 +174,7 @@ func (e *env) mirrorMissing(ctx context.Context, m mirrorOf, checked string, sv 
 // manifestProbes lists what to HEAD for the base images of registry host: the pinned
 // index and each needed platform's manifest, or the tag when the image is not locked.
 func (e *env) manifestProbes(host string) []manifestProbe {
-	lock, _ := registry.ReadLock(e.o.LockPath)
+	lock, _ := e.lock()
 	var out []manifestProbe
 	for _, b := range e.bases {
 		if domainOf(b.Ref) != host {

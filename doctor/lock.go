@@ -26,7 +26,7 @@ func (e *env) lockCheck() Check {
 			return Finding{Verdict: Fail, Checked: "the base images of the spec's Dockerfiles", Cause: e.basesErr.Error(),
 				Fix: "fix the Dockerfile or the component's args; `archc lock` reports the same"}
 		}
-		lock, err := registry.ReadLock(e.o.LockPath)
+		lock, err := e.lock()
 		if err != nil {
 			return Finding{Verdict: Fail, Checked: name, Cause: err.Error(),
 				Fix: fmt.Sprintf("fix %s, or delete it and run `archc lock` (every pin is resolved again)", name)}
@@ -49,11 +49,18 @@ func (e *env) lockCheck() Check {
 			pins += len(b.Platforms)
 		}
 		checked := fmt.Sprintf("%s pins all %d base images for their platforms (%d manifests)", name, len(e.bases), pins)
-		res, done, err := e.lockResolver(ctx)
+		res, done, err := e.lockResolver()
 		if err != nil {
 			return notCurrent(checked, err.Error())
 		}
 		defer done()
+		// Resolving gives up a second before the check's deadline, so that the finding
+		// says what was checked rather than the check overstaying.
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, max(time.Until(deadline)-time.Second, time.Second))
+			defer cancel()
+		}
 		// Pins against content is registry's rule (VerifyLock), as plan and apply apply it.
 		verr := res.VerifyLock(ctx, lock, e.bases)
 		if me := (*registry.LockMismatchError)(nil); errors.As(verr, &me) {
@@ -69,31 +76,35 @@ func (e *env) lockCheck() Check {
 	}}
 }
 
-// lockResolver is a resolver for the lock check, with the content cache apply uses (or a
-// temporary one, removed by done).
-func (e *env) lockResolver(ctx context.Context) (*registry.Resolver, func(), error) {
-	done := func() {}
-	cache := e.o.Cache
-	if cache == nil {
-		dir, err := os.MkdirTemp("", "archc-doctor-")
-		if err != nil {
-			return nil, done, err
-		}
-		done = func() { os.RemoveAll(dir) }
-		if cache, err = registry.OpenCache(dir); err != nil {
-			done()
-			return nil, func() {}, err
-		}
+// lockResolver is the run's resolver (env.resolver), or without Options.Cache one over a
+// temporary cache, removed by done: nothing else resolves then (the probes need a cache).
+func (e *env) lockResolver() (*registry.Resolver, func(), error) {
+	if e.o.Cache != nil {
+		res, err := e.resolver()
+		return res, func() {}, err
 	}
-	deadline, _ := ctx.Deadline()
-	timeout := max(time.Until(deadline)-time.Second, time.Second)
-	res, err := registry.NewResolver(e.s, cache, registry.WithDialContext(e.o.Dial), registry.WithTimeout(timeout),
-		registry.WithAttemptTimeout(min(timeout, registry.DefaultCheckTimeout)), registry.WithCredentials(e.creds))
+	dir, err := os.MkdirTemp("", "archc-doctor-")
 	if err != nil {
-		done()
 		return nil, func() {}, err
 	}
-	return res, done, nil
+	done := func() { os.RemoveAll(dir) }
+	cache, err := registry.OpenCache(dir)
+	if err == nil {
+		var res *registry.Resolver
+		if res, err = e.newResolver(cache); err == nil {
+			return res, done, nil
+		}
+	}
+	done()
+	return nil, func() {}, err
+}
+
+// newResolver is a resolver as doctor's checks use it: doctor's dialer and credentials,
+// short attempts so a dead mirror is given up on quickly. Each reference may take up to
+// fetchTimeout (the longest any check gives it); the caller's ctx bounds it further.
+func (e *env) newResolver(cache *registry.Cache) (*registry.Resolver, error) {
+	return registry.NewResolver(e.s, cache, registry.WithDialContext(e.o.Dial), registry.WithTimeout(fetchTimeout),
+		registry.WithAttemptTimeout(registry.DefaultCheckTimeout), registry.WithCredentials(e.creds))
 }
 
 // lockCurrent resolves every pinned tag and reports those that moved.

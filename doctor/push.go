@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -128,28 +127,29 @@ func (e *env) probeWrite(ctx context.Context, b *solver.Builder, where string, t
 	if sctx.Err() != nil {
 		cause = fmt.Sprintf("no result within %s: %s", solveTimeout, cause)
 	}
-	return Finding{Verdict: Fail, Checked: where + " " + tried, Cause: fmt.Sprintf("the node cannot write to %s: %s", t.Host, cause), Fix: e.nodeConfigFix(t.Host, cause)}
+	return Finding{Verdict: Fail, Checked: where + " " + tried, Cause: fmt.Sprintf("the node cannot write to %s: %s", t.Host, cause), Fix: e.nodeConfigFix(t.Host, err)}
 }
 
-// authStatus finds a 401 or 403 status in an error text, not inside a digest (a push
-// error names blobs by sha256: "…16040331…" holds "403").
-var authStatus = regexp.MustCompile(`(^|[^0-9a-f])40[13]([^0-9a-f]|$)`)
-
-// nodeConfigFix says what a node's own buildkitd.toml needs to reach host as the spec says.
-func (e *env) nodeConfigFix(host, cause string) string {
+// nodeConfigFix says what a node's own buildkitd.toml needs to reach host as the spec says,
+// after a write probe failed with err. What err means is registry's rule (Classify,
+// IsPlainHTTP); which scheme the node spoke is read from the URL it names.
+func (e *env) nodeConfigFix(host string, err error) string {
 	c := e.conf[host]
+	triedHTTP := strings.Contains(err.Error(), "http://"+host+"/")
 	// BuildKit speaks plain HTTP to a loopback host that no block marks http = false.
-	spokeHTTP := strings.Contains(cause, "http://"+host+"/") && (c.PlainHTTP == nil || !*c.PlainHTTP)
+	spokeHTTP := triedHTTP && (c.PlainHTTP == nil || !*c.PlainHTTP)
 	block := e.hostBlock(host, spokeHTTP)
 	fix := fmt.Sprintf("a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n%s\nto it (a ca path is a file on the node: copy the spec's CA there), then restart buildkitd there", block)
+	class := registry.Classify(err)
 	switch {
-	case authStatus.MatchString(cause) || strings.Contains(cause, "denied") || strings.Contains(cause, "unauthorized"):
+	case class == registry.ClassAuth:
 		return fmt.Sprintf("the registry refused the credentials archc passes through the session: `docker login %s` on this machine, and check the account may push there; or %s", host, fix)
-	case strings.Contains(cause, "server gave HTTP response to HTTPS client"):
+	case class == registry.ClassTLS && registry.IsPlainHTTP(err):
 		return fmt.Sprintf("%s speaks plain HTTP and the node tried https: %s", host, fix)
-	case spokeHTTP || strings.Contains(cause, "HTTP request to an HTTPS server"):
+	case spokeHTTP || class == registry.ClassTLS && triedHTTP:
+		// A plain-HTTP request meets no certificate: its TLS failure is an HTTPS server.
 		return fmt.Sprintf("%s speaks https and the node tried plain HTTP: %s", host, fix)
-	case strings.Contains(cause, "x509") || strings.Contains(cause, "certificate"):
+	case class == registry.ClassTLS:
 		return fmt.Sprintf("the node does not trust %s's certificate: %s", host, fix)
 	}
 	return fix

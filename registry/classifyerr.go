@@ -74,7 +74,10 @@ var textRules = []struct {
 	class Class
 	any   []string
 }{
-	{ClassTLS, []string{"x509: ", "tls: failed to verify", "http: server gave http response to https client", "tls: first record does not look like a tls handshake"}},
+	// A TLS alert from the server, and Go's answer to plain HTTP on an HTTPS port (the
+	// body of a 400, in the text of clients that print it) are TLS failures too.
+	{ClassTLS, []string{"x509: ", "tls: failed to verify", "http: server gave http response to https client", "tls: first record does not look like a tls handshake",
+		"remote error: tls: ", "http request to an https server"}},
 	{ClassTransient, []string{"temporary failure in name resolution", "server misbehaving"}},
 	{ClassDNS, []string{": no such host"}},
 	{ClassTimeout, []string{"i/o timeout", "tls handshake timeout", "context deadline exceeded", "timeout awaiting response headers", "client.timeout exceeded"}},
@@ -83,9 +86,15 @@ var textRules = []struct {
 	// cold 40-build farm runs against docker-registry): the same push succeeds again. A
 	// pull never sees these texts untyped (archc's client classifies by status first).
 	{ClassTransient, []string{"provided digest did not match uploaded content", "blob unknown to registry"}},
-	{ClassAuth, []string{"pull access denied", "insufficient_scope", "failed to authorize", "unauthorized"}},
+	{ClassAuth, []string{"pull access denied", "push access denied", "insufficient_scope", "failed to authorize", "unauthorized"}},
 	{ClassNotFound, []string{": not found", "manifest unknown", "no match for platform"}},
 }
+
+// authText finds what else a refused request writes: a registry's DENIED error code
+// ("denied: requested access to the resource is denied", not "permission denied: "), and a
+// 401 or 403 status in older clients' texts ("unexpected status: 403 Forbidden", which
+// remote nodes' BuildKit may still write), never inside a digest ("…16040331…" holds "403").
+var authText = regexp.MustCompile(`(?:^|\n|: )denied: |\bstatus:? 40[13]\b|\b403 forbidden\b`)
 
 func classifyText(msg string) Class {
 	if m := unexpectedStatus.FindStringSubmatch(msg); m != nil {
@@ -99,6 +108,9 @@ func classifyText(msg string) Class {
 				return r.class
 			}
 		}
+	}
+	if authText.MatchString(lower) {
+		return ClassAuth
 	}
 	return ClassUnknown
 }

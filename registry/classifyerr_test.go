@@ -62,6 +62,15 @@ func TestClassify(t *testing.T) {
 		{"context canceled", fmt.Errorf("pull: %w", context.Canceled), ClassCanceled},
 		{"archc's own resolve error", &ResolveError{Ref: ref, Hosts: []*HostError{{Host: "127.0.0.1:5000", Class: ClassTimeout}}}, ClassTimeout},
 		{"a build step, not a registry", overGRPC(codes.Unknown, errors.New(`process "/bin/sh -c exit 3" did not complete successfully: exit code: 3`)), ClassUnknown},
+		// A push refused, as a remote node's BuildKit writes it (its containerd may be older).
+		{"DENIED error code over gRPC", overGRPC(codes.Unknown, errors.New("failed to push 127.0.0.1:5001/app: errors:\ndenied: requested access to the resource is denied")), ClassAuth},
+		{"push access denied over gRPC", overGRPC(codes.Unknown, errors.New("push access denied, repository does not exist or may require authorization: server message: insufficient_scope")), ClassAuth},
+		{"older client's 403", overGRPC(codes.Unknown, errors.New("failed to do request: unexpected status: 403 Forbidden")), ClassAuth},
+		{"a status 401", errors.New("token fetch: status 401"), ClassAuth},
+		{"a 403 inside a digest", errors.New("failed to push: sha256:1d6c16040331d9b7 403abc"), ClassUnknown},
+		{"permission denied is no registry's", overGRPC(codes.Unknown, errors.New("open /etc/buildkit/ca.pem: permission denied: unknown")), ClassUnknown},
+		{"plain HTTP to an HTTPS port", errors.New("400 Bad Request: Client sent an HTTP request to an HTTPS server."), ClassTLS},
+		{"a TLS alert from the server", overGRPC(codes.Unknown, errors.New("failed to do request: Put \"https://h/v2/\": remote error: tls: bad certificate")), ClassTLS},
 		{"nil", nil, ClassUnknown},
 	}
 	for _, tc := range tests {
