@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,33 +53,15 @@ func StartBuildkitd(t testing.TB, bin, addr, config string, extra ...string) *Bu
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+		stopProcess(cmd, exited, 15*time.Second)
 		logf.Close()
 		_ = os.RemoveAll(root)
 	})
 	network, where, _ := strings.Cut(addr, "://")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.DialTimeout(network, where, time.Second)
-		if err == nil {
-			c.Close()
-			return b
-		}
-		select {
-		case <-exited:
-			t.Fatalf("buildkitd exited during startup; log:\n%s", tail(b.Log))
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("buildkitd did not listen on %s within 60s: %v; log:\n%s", addr, err, tail(b.Log))
-		}
+	if err := waitListen(network, where, exited, 60*time.Second); err != nil {
+		t.Fatalf("buildkitd on %s: %v; log:\n%s", addr, err, tail(b.Log))
 	}
+	return b
 }
 
 // ClosedAddr returns a loopback address ("127.0.0.1:PORT") nothing listens on: the port

@@ -104,15 +104,7 @@ func startRegistry(bin, dir string) (*Registry, error) {
 	return r, nil
 }
 
-func (r *Registry) stop() {
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-r.done:
-	case <-time.After(5 * time.Second):
-		_ = r.cmd.Process.Kill()
-		<-r.done
-	}
-}
+func (r *Registry) stop() { stopProcess(r.cmd, r.done, 5*time.Second) }
 
 // Ref returns the reference "HOST/repo:tag" in this registry.
 func (r *Registry) Ref(repo, tag string) string { return r.Host + "/" + repo + ":" + tag }

@@ -60,32 +60,25 @@ func StartTinyproxy(t testing.TB) *Tinyproxy {
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
 		host := fmt.Sprintf("127.0.0.1:%d", port)
-		if err := waitTCP(host, done, 10*time.Second); err != nil {
+		if err := waitListen("tcp", host, done, 10*time.Second); err != nil {
 			_ = cmd.Process.Kill()
 			<-done
 			lastErr = fmt.Errorf("tinyproxy on %s: %w; log: %s", host, err, tail(logPath))
 			continue
 		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-		})
+		t.Cleanup(func() { stopProcess(cmd, done, 5*time.Second) })
 		return &Tinyproxy{Host: host, URL: "http://" + host}
 	}
 	t.Fatalf("start tinyproxy: %v", lastErr)
 	return nil
 }
 
-// waitTCP waits until host accepts a TCP connection or the process exits.
-func waitTCP(host string, exited <-chan struct{}, timeout time.Duration) error {
+// waitListen polls until addr accepts connections on network ("tcp", "unix"), the process
+// exits, or timeout passes.
+func waitListen(network, addr string, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		c, err := net.DialTimeout("tcp", host, time.Second)
+		c, err := net.DialTimeout(network, addr, time.Second)
 		if err == nil {
 			c.Close()
 			return nil
@@ -98,5 +91,17 @@ func waitTCP(host string, exited <-chan struct{}, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("not listening within %s: %w", timeout, err)
 		}
+	}
+}
+
+// stopProcess sends cmd SIGTERM and waits up to grace for done (closed when it exited),
+// then kills it.
+func stopProcess(cmd *exec.Cmd, done <-chan struct{}, grace time.Duration) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		_ = cmd.Process.Kill()
+		<-done
 	}
 }
