@@ -3,9 +3,9 @@ package compiler
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/archc-dev/archc/spec"
-	"github.com/hashicorp/hcl/v2"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -17,37 +17,38 @@ import (
 //   - the variables: their values may be secrets (a proxy password set with --var), and
 //     whatever a variable decides already shows in the evaluated fields that use it,
 //   - source ranges and the spec's location on disk (paths are taken relative to Spec.Dir).
+//
+// s is not modified.
 func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 	c := *s
-	c.Files = make([]string, len(s.Files))
-	for i, f := range s.Files {
-		c.Files[i] = relPath(s.Dir, f)
-	}
-	c.Dir = "."
 	c.Proxy = nil
 	c.Variables = nil
-	c.Registries = append([]spec.Registry(nil), s.Registries...)
-	for i := range c.Registries {
-		r := &c.Registries[i]
-		r.Range = hcl.Range{}
-		if r.CA != "" {
-			r.CA = relPath(s.Dir, r.CA)
+	// Every source range, whatever type holds it (where archc ran from); as for the compile
+	// cache key, so a ranged type added to the spec cannot be forgotten here.
+	c = withoutRanges(reflect.ValueOf(c)).Interface().(spec.Spec)
+	// withoutRanges copied the slices of structs (blocks and named contexts) but shares the
+	// string slices with s: those rewritten below are copied first (relPaths,
+	// RelCacheEntries). Empty block lists are nil, as they always were in this digest.
+	rel := func(p string) string {
+		if p == "" {
+			return ""
 		}
+		return relPath(s.Dir, p)
 	}
-	c.Builders = append([]spec.Builder(nil), s.Builders...)
+	c.Files = relPaths(s.Dir, s.Files)
+	c.Dir = "."
+	c.Registries = emptyAsNil(c.Registries)
+	for i := range c.Registries {
+		c.Registries[i].CA = rel(c.Registries[i].CA)
+	}
+	c.Builders = emptyAsNil(c.Builders)
 	for i := range c.Builders {
 		b := &c.Builders[i]
-		b.Range = hcl.Range{}
-		for _, p := range []*string{&b.CACert, &b.Cert, &b.Key} {
-			if *p != "" {
-				*p = relPath(s.Dir, *p)
-			}
-		}
+		b.CACert, b.Cert, b.Key = rel(b.CACert), rel(b.Cert), rel(b.Key)
 	}
-	c.Components = append([]spec.Component(nil), s.Components...)
+	c.Components = emptyAsNil(c.Components)
 	for i := range c.Components {
 		comp := &c.Components[i]
-		comp.Range = hcl.Range{}
 		comp.Context = relPath(s.Dir, comp.Context)
 		comp.Dockerfile = relPath(s.Dir, comp.Dockerfile)
 		// Local cache directories are absolute in the spec: relative here, so a plan made in
@@ -58,40 +59,42 @@ func SpecDigest(s *spec.Spec) (digest.Digest, error) {
 		if len(comp.CacheTo) > 0 {
 			comp.CacheTo = s.RelCacheEntries(comp.CacheTo, true)
 		}
-		if comp.OutputPath != "" {
-			comp.OutputPath = relPath(s.Dir, comp.OutputPath)
-		}
-		comp.Contexts = append([]spec.NamedContext(nil), comp.Contexts...)
+		comp.OutputPath = rel(comp.OutputPath)
+		comp.Contexts = emptyAsNil(comp.Contexts)
 		for k := range comp.Contexts {
-			nc := &comp.Contexts[k]
-			nc.Range = hcl.Range{}
-			if nc.Path != "" {
-				nc.Path = relPath(s.Dir, nc.Path)
-			}
+			comp.Contexts[k].Path = rel(comp.Contexts[k].Path)
 		}
 	}
-	// Secret and ssh blocks: no source ranges (where archc ran from) and paths relative, so a
-	// plan file stays valid in another checkout.
-	c.Secrets = append([]spec.Secret(nil), s.Secrets...)
+	// Secret files and ssh paths relative, so a plan file stays valid in another checkout.
+	c.Secrets = emptyAsNil(c.Secrets)
 	for i := range c.Secrets {
-		sec := &c.Secrets[i]
-		sec.Range = hcl.Range{}
-		if sec.File != "" {
-			sec.File = relPath(s.Dir, sec.File)
-		}
+		c.Secrets[i].File = rel(c.Secrets[i].File)
 	}
-	c.SSH = append([]spec.SSH(nil), s.SSH...)
+	c.SSH = emptyAsNil(c.SSH)
 	for i := range c.SSH {
-		sh := &c.SSH[i]
-		sh.Range = hcl.Range{}
-		sh.Paths = append([]string(nil), sh.Paths...)
-		for k, p := range sh.Paths {
-			sh.Paths[k] = relPath(s.Dir, p)
-		}
+		c.SSH[i].Paths = emptyAsNil(relPaths(s.Dir, c.SSH[i].Paths))
 	}
 	dt, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("digest spec: %w", err)
 	}
 	return digest.FromBytes(dt), nil
+}
+
+// relPaths is a new slice of paths relative to dir.
+func relPaths(dir string, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = relPath(dir, p)
+	}
+	return out
+}
+
+// emptyAsNil is l, or nil when it is empty: the list's JSON is null whether the spec holds
+// nil or [].
+func emptyAsNil[T any](l []T) []T {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }

@@ -92,3 +92,27 @@ func TestSpecDigestPathFreeSecrets(t *testing.T) {
 	assert.Equal(t, digestIn(a, "tok.txt", 3), digestIn(b, "tok.txt", 7))
 	assert.NotEqual(t, digestIn(a, "tok.txt", 3), digestIn(a, "other.txt", 3), "the file itself still counts")
 }
+
+// TestSpecDigestLeavesSpecAlone: the digest rewrites paths in a copy; the caller's spec
+// (string slices included, which the range-free copy shares) keeps its absolute paths.
+func TestSpecDigestLeavesSpecAlone(t *testing.T) {
+	t.Parallel()
+	load := func() *spec.Spec {
+		s, diags := spec.Load(spec.LoadOptions{Files: []string{"../testdata/spec/good/full.hcl"}})
+		require.False(t, diags.HasErrors(), diags.Error())
+		// Every kind of path the digest rewrites, and a range on each ranged block.
+		require.NotEmpty(t, s.Registries)
+		require.NotEmpty(t, s.Builders)
+		require.NotEmpty(t, s.Secrets)
+		require.NotEmpty(t, s.SSH)
+		s.SSH[0].Paths = []string{filepath.Join(s.Dir, "keys", "id")}
+		s.Components[0].CacheFrom = []string{"type=local,src=" + filepath.Join(s.Dir, "cache")}
+		s.Components[0].Contexts = append(s.Components[0].Contexts,
+			spec.NamedContext{Name: "extra", Path: filepath.Join(s.Dir, "extra"), Range: s.Components[0].Range})
+		return s
+	}
+	s, before := load(), load() // two loads: a deep copy
+	_, err := SpecDigest(s)
+	require.NoError(t, err)
+	assert.Equal(t, before, s)
+}
