@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // functions are the HCL functions a spec may call: go-cty's standard library (the set
@@ -168,7 +169,9 @@ var lengthFunc = function.New(&function.Spec{
 
 // jsonDecodeFunc is go-cty's jsondecode, refusing JSON nested deeper than MaxNesting:
 // go-cty decodes recursively, and jsondecode("[[[[…") of a few MB ended the process with a
-// stack overflow, which recover cannot catch.
+// stack overflow, which recover cannot catch. Type parses the text for its type (as
+// go-cty's does) and Impl decodes it into that type: calling go-cty's function from Impl
+// would parse it twice more.
 var jsonDecodeFunc = function.New(&function.Spec{
 	Params: stdlib.JSONDecodeFunc.Params(),
 	Type: func(args []cty.Value) (cty.Type, error) {
@@ -177,8 +180,8 @@ var jsonDecodeFunc = function.New(&function.Spec{
 		}
 		return stdlib.JSONDecodeFunc.ReturnTypeForValues(args)
 	},
-	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-		return stdlib.JSONDecodeFunc.Call(args)
+	Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+		return ctyjson.Unmarshal([]byte(args[0].AsString()), retType)
 	},
 })
 
