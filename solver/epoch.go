@@ -61,12 +61,11 @@ func configEpoch(config []byte) (string, error) {
 	return strconv.FormatInt(c.Created.Unix(), 10), nil
 }
 
-// withEpoch adds j's epoch to its exporter entries: source-date-epoch to each, and
+// withEpoch adds epoch (jobEpoch) to exporter entries: source-date-epoch to each, and
 // rewrite-timestamp to those that write image layers. Entries are changed in place.
-func withEpoch(j *Job, ex []client.ExportEntry) ([]client.ExportEntry, error) {
-	epoch, err := jobEpoch(j)
-	if err != nil || epoch == "" {
-		return ex, err
+func withEpoch(epoch string, ex []client.ExportEntry) []client.ExportEntry {
+	if epoch == "" {
+		return ex
 	}
 	for i := range ex {
 		if ex[i].Attrs == nil {
@@ -78,5 +77,5 @@ func withEpoch(j *Job, ex []client.ExportEntry) ([]client.ExportEntry, error) {
 			ex[i].Attrs[attrRewriteTimestamp] = "true"
 		}
 	}
-	return ex, nil
+	return ex
 }

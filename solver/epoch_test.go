@@ -54,12 +54,17 @@ func TestExportsWithEpoch(t *testing.T) {
 			var got []client.ExportEntry
 			var err error
 			if tc.split != "" {
-				got, err = splitExports(&tc.job, tc.split)
+				var epoch string
+				if epoch, err = jobEpoch(&tc.job); err == nil {
+					got, err = splitExports(&tc.job, epoch, tc.split)
+				}
 			} else if tc.job.Output == spec.OutputDocker {
 				got, err = dockerExports(&tc.job, nil, "none")
+				var epoch string
 				if err == nil {
-					got, err = withEpoch(&tc.job, got)
+					epoch, err = jobEpoch(&tc.job)
 				}
+				got = withEpoch(epoch, got)
 			} else {
 				got, err = exports(&tc.job)
 			}

@@ -65,7 +65,6 @@ func Run(ctx context.Context, farm Farm, jobs []*Job, opts RunOptions) ([]Result
 			defer close(done[j.Component])
 			r := &results[i]
 			r.Component, r.Platforms, r.Output = j.Component, j.Platforms(), j.Output
-			r.SourceDateEpoch, _ = jobEpoch(j) // a disagreement fails the export itself
 			for _, dep := range j.DependsOn {
 				ch, ok := done[dep]
 				if !ok {
@@ -112,9 +111,11 @@ func Run(ctx context.Context, farm Farm, jobs []*Job, opts RunOptions) ([]Result
 	return results, errors.Join(errs...)
 }
 
-// skip marks a job that never started and each of its platform builds.
+// skip marks a job that never started and each of its platform builds. Its epoch is still
+// reported (a job that runs reports it from jobRun.prepare).
 func skip(r *Result, j *Job, err error) {
 	r.Skipped, r.Err = true, err
+	r.SourceDateEpoch, _ = jobEpoch(j) // a disagreement would have failed its export
 	for _, p := range j.Platforms() {
 		r.Builds = append(r.Builds, BuildResult{Platform: p, Status: StatusSkipped, Err: err})
 		r.Builders = append(r.Builders, "")

@@ -3,11 +3,13 @@ package solver
 import (
 	"context"
 	"fmt"
-	"github.com/containerd/containerd/v2/core/images"
 	"sync"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/moby/buildkit/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
 
 	"github.com/archc-dev/archc/spec"
 )
@@ -20,6 +22,11 @@ type jobRun struct {
 	opts  RunOptions
 	res   *Result
 	t     *tracker
+
+	// What every solve of the job shares, worked out once by prepare.
+	epoch  string               // jobEpoch, "" without one
+	ex     []client.ExportEntry // the job's exports (a split solve derives its own)
+	mounts map[string]fsutil.FS // the job's local directories
 
 	mu    sync.Mutex
 	pos   map[string]int                 // platform → index in res.Builds
@@ -38,11 +45,7 @@ func (r *jobRun) run(ctx context.Context) {
 		r.pos[pb.Platform] = i
 	}
 	defer func() { res.Duration = time.Since(start); r.finish() }()
-	if _, err := exports(j); err != nil {
-		r.fail(j.Builds, StatusFailed, err)
-		return
-	}
-	if _, err := localMounts(j); err != nil { // before any builder is asked to solve without its files
+	if err := r.prepare(); err != nil {
 		r.fail(j.Builds, StatusFailed, err)
 		return
 	}
@@ -70,6 +73,25 @@ func (r *jobRun) run(ctx context.Context) {
 	}
 }
 
+// prepare works out, once per run, what the job's solves share: its epoch (also its
+// result's), its exports, and its local mounts, opened before any builder is asked to
+// solve without its files.
+func (r *jobRun) prepare() error {
+	j := r.job
+	epoch, epochErr := jobEpoch(j)
+	r.res.SourceDateEpoch = epoch // reported even when the export is refused
+	ex, err := outputExports(j)
+	if err != nil {
+		return err
+	}
+	if epochErr != nil {
+		return epochErr
+	}
+	r.epoch, r.ex = epoch, withEpoch(epoch, ex)
+	r.mounts, err = localMounts(j)
+	return err
+}
+
 // announce says, for each build re-run after its builder went away, where it goes now.
 func (r *jobRun) announce(a *assignment) {
 	for _, b := range a.order {
@@ -87,13 +109,12 @@ func (r *jobRun) announce(a *assignment) {
 func (r *jobRun) grouped(ctx context.Context, a *assignment) []PlatformBuild {
 	b := a.order[0]
 	builds := a.groups[b]
-	ex, _ := exports(r.job)
 	r.started(b, builds)
 	start := time.Now()
 	var dgst string
 	err := retryPush(ctx, r.job, r.opts, func() error {
 		var err error
-		dgst, err = solveOn(ctx, b, r.job, builds, ex, r.opts, r.t)
+		dgst, err = r.solveOn(ctx, b, builds)
 		return err
 	})
 	r.sched.release(a)
@@ -124,8 +145,8 @@ func (r *jobRun) platformDigests(ctx context.Context, dgst string) {
 }
 
 // split solves each platform on its own (registry outputs pushed by digest, see
-// solveSplit), concurrently; a failing build cancels its siblings, one whose builder went
-// away does not. It returns the builds to run again.
+// solvePlatform), concurrently; a failing build cancels its siblings, one whose builder
+// went away does not. It returns the builds to run again.
 func (r *jobRun) split(ctx context.Context, a *assignment) []PlatformBuild {
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -139,7 +160,7 @@ func (r *jobRun) split(ctx context.Context, a *assignment) []PlatformBuild {
 			go func() {
 				defer wg.Done()
 				start := time.Now()
-				d, err := solvePlatform(jctx, b, r.job, pb, r.opts, r.t)
+				d, err := r.solvePlatform(jctx, b, pb)
 				r.took([]PlatformBuild{pb}, time.Since(start))
 				if err == nil {
 					r.mu.Lock()

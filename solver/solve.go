@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,7 +118,11 @@ func exports(job *Job) ([]client.ExportEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withEpoch(job, ex)
+	epoch, err := jobEpoch(job)
+	if err != nil {
+		return nil, err
+	}
+	return withEpoch(epoch, ex), nil
 }
 
 // outputExports are the exporter entries of a job's output.
@@ -175,22 +180,50 @@ func localMounts(job *Job) (map[string]fsutil.FS, error) {
 	return m, nil
 }
 
-// solveOn runs builds of job on b in one client.Build and returns the exported digest.
-func solveOn(ctx context.Context, b *Builder, job *Job, builds []PlatformBuild, ex []client.ExportEntry, o RunOptions, t *tracker) (string, error) {
-	mounts, err := localMounts(job)
+// solveOn runs builds of the job on b in one client.Build with the job's exports and
+// returns the exported digest.
+func (r *jobRun) solveOn(ctx context.Context, b *Builder, builds []PlatformBuild) (string, error) {
+	opt, err := r.solveOpt(b, builds, r.ex)
 	if err != nil {
 		return "", err
 	}
-	opt := o.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: o.sessionFor(job), FrontendAttrs: platformAttrs(builds), CacheImports: cloneCacheEntries(job.CacheImports), CacheExports: cloneCacheEntries(job.CacheExports), AllowedEntitlements: solveEntitlements(builds)})
-	if opt, err = o.Bases.withSupplyChain(job, builds, b, opt); err != nil {
-		return "", err
-	}
-	resp, err := b.Client.Build(ctx, opt, "archc", buildFuncAs(builds, o.Bases.asIndex(job.Component)), t.follow(o.Progress))
+	resp, err := b.Client.Build(ctx, opt, "archc", buildFuncAs(builds, r.opts.Bases.asIndex(r.job.Component)), r.t.follow(r.opts.Progress))
 	if err != nil {
 		return "", err
 	}
-	noteDocker(job, o.Logf)
+	noteDocker(r.job, r.opts.Logf)
 	return resp.ExporterResponse[exptypes.ExporterImageDigestKey], nil
+}
+
+// solveOpt is the options of one solve of builds of the job on b, grouped or split alike:
+// exports ex, the local mounts, session, platforms, cache, entitlements, pinned bases and
+// supply chain. ex is copied first: the supply chain writes annotations into the entries,
+// and the job's are shared by its retries and re-runs.
+func (r *jobRun) solveOpt(b *Builder, builds []PlatformBuild, ex []client.ExportEntry) (client.SolveOpt, error) {
+	j, o := r.job, r.opts
+	opt := o.Bases.solveOpt(client.SolveOpt{
+		Exports:             cloneExports(ex),
+		LocalMounts:         r.mounts,
+		Session:             o.sessionFor(j),
+		FrontendAttrs:       platformAttrs(builds),
+		CacheImports:        cloneCacheEntries(j.CacheImports),
+		CacheExports:        cloneCacheEntries(j.CacheExports),
+		AllowedEntitlements: solveEntitlements(builds),
+	})
+	return o.Bases.withSupplyChain(j, builds, b, opt)
+}
+
+// cloneExports copies exporter entries and their attributes.
+func cloneExports(ex []client.ExportEntry) []client.ExportEntry {
+	if ex == nil {
+		return nil
+	}
+	out := make([]client.ExportEntry, len(ex))
+	for i, e := range ex {
+		e.Attrs = maps.Clone(e.Attrs)
+		out[i] = e
+	}
+	return out
 }
 
 // BuildError is a failed component: where it failed and the last lines of its log.

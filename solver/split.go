@@ -33,23 +33,20 @@ type IndexPusher func(ctx context.Context, tags []string, manifests []ocispecs.D
 // its own builder (registry outputs: pushed by digest, and archc pushes the index under
 // every tag itself, see IndexPusher); local and oci outputs get one subdirectory /
 // tarball per platform. It returns the pushed manifest (registry outputs only).
-func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, opts RunOptions, t *tracker) (ocispecs.Descriptor, error) {
-	mounts, err := localMounts(j)
+func (r *jobRun) solvePlatform(ctx context.Context, b *Builder, pb PlatformBuild) (ocispecs.Descriptor, error) {
+	j, opts := r.job, r.opts
+	ex, err := splitExports(j, r.epoch, pb.Platform)
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
-	ex, err := splitExports(j, pb.Platform)
-	if err != nil {
-		return ocispecs.Descriptor{}, err
-	}
-	opt, err := opts.Bases.withSupplyChain(j, []PlatformBuild{pb}, b, opts.Bases.solveOpt(client.SolveOpt{Exports: ex, LocalMounts: mounts, Session: opts.sessionFor(j), FrontendAttrs: platformAttrs([]PlatformBuild{pb}), CacheImports: cloneCacheEntries(j.CacheImports), CacheExports: cloneCacheEntries(j.CacheExports), AllowedEntitlements: solveEntitlements([]PlatformBuild{pb})}))
+	opt, err := r.solveOpt(b, []PlatformBuild{pb}, ex)
 	if err != nil {
 		return ocispecs.Descriptor{}, err
 	}
 	var resp *client.SolveResponse
 	err = retryPush(ctx, j, opts, func() error {
 		var err error
-		resp, err = b.Client.Build(ctx, opt, "archc", buildFuncAs([]PlatformBuild{pb}, opts.Bases.asIndex(j.Component)), t.follow(opts.Progress))
+		resp, err = b.Client.Build(ctx, opt, "archc", buildFuncAs([]PlatformBuild{pb}, opts.Bases.asIndex(j.Component)), r.t.follow(opts.Progress))
 		return err
 	})
 	if err != nil {
@@ -65,16 +62,18 @@ func solvePlatform(ctx context.Context, b *Builder, j *Job, pb PlatformBuild, op
 	return d, nil
 }
 
-// splitExports is the export of one platform of a split job.
-func splitExports(j *Job, platform string) ([]client.ExportEntry, error) {
+// splitExports is the export of one platform of a split job whose epoch is epoch
+// (jobEpoch).
+func splitExports(j *Job, epoch, platform string) ([]client.ExportEntry, error) {
 	sub := *j
 	dir := strings.ReplaceAll(platform, "/", "_")
 	switch j.Output {
 	case spec.OutputRegistry:
-		ex, err := exports(&sub)
+		ex, err := outputExports(&sub)
 		if err != nil {
 			return nil, err
 		}
+		ex = withEpoch(epoch, ex)
 		// Pushed by digest under each tag's repository; the tags go on the index.
 		var repos []string
 		for _, tag := range j.Tags {
@@ -94,7 +93,11 @@ func splitExports(j *Job, platform string) ([]client.ExportEntry, error) {
 	case spec.OutputOCI:
 		sub.OutputPath = strings.TrimSuffix(j.OutputPath, ".tar") + "-" + dir + ".tar"
 	}
-	return exports(&sub)
+	ex, err := outputExports(&sub)
+	if err != nil {
+		return nil, err
+	}
+	return withEpoch(epoch, ex), nil
 }
 
 func exportedDescriptor(resp map[string]string, platform string) (ocispecs.Descriptor, error) {
