@@ -37,9 +37,8 @@ func (e *statusError) Error() string { return "HTTP " + e.status }
 // transportError hides a network error from containerd's own retry logic (it retries
 // timeouts and EOF immediately, without backoff); classify looks inside.
 type transportError struct {
-	err   error
-	host  string // the request's host, as for statusError
-	proxy string // the configured proxy the request went through, or ""
+	err  error
+	host string // the request's host, as for statusError
 }
 
 func (e *transportError) Error() string { return e.err.Error() }
@@ -64,19 +63,27 @@ func (e *malformedError) Error() string { return e.msg }
 type countingTransport struct {
 	next  http.RoundTripper
 	count *atomic.Int64
+	// proxy is the proxy selection of the transport under next (transportConfig.proxy),
+	// whatever wraps it (docker.NewHTTPFallback), for naming a proxy that answered.
+	proxy func(*http.Request) (*url.URL, error)
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.count.Add(1)
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		return nil, &transportError{err: err, host: req.URL.Host, proxy: proxyFor(t.next, req)}
+		// A refused CONNECT names its proxy itself (proxyRefusedError).
+		return nil, &transportError{err: err, host: req.URL.Host}
 	}
 	if c := resp.StatusCode; statusClass(c) == ClassTransient {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		sent := req // the request on the wire: an HTTP fallback sends a plain-HTTP copy
+		if resp.Request != nil {
+			sent = resp.Request
+		}
 		return nil, &statusError{code: c, status: resp.Status, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), host: req.URL.Host,
-			proxy: proxyAnswered(resp.Header, body, proxyFor(t.next, req))}
+			proxy: proxyAnswered(resp.Header, body, proxyFor(t.proxy, sent))}
 	}
 	return resp, nil
 }
@@ -121,6 +128,7 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 	var ue remoteserrors.ErrUnexpectedStatus
 	var me *malformedError
 	var pe *platformError
+	var pr *proxyRefusedError
 	switch {
 	case parent.Err() != nil:
 		o.class, o.msg = ClassCanceled, "gave up: "+ctxReason(parent)
@@ -135,17 +143,18 @@ func classify(err error, attemptCtx, parent context.Context, attemptTimeout time
 		}
 	case attemptCtx.Err() != nil:
 		o.class, o.msg = ClassTimeout, fmt.Sprintf("timed out after %s", attemptTimeout)
+	case errors.As(err, &pr):
+		// The proxy answered the CONNECT itself: it could not reach the host.
+		o.class, o.proxy = ClassUnknown, pr.proxy
+		if pr.agent != "" {
+			o.proxy += " (" + Redact(pr.agent) + ")"
+		}
+		o.msg = fmt.Sprintf("the proxy %s answered %q instead of connecting to %s", pr.proxy, Redact(pr.status), failedHost(err))
 	case errors.As(err, &te):
 		o = classifyNet(te.err)
 		o.err = err
 		if o.class == ClassTimeout && attemptTimeout > 0 {
 			o.msg = strings.Replace(o.msg, "timed out", fmt.Sprintf("timed out after %s", attemptTimeout), 1)
-		}
-		if o.class == ClassUnknown && te.proxy != "" && isConnectRefusal(te.err) {
-			// net/http turns a CONNECT the proxy refused into an untyped error holding only
-			// the status text ("Unable to connect"): the proxy answered, not the host.
-			o.proxy = te.proxy
-			o.msg = fmt.Sprintf("the proxy %s answered %q instead of connecting to %s", te.proxy, o.msg, te.host)
 		}
 	case errors.As(err, &ue):
 		o.status = ue.StatusCode

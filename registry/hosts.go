@@ -207,18 +207,19 @@ func ProxyFunc(p *spec.Proxy) func(*http.Request) (*url.URL, error) {
 }
 
 // newTransport mirrors BuildKit's default registry transport, with the spec's proxy in
-// place of the environment's.
+// place of the environment's; a CONNECT the proxy refuses is a *proxyRefusedError.
 func (tc transportConfig) newTransport(tlsConf *tls.Config) *http.Transport {
 	return &http.Transport{
-		Proxy:                 tc.proxy,
-		DialContext:           tc.dial,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       120 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: 5 * time.Second,
-		TLSClientConfig:       tlsConf,
-		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{},
+		Proxy:                  tc.proxy,
+		OnProxyConnectResponse: onProxyConnect,
+		DialContext:            tc.dial,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    32,
+		IdleConnTimeout:        120 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  5 * time.Second,
+		TLSClientConfig:        tlsConf,
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{},
 	}
 }
 
@@ -281,7 +282,7 @@ func (tc transportConfig) client(rt http.RoundTripper, wrap func(http.RoundTripp
 	if count == nil {
 		count = new(atomic.Int64)
 	}
-	var inner http.RoundTripper = &countingTransport{next: rt, count: count}
+	var inner http.RoundTripper = &countingTransport{next: rt, count: count, proxy: tc.proxy}
 	if wrap != nil {
 		inner = wrap(inner, host)
 	}

@@ -1,24 +1,51 @@
 package registry
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"net/http"
-	"reflect"
+	"net/url"
 	"strings"
 )
 
-// proxyFor is the proxy next sends req through, as "scheme://host:port" without
-// credentials, or "" when req goes direct.
-func proxyFor(next http.RoundTripper, req *http.Request) string {
-	t, ok := next.(*http.Transport)
-	if !ok || t.Proxy == nil {
+// proxyFor is the proxy req goes through under the proxy selection proxy, as
+// "scheme://host:port" without credentials, or "" when req goes direct.
+func proxyFor(proxy func(*http.Request) (*url.URL, error), req *http.Request) string {
+	if proxy == nil {
 		return ""
 	}
-	u, err := t.Proxy(req)
+	u, err := proxy(req)
 	if err != nil || u == nil {
 		return ""
 	}
-	return u.Scheme + "://" + u.Host
+	return proxyName(u)
+}
+
+// proxyName is a proxy URL as messages show it: scheme and host, never its credentials.
+func proxyName(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// proxyRefusedError is a CONNECT the proxy answered with a status other than 200: the
+// proxy could not (or would not) reach the host, which never answered itself.
+type proxyRefusedError struct {
+	proxy  string // the proxy, as proxyName shows it
+	code   int    // the proxy's status code
+	status string // its status text without the code ("Unable to connect")
+	agent  string // its Proxy-Agent header, or ""
+}
+
+func (e *proxyRefusedError) Error() string {
+	return fmt.Sprintf("proxy %s refused CONNECT: HTTP %d %s", e.proxy, e.code, e.status)
+}
+
+// onProxyConnect is every transport's http.Transport.OnProxyConnectResponse: it turns a
+// refused CONNECT into a *proxyRefusedError, where net/http would return an untyped error
+// holding only the status text.
+func onProxyConnect(_ context.Context, proxy *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	_, text, _ := strings.Cut(resp.Status, " ")
+	return &proxyRefusedError{proxy: proxyName(proxy), code: resp.StatusCode, status: text, agent: resp.Header.Get("Proxy-Agent")}
 }
 
 // proxyAnswered says which proxy wrote a 5xx answer itself (tinyproxy's 500 "Unable to
@@ -57,14 +84,4 @@ func isProxyName(server string) bool {
 		}
 	}
 	return false
-}
-
-// isConnectRefusal reports whether err is net/http's error for a CONNECT the proxy
-// answered with a status other than 200: a bare errors.New of the status text (under
-// url.Error at most), no network or TLS error inside.
-func isConnectRefusal(err error) bool {
-	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
-		err = u
-	}
-	return reflect.TypeOf(err) == reflect.TypeOf(errors.New(""))
 }

@@ -63,13 +63,18 @@ func TestProxyAnswerIsNamed(t *testing.T) {
 	t.Parallel()
 	tp := testenv.StartTinyproxy(t)
 	tests := []struct {
-		name string
-		http bool
-		msg  string
+		name     string
+		http     bool
+		insecure bool
+		msg      string
 	}{
 		{name: "plain HTTP: the proxy's 500 page", http: true,
 			msg: "registry.invalid: HTTP 500 Unable to connect from the proxy " + tp.URL + " (tinyproxy/"},
 		{name: "https: CONNECT refused", http: false,
+			msg: `registry.invalid: the proxy ` + tp.URL + ` answered "Unable to connect" instead of connecting to registry.invalid`},
+		// An insecure http host's transport is wrapped in an HTTPS-first fallback: the
+		// refused CONNECT still names the proxy.
+		{name: "insecure http: CONNECT refused behind the fallback", http: true, insecure: true,
 			msg: `registry.invalid: the proxy ` + tp.URL + ` answered "Unable to connect" instead of connecting to registry.invalid`},
 	}
 	for _, tt := range tests {
@@ -77,7 +82,7 @@ func TestProxyAnswerIsNamed(t *testing.T) {
 			t.Parallel()
 			s := &spec.Spec{
 				Proxy:      &spec.Proxy{HTTPProxy: tp.URL, HTTPSProxy: tp.URL},
-				Registries: []spec.Registry{{Host: "registry.invalid", HTTP: tt.http}},
+				Registries: []spec.Registry{{Host: "registry.invalid", HTTP: tt.http, Insecure: tt.insecure}},
 			}
 			_, err := newTestResolver(t, s, WithTimeout(time.Second)).Resolve(context.Background(), "registry.invalid/library/busybox:1.36", both)
 			var re *ResolveError
