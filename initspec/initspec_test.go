@@ -223,10 +223,22 @@ func TestEnvProxy(t *testing.T) {
 		{[]string{"NO_PROXY=x"}, "", ""},
 		{[]string{"http_proxy=bob:" + secret + "@p:1"}, "http_proxy", `http_proxy = "http://xxxxx@p:1"`},
 		{[]string{"HTTP_PROXY=http://a:1", "HTTPS_PROXY=http://b:2"}, "HTTPS_PROXY", `https_proxy = "http://b:2"`},
+		{[]string{"https_proxy=http://lower:1", "HTTPS_PROXY=http://upper:2"}, "HTTPS_PROXY", `https_proxy = "http://upper:2"`},
+		{[]string{"HTTPS_PROXY=", "https_proxy=http://lower:1"}, "https_proxy", `https_proxy = "http://lower:1"`},
 	} {
 		name, attr, ok := EnvProxy(tc.env)
 		assert.Equal(t, tc.name != "", ok)
 		assert.Equal(t, tc.name, name)
 		assert.Equal(t, tc.attr, attr)
 	}
+}
+
+// TestEnvProxySettings: the candidate proxy from the environment follows the same rule as
+// EnvProxy (upper case first, an empty value is unset).
+func TestEnvProxySettings(t *testing.T) {
+	t.Parallel()
+	got := envProxy([]string{"http_proxy=http://lower:1", "HTTP_PROXY=http://upper:2", "HTTPS_PROXY=",
+		"https_proxy=http://s:3", "all_proxy=socks5://a:4", "NO_PROXY=localhost", "no_proxy=other"})
+	assert.Equal(t, proxySettings{Source: "the environment", HTTP: "http://upper:2", HTTPS: "http://s:3",
+		All: "socks5://a:4", NoProxy: "localhost"}, got)
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/archc-dev/archc/registry"
 )
 
 // daemonJSON is the part of Docker's /etc/docker/daemon.json archc can carry over.
@@ -17,17 +19,6 @@ type daemonJSON struct {
 		HTTPProxy  string `json:"http-proxy"`
 		HTTPSProxy string `json:"https-proxy"`
 		NoProxy    string `json:"no-proxy"`
-	} `json:"proxies"`
-}
-
-// configJSON is the part of the Docker CLI's config.json archc can carry over: the proxies
-// it passes to builds (the "default" entry applies to every daemon).
-type configJSON struct {
-	Proxies map[string]struct {
-		HTTPProxy  string `json:"httpProxy"`
-		HTTPSProxy string `json:"httpsProxy"`
-		AllProxy   string `json:"allProxy"`
-		NoProxy    string `json:"noProxy"`
 	} `json:"proxies"`
 }
 
@@ -66,17 +57,20 @@ func readSettings(opts Options) (settings, error) {
 	} else if opts.DaemonJSON != "" {
 		st.notes = append(st.notes, Note{Subject: "daemon.json", Source: opts.DaemonJSON, Detail: "not found, skipped"})
 	}
-	var c configJSON
-	ok, err = readJSON(opts.DockerConfig, &c)
-	if err != nil {
-		return st, err
-	}
-	if ok {
-		p := c.Proxies["default"]
-		st.proxies = append(st.proxies, proxySettings{Source: opts.DockerConfig + " proxies.default",
-			HTTP: p.HTTPProxy, HTTPS: p.HTTPSProxy, All: p.AllProxy, NoProxy: p.NoProxy})
-	} else if opts.DockerConfig != "" {
-		st.notes = append(st.notes, Note{Subject: "config.json", Source: opts.DockerConfig, Detail: "not found, skipped"})
+	if opts.DockerConfig != "" {
+		// The Docker CLI passes the proxies of its config to builds; the "default" entry
+		// applies to every daemon.
+		cf, err := registry.LoadDockerConfig(opts.DockerConfig)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			st.notes = append(st.notes, Note{Subject: "config.json", Source: opts.DockerConfig, Detail: "not found, skipped"})
+		case err != nil:
+			return st, err
+		default:
+			p := cf.Proxies["default"]
+			st.proxies = append(st.proxies, proxySettings{Source: opts.DockerConfig + " proxies.default",
+				HTTP: p.HTTPProxy, HTTPS: p.HTTPSProxy, All: p.AllProxy, NoProxy: p.NoProxy})
+		}
 	}
 	st.proxies = append(st.proxies, envProxy(opts.Environ))
 	return st, nil
@@ -101,41 +95,43 @@ func readJSON(path string, v any) (bool, error) {
 	return true, nil
 }
 
-// envProxy reads the proxy environment as Go's net/http does: the upper-case name first,
-// then the lower-case one.
+// envProxy is the proxy environment's settings (see proxyEnv).
 func envProxy(environ []string) proxySettings {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	get := func(name string) string {
-		if v := env[name]; v != "" {
-			return v
-		}
-		return env[strings.ToLower(name)]
-	}
-	return proxySettings{Source: "the environment", HTTP: get("HTTP_PROXY"), HTTPS: get("HTTPS_PROXY"),
-		All: get("ALL_PROXY"), NoProxy: get("NO_PROXY")}
+	get := proxyEnv(environ)
+	val := func(name string) string { _, v := get(name); return v }
+	return proxySettings{Source: "the environment", HTTP: val("HTTP_PROXY"), HTTPS: val("HTTPS_PROXY"),
+		All: val("ALL_PROXY"), NoProxy: val("NO_PROXY")}
 }
 
 // EnvProxy finds a proxy in environ (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, upper or lower
 // case) and returns the variable's name as set and the proxy block attribute that would
 // declare it, its URL's credentials redacted; ok is false when none is set.
 func EnvProxy(environ []string) (name, attr string, ok bool) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, found := strings.Cut(kv, "="); found && v != "" {
-			env[k] = v
-		}
-	}
+	get := proxyEnv(environ)
 	for _, n := range []string{"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"} {
-		for _, k := range []string{n, strings.ToLower(n)} {
-			if v := env[k]; v != "" {
-				return k, fmt.Sprintf("%s = %q", strings.ToLower(n), redact(withScheme(v))), true
-			}
+		if k, v := get(n); v != "" {
+			return k, fmt.Sprintf("%s = %q", strings.ToLower(n), redact(withScheme(v))), true
 		}
 	}
 	return "", "", false
+}
+
+// proxyEnv looks proxy variables up in environ as Go's net/http does: the upper-case name
+// first, then the lower-case one. get returns the name of the variable used and its value,
+// or "" and "" when neither is set (or both are empty).
+func proxyEnv(environ []string) (get func(name string) (key, value string)) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && v != "" {
+			env[k] = v
+		}
+	}
+	return func(name string) (string, string) {
+		for _, k := range []string{name, strings.ToLower(name)} {
+			if v := env[k]; v != "" {
+				return k, v
+			}
+		}
+		return "", ""
+	}
 }

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
@@ -15,11 +16,37 @@ import (
 // call, not through config.Dir, which fixes it once per process. A config that cannot be
 // read means anonymous access, as for the docker CLI.
 func DockerConfig() *configfile.ConfigFile {
-	dir := os.Getenv(config.EnvOverrideConfigDir)
-	if dir == "" {
-		dir = config.Dir()
+	return dockerConfig(dockerConfigDir())
+}
+
+// DockerConfigPath is the path of the Docker config DockerConfig reads: config.json in
+// $DOCKER_CONFIG, else in ~/.docker.
+func DockerConfigPath() string {
+	return filepath.Join(dockerConfigDir(), config.ConfigFileName)
+}
+
+func dockerConfigDir() string {
+	if dir := os.Getenv(config.EnvOverrideConfigDir); dir != "" {
+		return dir
 	}
-	return dockerConfig(dir)
+	return config.Dir()
+}
+
+// LoadDockerConfig reads the Docker config file at path as the Docker CLI parses it, for a
+// config named by the user rather than found. Unlike DockerConfig, a file that cannot be
+// read (fs.ErrNotExist when it does not exist) or parsed is an error; the errors quote no
+// part of the file, so no credential leaks through them.
+func LoadDockerConfig(path string) (*configfile.ConfigFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	cf := configfile.New(path)
+	if err := cf.LoadFromReader(f); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return cf, nil
 }
 
 func dockerConfig(dir string) *configfile.ConfigFile {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/archc-dev/archc/initspec"
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 )
 
@@ -68,17 +69,10 @@ func (c *initCmd) report(g *Globals, out string, res *initspec.Result) {
 	}
 }
 
-// dockerConfig is --docker-config, or where the Docker CLI reads its config.
+// dockerConfig is --docker-config, or the config the Docker CLI reads.
 func (c *initCmd) dockerConfig() string {
 	if c.DockerConfig != "" {
 		return c.DockerConfig
 	}
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".docker", "config.json")
+	return registry.DockerConfigPath()
 }
