@@ -68,9 +68,9 @@ func onceProbe(e *env) func() []builderProbe {
 }
 
 // builderChecks returns, per builder, whether it answers (and its version; a builder that
-// is down is judged as apply will, solver.Availability), then whether the workers cover
-// the spec's platforms, then per local builder whether its running config is what the
-// spec renders, then per builder what the run asks of it (probe, push).
+// is down is judged as apply will, solver.Assess), then whether the workers cover the
+// spec's platforms, then per local builder whether its running config is what the spec
+// renders, then per builder what the run asks of it (probe; push for a remote one).
 func (e *env) builderChecks() []Check {
 	var checks []Check
 	for _, b := range solver.LocalBuilders(e.s) {
@@ -86,10 +86,11 @@ func (e *env) builderChecks() []Check {
 		checks = append(checks, e.configCheck(b.Name))
 	}
 	// What the run asks of each node: read a pinned base and run its platforms (every
-	// node), write to the registries that need settings (a local node's config is the
-	// spec's rendering; a remote node's own is tested by writing).
+	// node), write to the registries that need settings (a remote node only: its
+	// buildkitd.toml is its own, tested by writing; a local node's is the spec's
+	// rendering, whose registry blocks solver's tests pin and the config check compares).
 	for _, b := range solver.LocalBuilders(e.s) {
-		checks = append(checks, e.probeCheck(b.Name), e.pushConfigCheck(b.Name))
+		checks = append(checks, e.probeCheck(b.Name))
 	}
 	for _, b := range e.s.Builders {
 		if b.Address != "" {
@@ -181,8 +182,9 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 		return Finding{Verdict: Fail, Checked: checked, Cause: "no builder answers", Fix: "see the builder checks"}
 	}
 	// Which builders may take each platform, and whether the run can go ahead without
-	// those that are down, is apply's own decision (solver.Availability).
-	warnings, err := solver.Availability(e.s, f.up, f.down, e.need())
+	// those that are down, is apply's own decision (solver.Assess: solver.Availability's,
+	// as data).
+	o, err := solver.Assess(e.s, f.up, f.down, e.need())
 	if err != nil {
 		var ee *solver.EmulationError
 		if !errors.As(err, &ee) {
@@ -216,16 +218,8 @@ func (e *env) platformsFinding(ctx context.Context) Finding {
 	checked += ": " + strings.Join(parts, ", ")
 	// Down builders have their own finding; the rest (emulation fallbacks, listed
 	// platforms the workers cannot run) is said here.
-	warnings = slices.DeleteFunc(warnings, func(w string) bool {
-		for n := range f.down {
-			if strings.HasPrefix(w, fmt.Sprintf("builder %q ", n)) {
-				return true
-			}
-		}
-		return false
-	})
-	if len(warnings) > 0 {
-		return Finding{Verdict: Warn, Checked: checked, Cause: strings.Join(warnings, "; "),
+	if len(o.Others) > 0 {
+		return Finding{Verdict: Warn, Checked: checked, Cause: strings.Join(o.Others, "; "),
 			Fix: "add a native builder for the platform, or fix the builder block's platforms"}
 	}
 	return Finding{Verdict: OK, Checked: checked}

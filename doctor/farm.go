@@ -66,7 +66,7 @@ func (e *env) need() map[string][]string {
 	return m
 }
 
-// downVerdict judges a builder that does not answer as apply will: solver.Availability on
+// downVerdict judges a builder that does not answer as apply will: solver.Assess on
 // the work the spec sends it (its share of need) with only it down. A builder apply skips
 // is a warning naming where its work goes; a required one, one a component is pinned to,
 // or one whose platforms no other builder runs, fails.
@@ -79,17 +79,12 @@ func (e *env) downVerdict(f farm, name string, cause error) (Verdict, string) {
 			}
 		}
 	}
-	warnings, err := solver.Availability(e.s, f.up, map[string]error{name: cause}, share)
+	o, err := solver.Assess(e.s, f.up, map[string]error{name: cause}, share)
 	if err != nil {
 		return Fail, "`archc apply` stops before building: " + err.Error()
 	}
-	prefix := fmt.Sprintf("builder %q ", name)
-	for _, w := range warnings {
-		if strings.HasPrefix(w, prefix) {
-			if _, rest, ok := strings.Cut(w, "; "); ok {
-				return Warn, "`archc apply` skips it with a warning: " + rest
-			}
-		}
+	if k, ok := o.Skip(name); ok {
+		return Warn, "`archc apply` skips it with a warning: " + k.Where()
 	}
 	return Warn, "`archc apply` skips it with a warning"
 }

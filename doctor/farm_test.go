@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/archc-dev/archc/solver"
 )
 
 // TestDownBuilderVerdict: a builder that does not answer gets apply's verdict
@@ -62,24 +65,16 @@ func TestDownBuilderVerdict(t *testing.T) {
 	}
 }
 
-// TestPushConfigLocal: a local builder runs with the spec's rendering, so its check reads
-// that rendering (solver.LocalConfig) for every host the run writes to that needs settings.
-func TestPushConfigLocal(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	const comp = "component \"app\" {\n  context = \"./app\"\n  output = \"registry\"\n  tags = [%q]\n  cache_to = [%q]\n}\n"
-	tests := []struct {
-		name, body, checked string
-	}{
-		{"http and ca hosts", mirrorSpec("http://127.0.0.1:9") + "registry \"127.0.0.1:5999\" {\n  http = true\n}\nregistry \"127.0.0.1:5998\" {\n  insecure = true\n}\n" +
-			fmt.Sprintf(comp, "127.0.0.1:5999/app:v1", "type=registry,ref=127.0.0.1:5998/cache/app,mode=max"),
-			"buildkitd.toml rendered from the spec has the settings of 127.0.0.1:5999, 127.0.0.1:5998"},
-		{"hosts without settings", mirrorSpec("http://127.0.0.1:9") + fmt.Sprintf(comp, "127.0.0.1:5997/app:v1", "type=registry,ref=127.0.0.1:5997/cache/app"),
-			"writes to no registry whose block sets http, insecure or ca (127.0.0.1:5997)"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s := loadSpec(t, tc.body)
-			assertFinding(t, runOneNamed(t, s, testOptions(t, s.Dir), "push-config local"), OK, tc.checked, "", "")
-		})
-	}
+// TestDownVerdictFields: where a skipped builder's work goes is read from solver's data
+// (solver.Assess), not cut out of its warning: an error text holding "; " once made the
+// verdict quote part of the error as where the work goes.
+func TestDownVerdictFields(t *testing.T) {
+	t.Parallel()
+	s := loadSpec(t, mirrorSpec("http://127.0.0.1:9", "linux/amd64")+"builder \"local\" {}\n"+
+		"builder \"gone\" {\n  address = \"tcp://127.0.0.1:1\"\n}\ncomponent \"app\" {\n  context = \"./app\"\n}\n")
+	e := &env{s: s}
+	f := farm{up: []*solver.Builder{{Name: "local", Local: true, Workers: parsePlatforms([]string{"linux/amd64"})}}}
+	v, then := e.downVerdict(f, "gone", errors.New(`builder "gone": dial tcp 127.0.0.1:1: connection refused; gave up after 3 tries`))
+	assert.Equal(t, Warn, v)
+	assert.Equal(t, "`archc apply` skips it with a warning: its work goes to local", then)
 }

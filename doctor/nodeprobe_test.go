@@ -77,7 +77,7 @@ func TestNodeProbes(t *testing.T) {
 	assert.Contains(t, ok.Checked, "pushed a probe image by digest to "+reg.Host+"/cache/app/archc-doctor-probe (for app's registry cache export")
 	bad := *r.Find("push bare")
 	assertFinding(t, bad, Fail, `builder "bare" at `+bare+" pushed a probe image by digest to "+front.Host,
-		"the node cannot write to "+front.Host, fmt.Sprintf("[registry.%q]\n    http = false\n    ca = [%q]", front.Host, front.CAFile))
+		"the node cannot write to "+front.Host, fmt.Sprintf("[registry.'%s']\n    http = false\n    ca = ['%s']", front.Host, front.CAFile))
 	assert.Contains(t, bad.Fix, front.Host+" speaks https and the node tried plain HTTP")
 	assert.NotContains(t, bad.Cause, reg.Host+":", "the plain-HTTP host is not what failed")
 	assert.Contains(t, bad.Fix, "its own buildkitd.toml")

@@ -10,7 +10,6 @@ import (
 
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/util/resolver/config"
-	toml "github.com/pelletier/go-toml/v2"
 
 	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/solver"
@@ -155,78 +154,19 @@ func (e *env) nodeConfigFix(host string, err error) string {
 	return fix
 }
 
-// hostBlock is the [registry."host"] block the spec renders for host (solver.LocalConfig,
-// the local builder's own), as a node's buildkitd.toml should carry it; https adds
-// http = false when the spec leaves it unsaid (a loopback host is plain HTTP otherwise).
+// hostBlock is the [registry."host"] block the spec renders for host (solver.RegistryBlock,
+// as in the local builder's own buildkitd.toml) with the settings a node needs for a push:
+// http, insecure and ca (a push goes through no mirror). https adds http = false when the
+// spec leaves it unsaid (a loopback host is plain HTTP otherwise).
 func (e *env) hostBlock(host string, https bool) string {
 	c := e.conf[host]
-	var b strings.Builder
-	fmt.Fprintf(&b, "  [registry.%q]\n", host)
-	switch {
-	case c.PlainHTTP != nil:
-		fmt.Fprintf(&b, "    http = %t\n", *c.PlainHTTP)
-	case https:
-		b.WriteString("    http = false\n")
+	node := config.RegistryConfig{PlainHTTP: c.PlainHTTP, Insecure: c.Insecure, RootCAs: c.RootCAs}
+	if node.PlainHTTP == nil && https {
+		node.PlainHTTP = new(bool)
 	}
-	if c.Insecure != nil {
-		fmt.Fprintf(&b, "    insecure = %t\n", *c.Insecure)
+	block, err := solver.RegistryBlock(host, node)
+	if err != nil {
+		return fmt.Sprintf("(the block for %s could not be rendered: %v; report this as an archc bug)", host, err)
 	}
-	if len(c.RootCAs) > 0 {
-		fmt.Fprintf(&b, "    ca = [%s]\n", quoteList(c.RootCAs))
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// pushConfigCheck checks that a local builder's rendered buildkitd.toml (what archc starts
-// it with, solver.LocalConfig) carries, for every host the run pushes or exports cache to
-// that needs settings, the spec's http, insecure and ca. Whether the running daemon has
-// that config is the builder-config check's.
-func (e *env) pushConfigCheck(name string) Check {
-	return Check{Name: "push-config " + name, Run: func(ctx context.Context) Finding {
-		jobs, err := e.jobs()
-		if err != nil {
-			return Finding{Verdict: Warn, Checked: "the registries the run writes to", Cause: "not checked: " + err.Error(), Fix: "fix the Dockerfile; `archc plan` reports the same"}
-		}
-		targets, others, err := e.writeTargets(jobs)
-		if err != nil {
-			return Finding{Verdict: Fail, Checked: "the registries the run writes to", Cause: err.Error(), Fix: "fix the tag or cache ref in the spec"}
-		}
-		if len(targets) == 0 {
-			checked := "writes to no registry whose block sets http, insecure or ca"
-			if len(others) > 0 {
-				checked += " (" + strings.Join(others, ", ") + ")"
-			}
-			return Finding{Verdict: OK, Checked: checked}
-		}
-		rendered, _, err := solver.LocalConfig(e.s)
-		if err != nil {
-			return Finding{Verdict: Fail, Checked: "buildkitd.toml rendered from the spec", Cause: err.Error(), Fix: "fix the spec's registry blocks"}
-		}
-		var doc struct {
-			Registry map[string]config.RegistryConfig `toml:"registry"`
-		}
-		if err := toml.Unmarshal(rendered, &doc); err != nil {
-			return Finding{Verdict: Fail, Checked: "buildkitd.toml rendered from the spec", Cause: err.Error(), Fix: "report this as an archc bug"}
-		}
-		var hosts, missing []string
-		for _, t := range targets {
-			if slices.Contains(hosts, t.Host) {
-				continue
-			}
-			hosts = append(hosts, t.Host)
-			if !sameSettings(doc.Registry[t.Host], e.conf[t.Host]) {
-				missing = append(missing, e.hostBlock(t.Host, false))
-			}
-		}
-		checked := "buildkitd.toml rendered from the spec has the settings of " + strings.Join(hosts, ", ")
-		if len(missing) > 0 {
-			return Finding{Verdict: Fail, Checked: checked, Cause: "it lacks\n" + strings.Join(missing, "\n"), Fix: "report this as an archc bug (`archc builder config` prints the rendering)"}
-		}
-		return Finding{Verdict: OK, Checked: checked}
-	}}
-}
-
-func sameSettings(got, want config.RegistryConfig) bool {
-	eq := func(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
-	return eq(got.PlainHTTP, want.PlainHTTP) && eq(got.Insecure, want.Insecure) && slices.Equal(got.RootCAs, want.RootCAs)
+	return block
 }

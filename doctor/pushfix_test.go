@@ -30,7 +30,8 @@ func TestAuthStatus(t *testing.T) {
 }
 
 // TestNodeConfigFix: the fix for a failed write probe follows registry's reading of the
-// error (Classify, IsPlainHTTP), and the scheme the node spoke.
+// error (Classify, IsPlainHTTP), and the scheme the node spoke. Its block is rendered as
+// the local builder's buildkitd.toml is (solver.RegistryBlock: TOML literal strings).
 func TestNodeConfigFix(t *testing.T) {
 	t.Parallel()
 	yes := true
@@ -44,7 +45,7 @@ func TestNodeConfigFix(t *testing.T) {
 		{name: "denied", host: "10.0.0.5:5000", err: "failed to push 10.0.0.5:5000/app: errors:\ndenied: requested access to the resource is denied",
 			want: refusedFix + ": `docker login 10.0.0.5:5000` on this machine"},
 		{name: "untrusted", host: "10.0.0.5:5000", err: `failed to do request: Head "https://10.0.0.5:5000/v2/a/blobs/sha256:1d6c": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
-			want: "the node does not trust 10.0.0.5:5000's certificate: ", block: `ca = ["certs/ca.pem"]`},
+			want: "the node does not trust 10.0.0.5:5000's certificate: ", block: `ca = ['certs/ca.pem']`},
 		{name: "plain HTTP server", host: "10.0.0.6:5000", err: `failed to do request: Head "https://10.0.0.6:5000/v2/": http: server gave HTTP response to HTTPS client`,
 			want: "10.0.0.6:5000 speaks plain HTTP and the node tried https: ", block: "http = true"},
 		{name: "loopback spoken to in plain HTTP", host: "127.0.0.1:5443", err: "unexpected status from HEAD request to http://127.0.0.1:5443/v2/a/blobs/sha256:1d6c16040331d9b7: 400 Bad Request",
@@ -52,7 +53,7 @@ func TestNodeConfigFix(t *testing.T) {
 		{name: "HTTP to an HTTPS port", host: "10.0.0.6:5000", err: `failed to do request: Head "http://10.0.0.6:5000/v2/": Client sent an HTTP request to an HTTPS server.`,
 			want: "10.0.0.6:5000 speaks https and the node tried plain HTTP: ", block: "http = true"},
 		{name: "something else", host: "10.0.0.5:5000", err: "failed to push: short write",
-			want: "a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n  [registry.\"10.0.0.5:5000\"]\n"},
+			want: "a remote builder reaches registries with its own buildkitd.toml, not the spec's: add\n  [registry.'10.0.0.5:5000']\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

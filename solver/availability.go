@@ -90,14 +90,71 @@ func findBuilder(bs []*Builder, name string) *Builder {
 // declares a platform its workers cannot run; and an error when a required builder is
 // down, a pinned component's builder is down, or a needed platform has no builder left
 // (an *EmulationError naming the platforms, the components and the fixes). Warnings carry
-// no "warning: " prefix and are not escaped: the caller prints them. doctor and apply call
-// this same function.
+// no "warning: " prefix and are not escaped: the caller prints them. apply prints these;
+// doctor reads the same decision as data (Assess).
 func Availability(s *spec.Spec, up []*Builder, down map[string]error, need map[string][]string) (warnings []string, err error) {
+	o, err := Assess(s, up, down, need)
+	return o.Warnings(), err
+}
+
+// Outlook is Availability's decision as data: the builders a run goes on without, and
+// the other warnings.
+type Outlook struct {
+	// Skipped are the down builders that are not required, in spec order.
+	Skipped []Skipped
+	// Others are the warnings that name no down builder: platforms that fall back to
+	// emulation, then builders that list a platform their workers cannot run.
+	Others []string
+}
+
+// Warnings are the warnings Availability returns: one per skipped builder, then Others.
+func (o Outlook) Warnings() []string {
+	var out []string
+	for _, k := range o.Skipped {
+		out = append(out, k.Warning())
+	}
+	return append(out, o.Others...)
+}
+
+// Skip is the skipped builder named name, if it is one.
+func (o Outlook) Skip(name string) (Skipped, bool) {
+	for _, k := range o.Skipped {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Skipped{}, false
+}
+
+// Skipped is a builder that is down and that a run goes on without.
+type Skipped struct {
+	Name, Address string
+	// Why it could not be reached, without the "builder NAME: " its error begins with.
+	Why string
+	// GoesTo are the builders that take its work; none when it has no work in this run.
+	GoesTo []string
+}
+
+// Where says where its work goes.
+func (k Skipped) Where() string {
+	if len(k.GoesTo) == 0 {
+		return "it has no work in this run"
+	}
+	return "its work goes to " + strings.Join(k.GoesTo, ", ")
+}
+
+// Warning is the warning apply prints for it.
+func (k Skipped) Warning() string {
+	return fmt.Sprintf("builder %q (%s) is down: %s; %s", k.Name, k.Address, k.Why, k.Where())
+}
+
+// Assess is Availability with its warnings as data; the error is Availability's.
+func Assess(s *spec.Spec, up []*Builder, down map[string]error, need map[string][]string) (Outlook, error) {
 	var errs []error
 	for _, sb := range s.Builders {
 		if cause, ok := down[sb.Name]; ok && sb.Required {
 			errs = append(errs, &downError{name: sb.Name, text: fmt.Sprintf("builder %q (%s) is required (required = true) and is down: %s",
-				sb.Name, sb.Address, strings.TrimPrefix(cause.Error(), fmt.Sprintf("builder %q: ", sb.Name))), err: cause})
+				sb.Name, sb.Address, downWhy(sb.Name, cause)), err: cause})
 		}
 	}
 	goesTo := map[string][]string{}   // down builder → builders taking its work
@@ -133,13 +190,17 @@ func Availability(s *spec.Spec, up []*Builder, down map[string]error, need map[s
 			}
 		}
 	}
-	warnings = append(warnings, downWarnings(s, down, goesTo)...)
-	warnings = append(warnings, fallbackWarnings(up, fallback)...)
-	warnings = append(warnings, declaredWarnings(up, need)...)
+	o := Outlook{Skipped: skipped(s, down, goesTo)}
+	o.Others = append(fallbackWarnings(up, fallback), declaredWarnings(up, need)...)
 	if len(missingOrder) > 0 {
 		errs = append(errs, missingError(missingOrder, missing, up, down))
 	}
-	return warnings, errors.Join(errs...)
+	return o, errors.Join(errs...)
+}
+
+// downWhy is why builder name is down: its error without the "builder NAME: " prefix.
+func downWhy(name string, cause error) string {
+	return strings.TrimPrefix(fmt.Sprint(cause), fmt.Sprintf("builder %q: ", name))
 }
 
 // pinnedDown is the error of a component pinned to a builder that is down, or nil.
@@ -154,20 +215,16 @@ func pinnedDown(s *spec.Spec, comp string, down map[string]error) error {
 	return nil
 }
 
-// downWarnings names each down builder, why, and where its work goes, in spec order.
-func downWarnings(s *spec.Spec, down map[string]error, goesTo map[string][]string) []string {
-	var out []string
+// skipped are the down builders that are not required, why, and where their work goes,
+// in spec order.
+func skipped(s *spec.Spec, down map[string]error, goesTo map[string][]string) []Skipped {
+	var out []Skipped
 	for _, sb := range s.Builders {
 		cause, ok := down[sb.Name]
 		if !ok || sb.Required {
 			continue
 		}
-		why := strings.TrimPrefix(fmt.Sprint(cause), fmt.Sprintf("builder %q: ", sb.Name))
-		where := "it has no work in this run"
-		if to := goesTo[sb.Name]; len(to) > 0 {
-			where = "its work goes to " + strings.Join(to, ", ")
-		}
-		out = append(out, fmt.Sprintf("builder %q (%s) is down: %s; %s", sb.Name, sb.Address, why, where))
+		out = append(out, Skipped{Name: sb.Name, Address: sb.Address, Why: downWhy(sb.Name, cause), GoesTo: goesTo[sb.Name]})
 	}
 	return out
 }

@@ -136,3 +136,30 @@ func TestAvailability(t *testing.T) {
 		assert.Equal(t, []string{`builder "arm" (tcp://127.0.0.1:3) is down: connection refused; it has no work in this run`}, warns)
 	})
 }
+
+// TestAssess: the decision Availability prints, as data. A skipped builder's fields hold
+// its error text whole, whatever it says ("; " included), and its warning is built from
+// them; the other warnings name no down builder.
+func TestAssess(t *testing.T) {
+	t.Parallel()
+	s := farmSpec(nil)
+	need := map[string][]string{"app": {"linux/amd64", "linux/arm64"}}
+	odd := errors.New(`builder "arm": dial tcp 127.0.0.1:3: connect: connection refused; retried; "builder "x" ok"`)
+	o, err := Assess(s, []*Builder{farmBuilder(s, "amd-1", "amd64", "arm64"), farmBuilder(s, "amd-2", "amd64")},
+		map[string]error{"arm": odd}, need)
+	require.NoError(t, err)
+	want := Skipped{Name: "arm", Address: "tcp://127.0.0.1:3", Why: `dial tcp 127.0.0.1:3: connect: connection refused; retried; "builder "x" ok"`, GoesTo: []string{"amd-1"}}
+	assert.Equal(t, []Skipped{want}, o.Skipped)
+	got, ok := o.Skip("arm")
+	require.True(t, ok)
+	assert.Equal(t, "its work goes to amd-1", got.Where())
+	_, ok = o.Skip("amd-1")
+	assert.False(t, ok, "an up builder is not skipped")
+	assert.Equal(t, []string{"no builder for linux/arm64 is up: app run by emulation on amd-1"}, o.Others)
+	warns, err := Availability(s, []*Builder{farmBuilder(s, "amd-1", "amd64", "arm64"), farmBuilder(s, "amd-2", "amd64")},
+		map[string]error{"arm": odd}, need)
+	require.NoError(t, err)
+	assert.Equal(t, o.Warnings(), warns)
+	assert.Equal(t, `builder "arm" (tcp://127.0.0.1:3) is down: `+want.Why+"; its work goes to amd-1", warns[0])
+	assert.Equal(t, "it has no work in this run", Skipped{Name: "arm"}.Where())
+}

@@ -74,6 +74,18 @@ func renderBuildkitd(reg map[string]config.RegistryConfig, proxy *spec.Proxy, en
 		b.WriteString("\n# No registry blocks in the spec: BuildKit's defaults apply.\n")
 		return b.Bytes(), nil
 	}
+	body, err := encodeRegistries(reg)
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString("\n")
+	b.Write(body)
+	return b.Bytes(), nil
+}
+
+// encodeRegistries encodes reg as buildkitd.toml's [registry] table: hosts sorted, each
+// host's table indented under it, empty fields left out.
+func encodeRegistries(reg map[string]config.RegistryConfig) ([]byte, error) {
 	out := struct {
 		Registry map[string]buildkitdRegistry `toml:"registry"`
 	}{Registry: map[string]buildkitdRegistry{}}
@@ -86,9 +98,20 @@ func renderBuildkitd(reg map[string]config.RegistryConfig, proxy *spec.Proxy, en
 	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("render buildkitd.toml: %w", err)
 	}
-	b.WriteString("\n")
-	b.Write(body.Bytes())
-	return b.Bytes(), nil
+	return body.Bytes(), nil
+}
+
+// RegistryBlock is host's [registry."host"] table with settings c, exactly as
+// RenderBuildkitdConfig writes it (indented, without the [registry] line and the
+// trailing newline): what a node's own buildkitd.toml needs to reach host as the spec
+// says.
+func RegistryBlock(host string, c config.RegistryConfig) (string, error) {
+	body, err := encodeRegistries(map[string]config.RegistryConfig{host: c})
+	if err != nil {
+		return "", err
+	}
+	_, block, _ := strings.Cut(string(body), "\n")
+	return strings.TrimRight(block, "\n"), nil
 }
 
 func writeProxyComment(b *bytes.Buffer, proxy *spec.Proxy) {

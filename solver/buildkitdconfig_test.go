@@ -5,10 +5,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/archc-dev/archc/registry"
 	"github.com/archc-dev/archc/spec"
 	bkconfig "github.com/moby/buildkit/cmd/buildkitd/config"
+	"github.com/moby/buildkit/util/resolver/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -131,4 +134,61 @@ func TestBuildkitdConfigEntitlements(t *testing.T) {
 	d2, err := DaemonConfigDigest(none)
 	require.NoError(t, err)
 	assert.NotEqual(t, d1, d2)
+}
+
+// TestBuildkitdConfigRegistriesRoundTrip: the registry tables of buildkitd.toml, as the
+// local builder runs with it (LocalConfig) and as `archc builder config` prints it
+// (RenderBuildkitdConfig), read back by buildkitd's own loader, are registry.RegistryConfig
+// exactly: the daemon gets every host's mirrors, http, insecure and ca that archc's own
+// resolver uses, whatever comments, proxy and entitlements come before them. And each
+// host's table alone (RegistryBlock, what doctor tells a remote node to add) is the same
+// text as in the file and reads back to that host's settings.
+func TestBuildkitdConfigRegistriesRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := &spec.Spec{
+		Proxy: &spec.Proxy{HTTPSProxy: "http://127.0.0.1:3128", NoProxy: []string{".internal"}},
+		Registries: []spec.Registry{
+			{Host: "docker.io", Mirrors: []string{"http://127.0.0.1:5000", "https://mirror.example.net/dockerhub"}, MirrorsOnly: true},
+			{Host: "127.0.0.1:5001", HTTP: true},
+			{Host: "127.0.0.1:5443", CA: "/etc/archc/local.pem"},
+			{Host: "cache.internal:8443", Insecure: true, CA: "/etc/archc/cache.pem"},
+			{Host: "quiet.example.com"},
+		},
+		Components: []spec.Component{{Name: "app", Allow: []string{"network.host"}}},
+	}
+	want, err := registry.RegistryConfig(s)
+	require.NoError(t, err)
+	require.Len(t, want, 5, "docker.io, its http mirror, and the three blocks that set something")
+
+	local, _, err := LocalConfig(s)
+	require.NoError(t, err)
+	printed, err := RenderBuildkitdConfig(s)
+	require.NoError(t, err)
+	for name, file := range map[string][]byte{"LocalConfig": local, "RenderBuildkitdConfig": printed} {
+		cfg, err := bkconfig.Load(bytes.NewReader(file))
+		require.NoError(t, err, "%s:\n%s", name, file)
+		assert.Equal(t, want, cfg.Registries, "%s:\n%s", name, file)
+	}
+
+	for host, c := range want {
+		block, err := RegistryBlock(host, c)
+		require.NoError(t, err)
+		assert.Contains(t, string(local), "\n"+block+"\n", "%s's block is the file's own text", host)
+		cfg, err := bkconfig.Load(strings.NewReader(block))
+		require.NoError(t, err, block)
+		assert.Equal(t, map[string]config.RegistryConfig{host: c}, cfg.Registries, block)
+	}
+}
+
+// TestRegistryBlock: one host's table, indented as in the file, without the [registry]
+// line (a node's own file may already have one) or a trailing newline.
+func TestRegistryBlock(t *testing.T) {
+	t.Parallel()
+	no := false
+	got, err := RegistryBlock("10.0.0.5:5000", config.RegistryConfig{PlainHTTP: &no, RootCAs: []string{"certs/ca.pem"}})
+	require.NoError(t, err)
+	assert.Equal(t, "  [registry.'10.0.0.5:5000']\n    http = false\n    ca = ['certs/ca.pem']", got)
+	got, err = RegistryBlock("h", config.RegistryConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, "  [registry.h]", got)
 }
