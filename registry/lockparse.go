@@ -131,14 +131,14 @@ func ParseLock(src []byte, filename string) (*Lock, error) {
 			continue
 		}
 		seen[ref] = blk.DefRange.Ptr()
-		im, diags := parseImage(blk)
+		im, at, diags := parseImage(blk)
 		if diags.HasErrors() {
 			all = append(all, diags...)
 			broken[ref] = true
 			continue
 		}
 		l.Set(im)
-		l.locate(blk)
+		l.locate(at)
 	}
 	if len(all) == 0 {
 		return l, nil
@@ -163,9 +163,12 @@ func (l *Lock) remove(ref string) {
 	}
 }
 
-func parseImage(blk *hcl.Block) (Image, hcl.Diagnostics) {
+// parseImage decodes an image block, and where it writes each pin.
+func parseImage(blk *hcl.Block) (Image, lockRanges, hcl.Diagnostics) {
 	im := Image{Ref: blk.Labels[0]}
 	c, diags := blk.Body.Content(imageSchema)
+	at := lockRanges{}
+	at.set(im.Ref, "", blk.DefRange, c.Attributes)
 	if n, err := NormalizeRef(im.Ref); err != nil || n != im.Ref {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid image reference",
 			Detail:  fmt.Sprintf("%q is not a normalized image reference such as \"docker.io/library/alpine:3.20\".", im.Ref),
@@ -183,7 +186,7 @@ func parseImage(blk *hcl.Block) (Image, hcl.Diagnostics) {
 	}
 	seen := map[string]bool{}
 	for _, pb := range c.Blocks {
-		p, pdiags := parsePlatform(pb)
+		p, pdiags := parsePlatform(pb, im.Ref, at)
 		diags = append(diags, pdiags...)
 		if seen[p.Platform] {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate platform block",
@@ -192,12 +195,14 @@ func parseImage(blk *hcl.Block) (Image, hcl.Diagnostics) {
 		seen[p.Platform] = true
 		im.Platforms = append(im.Platforms, p)
 	}
-	return im, diags
+	return im, at, diags
 }
 
-func parsePlatform(pb *hcl.Block) (PlatformImage, hcl.Diagnostics) {
+// parsePlatform decodes a platform block of image ref, recording its ranges in at.
+func parsePlatform(pb *hcl.Block, ref string, at lockRanges) (PlatformImage, hcl.Diagnostics) {
 	p := PlatformImage{Platform: pb.Labels[0]}
 	pc, diags := pb.Body.Content(platformSchema)
+	at.set(ref, p.Platform, pb.LabelRanges[0], pc.Attributes)
 	if sp, err := platforms.Parse(p.Platform); err != nil || spec.FormatPlatform(sp) != p.Platform {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid platform",
 			Detail:  fmt.Sprintf("%q is not a normalized platform such as \"linux/arm64\".", p.Platform),

@@ -1,8 +1,12 @@
 package registry
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"maps"
 
-// lockPos names one place in a lock file: an image's digest ({ref, "", "digest"}), a
+	"github.com/hashicorp/hcl/v2"
+)
+
+// lockPos names one place in a lock file: an image's digest ({ref, "", "digest"}) or host, a
 // platform block's label ({ref, platform, ""}) or a platform's manifest or config.
 type lockPos struct{ ref, platform, attr string }
 
@@ -10,31 +14,22 @@ type lockPos struct{ ref, platform, attr string }
 // contradicts is reported where it is written. A lock built in memory has none.
 type lockRanges map[lockPos]hcl.Range
 
-// locate records where image block blk (already parsed without errors) writes its pins.
-func (l *Lock) locate(blk *hcl.Block) {
-	c, diags := blk.Body.Content(imageSchema)
-	if diags.HasErrors() {
-		return
+// set records where a block writes its pins: label (an image block's definition, a
+// platform block's label) for {ref, platform, ""}, each attribute's value for its name.
+// parseImage and parsePlatform call it with the content they decoded.
+func (at lockRanges) set(ref, platform string, label hcl.Range, attrs hcl.Attributes) {
+	at[lockPos{ref, platform, ""}] = label
+	for name, a := range attrs {
+		at[lockPos{ref, platform, name}] = a.Expr.Range()
 	}
+}
+
+// locate adds the ranges of an image block that parsed without errors.
+func (l *Lock) locate(at lockRanges) {
 	if l.at == nil {
 		l.at = lockRanges{}
 	}
-	ref := blk.Labels[0]
-	l.at[lockPos{ref, "", ""}] = blk.DefRange
-	if a := c.Attributes["digest"]; a != nil {
-		l.at[lockPos{ref, "", "digest"}] = a.Expr.Range()
-	}
-	for _, pb := range c.Blocks {
-		p := pb.Labels[0]
-		l.at[lockPos{ref, p, ""}] = pb.LabelRanges[0]
-		pc, diags := pb.Body.Content(platformSchema)
-		if diags.HasErrors() {
-			continue
-		}
-		for name, a := range pc.Attributes {
-			l.at[lockPos{ref, p, name}] = a.Expr.Range()
-		}
-	}
+	maps.Copy(l.at, at)
 }
 
 // rangeOf is where pos is written, falling back to the enclosing platform label, then the

@@ -95,7 +95,8 @@ func (r *Resolver) verifyImage(ctx context.Context, lock *Lock, im *Image) (hcl.
 		return nil, err
 	}
 	m := &pinMismatch{lock: lock, im: im}
-	if _, err := r.Resolve(ctx, byDigest, nil); err != nil {
+	_, top, err := r.resolveKnown(ctx, byDigest, nil, nil)
+	if err != nil {
 		if notFound(err) {
 			m.add("", "digest", "Pinned index not found",
 				fmt.Sprintf("%s: index %s is not in the repository: %v.", im.Ref, im.Digest, err))
@@ -103,12 +104,8 @@ func (r *Resolver) verifyImage(ctx context.Context, lock *Lock, im *Image) (hcl.
 		}
 		return nil, err
 	}
-	top, err := r.cache.Get(im.Digest)
-	if err != nil {
-		return nil, err
-	}
 	var idx manifestOrIndex
-	if err := json.Unmarshal(top, &idx); err != nil {
+	if err := json.Unmarshal(top.data, &idx); err != nil {
 		return nil, &malformedError{msg: fmt.Sprintf("%s: not a manifest or index: %v", im.Digest, err)}
 	}
 	var errs []error
@@ -116,7 +113,9 @@ func (r *Resolver) verifyImage(ctx context.Context, lock *Lock, im *Image) (hcl.
 		if !m.listed(idx, p) {
 			continue
 		}
-		got, err := r.Resolve(ctx, byDigest, []string{p.Platform})
+		// The index was read and verified above: each platform reads only its manifest
+		// and config.
+		got, _, err := r.resolveKnown(ctx, byDigest, []string{p.Platform}, top)
 		var pe *platformError
 		switch {
 		case errors.As(err, &pe) && pe.mislabel != nil:

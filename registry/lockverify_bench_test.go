@@ -41,7 +41,7 @@ func newBenchResolver(b *testing.B) *Resolver {
 }
 
 // warmPins caches n two-platform images (index, manifests, configs) and pins them.
-func warmPins(b *testing.B, cache *Cache, n int) (*Lock, []ImageRequest) {
+func warmPins(b testing.TB, cache *Cache, n int) (*Lock, []ImageRequest) {
 	put := func(v any) ocispec.Descriptor {
 		data, err := json.Marshal(v)
 		require.NoError(b, err)

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +213,33 @@ func TestVerifyLockOnlyUsedPins(t *testing.T) {
 	r := newTestResolver(t, mirrorSpec(true, "http://127.0.0.1:1"))
 	require.NoError(t, r.VerifyLock(context.Background(), l, busyboxReq))
 	assert.Zero(t, r.Requests())
+}
+
+// TestResolveKnownSkipsIndex: a platform resolved with its index already read (VerifyLock
+// checks each pinned platform so) neither asks a host for the index nor reads it from the
+// cache again: only the platform's manifest and config are read.
+func TestResolveKnownSkipsIndex(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cache, err := OpenCache(t.TempDir())
+	require.NoError(t, err)
+	r, err := NewResolver(mirrorSpec(true, "http://127.0.0.1:1"), cache, WithDialContext(loopbackOnly))
+	require.NoError(t, err)
+	lock, _ := warmPins(t, cache, 1)
+	im := lock.Images[0]
+	byDigest, err := pinnedRef(im.Ref, im.Digest)
+	require.NoError(t, err)
+	_, top, err := r.resolveKnown(ctx, byDigest, nil, nil)
+	require.NoError(t, err)
+	require.Equal(t, im.Digest, top.desc.Digest)
+
+	require.NoError(t, os.Remove(cache.path(im.Digest)))
+	for _, p := range im.Platforms {
+		got, _, err := r.resolveKnown(ctx, byDigest, []string{p.Platform}, top)
+		require.NoError(t, err, p.Platform)
+		assert.Equal(t, []PlatformImage{p}, got.Platforms)
+	}
+	assert.Zero(t, r.Requests())
+	_, err = r.Resolve(ctx, byDigest, both)
+	assert.Error(t, err, "without the index known, it must be read again")
 }

@@ -123,9 +123,17 @@ func (r *Resolver) creds(host string) (string, string, error) {
 // backoff inside the overall deadline. The index, manifests and configs end up in the
 // cache. A failure is a *ResolveError naming every host tried and why.
 func (r *Resolver) Resolve(ctx context.Context, ref string, platforms []string) (*Image, error) {
+	im, _, err := r.resolveKnown(ctx, ref, platforms, nil)
+	return im, err
+}
+
+// resolveKnown is Resolve handing back the content ref points to, for a caller that
+// reads it next (VerifyLock). known, when not nil, is that content already read and
+// verified for a digest reference: no host is asked for it again.
+func (r *Resolver) resolveKnown(ctx context.Context, ref string, platforms []string, known *topContent) (*Image, *topContent, error) {
 	norm, err := NormalizeRef(ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	key := norm + " " + strings.Join(platforms, ",")
 	v, err, _ := r.flight.Do(key, func() (any, error) {
@@ -135,14 +143,15 @@ func (r *Resolver) Resolve(ctx context.Context, ref string, platforms []string) 
 			return nil, ctx.Err()
 		}
 		defer func() { <-r.sem }()
-		return r.resolve(ctx, norm, platforms)
+		return r.resolve(ctx, norm, platforms, known)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	im := *v.(*Image)
+	res := v.(resolved)
+	im := *res.im
 	im.Platforms = append([]PlatformImage(nil), im.Platforms...)
-	return &im, nil
+	return &im, res.top, nil
 }
 
 // ResolveAll resolves every request concurrently (bounded by WithConcurrency) and returns
@@ -167,29 +176,45 @@ func (r *Resolver) ResolveAll(ctx context.Context, reqs []ImageRequest) ([]Image
 	return out, joinErrors(errs)
 }
 
+// topContent is what a reference points to (an index, or a single-platform manifest):
+// its descriptor and, once read, its bytes.
+type topContent struct {
+	desc ocispec.Descriptor
+	data []byte // nil until read
+}
+
+// resolved is one resolution's result, shared by the callers singleflight joins.
+type resolved struct {
+	im  *Image
+	top *topContent
+}
+
 // attemptState is what one reference's resolution remembers across attempts, so that a
 // retry resumes where the last attempt failed instead of starting over.
 type attemptState struct {
-	top map[*hostEntry]ocispec.Descriptor
+	top map[*hostEntry]topContent
+	// known is a digest reference's content, read and verified before this resolution:
+	// the same on every host.
+	known *topContent
 }
 
-func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string) (*Image, error) {
-	st := &attemptState{top: map[*hostEntry]ocispec.Descriptor{}}
-	var im *Image
+func (r *Resolver) resolve(ctx context.Context, ref string, platforms []string, known *topContent) (resolved, error) {
+	st := &attemptState{top: map[*hostEntry]topContent{}, known: known}
+	var out resolved
 	err := r.onHosts(ctx, ref, r.opts.timeout, func(ctx context.Context, h *hostEntry) error {
-		var err error
-		im, err = r.fetchImage(ctx, h, ref, platforms, st)
+		im, top, err := r.fetchImage(ctx, h, ref, platforms, st)
+		out = resolved{im: im, top: top}
 		return err
 	})
 	if err != nil {
 		var pe *platformError
 		if errors.As(err, &pe) && pe.mislabel != nil {
-			return nil, WithHint(err, "the index lists a manifest under a platform its config does not say: pin another tag or digest of "+ref+", or ask its publisher to fix the index")
+			return resolved{}, WithHint(err, "the index lists a manifest under a platform its config does not say: pin another tag or digest of "+ref+", or ask its publisher to fix the index")
 		}
-		return nil, err
+		return resolved{}, err
 	}
-	r.opts.logf("%s: resolved to %s", ref, im.Digest)
-	return im, nil
+	r.opts.logf("%s: resolved to %s", ref, out.im.Digest)
+	return out, nil
 }
 
 // quietLog discards containerd's log lines: they repeat what the final error says, and
@@ -289,25 +314,34 @@ func (r *Resolver) attempt(ctx context.Context, h *hostEntry, op func(context.Co
 }
 
 // fetchImage resolves ref on one host: GET the tag (unless the digest is known), which
-// caches the index, then each platform's manifest and config, all through the cache.
-func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, error) {
+// caches the index, then each platform's manifest and config, all through the cache. It
+// hands back the index (or single manifest) it read, for the caller and the next attempt.
+func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, platforms []string, st *attemptState) (*Image, *topContent, error) {
 	res := docker.NewResolver(docker.ResolverOptions{
 		Hosts: func(string) ([]docker.RegistryHost, error) { return []docker.RegistryHost{h.host}, nil },
 	})
-	top, ok := st.top[h]
-	if !ok {
+	content, ok := st.top[h]
+	switch {
+	case ok:
+	case st.known != nil:
+		content = *st.known
+	default:
 		var err error
-		top, err = r.resolveTop(ctx, res, ref)
-		if err != nil {
-			return nil, err
+		if content, err = r.resolveTop(ctx, res, ref); err != nil {
+			return nil, nil, err
 		}
-		st.top[h] = top
 	}
+	st.top[h] = content
 	f := &fetcher{res: res, ref: ref, cache: r.cache}
-	topData, err := f.fetch(ctx, top)
-	if err != nil {
-		return nil, err
+	if content.data == nil {
+		data, err := f.fetch(ctx, content.desc)
+		if err != nil {
+			return nil, nil, err
+		}
+		content.data = data
+		st.top[h] = content
 	}
+	top, topData := content.desc, content.data
 	im := &Image{Ref: ref, Digest: top.Digest, Host: h.host.Host}
 	im.Platforms = make([]PlatformImage, len(platforms))
 	// Platforms do not cancel each other: what one fetched before another failed stays in
@@ -329,26 +363,25 @@ func (r *Resolver) fetchImage(ctx context.Context, h *hostEntry, ref string, pla
 	_ = g.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	sort.Slice(im.Platforms, func(i, j int) bool { return im.Platforms[i].Platform < im.Platforms[j].Platform })
-	return im, nil
+	return im, &content, nil
 }
 
-// resolveTop finds the descriptor ref points to. A digest reference whose content is
-// cached needs no request.
+// resolveTop finds what ref points to. A digest reference whose content is cached needs
+// no request, and comes with the content it was read from; otherwise data is nil.
 func (r *Resolver) resolveTop(ctx context.Context, res interface {
 	Resolve(context.Context, string) (string, ocispec.Descriptor, error)
-}, ref string) (ocispec.Descriptor, error) {
-	if d := refDigest(ref); d != "" && r.cache.Has(d) {
-		data, err := r.cache.Get(d)
-		if err == nil {
-			return ocispec.Descriptor{Digest: d, Size: int64(len(data)), MediaType: sniffMediaType(data)}, nil
+}, ref string) (topContent, error) {
+	if d := refDigest(ref); d != "" {
+		if data, err := r.cache.Get(d); err == nil {
+			return topContent{desc: ocispec.Descriptor{Digest: d, Size: int64(len(data)), MediaType: sniffMediaType(data)}, data: data}, nil
 		}
 	}
 	_, desc, err := res.Resolve(ctx, ref)
-	return desc, err
+	return topContent{desc: desc}, err
 }
 
 func refDigest(ref string) digest.Digest {
